@@ -1,0 +1,133 @@
+# MemSync precompile module.
+#   make            build build/libmemsync.so (+ static library)
+#   make run        build and play the reference host scenario in ./data
+#   make test       unit, host and sanitizer tests, plus the independent vectors
+#   make install    PREFIX=/usr/local
+# Missing Debian packages are installed on first use (needs root).
+
+CC       ?= gcc
+PREFIX   ?= /usr/local
+DATA     ?= ./data
+BUILD    := build
+VERSION  := 1.0.0
+SOMAJOR  := 1
+
+DEB_PKGS := libsecp256k1-dev librocksdb-dev libsodium-dev libcriterion-dev pkg-config
+
+WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+CPPFLAGS := -I. -Imodule -D_POSIX_C_SOURCE=200809L
+CFLAGS   ?= -O2 -g
+LIB_LIBS := -lsecp256k1 -lrocksdb
+
+# Consensus code: everything directly under these folders goes into the module.
+LIB_SRC  := $(sort $(wildcard abi/*.c crypto/*.c storage/*.c module/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+ASAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
+
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+SO       := $(BUILD)/libmemsync.so
+SONAME   := libmemsync.so.$(SOMAJOR)
+AR_LIB   := $(BUILD)/libmemsync.a
+
+.PHONY: all deps run test test-unit test-asan test-host test-exports test-vectors vectors install clean
+.DEFAULT_GOAL := all
+
+all: deps $(SO) $(AR_LIB) $(BUILD)/memsync-host
+
+# ------------------------------------------------------------ dependencies
+# A stamp so the dpkg check runs once per build tree, not per target.
+$(BUILD)/.deps:
+	@mkdir -p $(BUILD)
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi
+	@touch $@
+
+deps: $(BUILD)/.deps
+
+# ------------------------------------------------------------------ library
+$(BUILD)/obj/%.o: %.c $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DMS_BUILDING_MODULE $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DMS_BUILDING_MODULE -DMS_TEST_BUILD $(WARN) -O1 -g $(SAN) -fPIC -MMD -MP -c $< -o $@
+
+$(SO): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -Wl,-z,defs -o $(SO).$(VERSION) $^ $(LIB_LIBS)
+	ln -sf libmemsync.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf libmemsync.so.$(VERSION) $(SO)
+
+$(AR_LIB): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+# The reference host loads the .so at run time through the public header only.
+$(BUILD)/memsync-host: tools/host/*.c tools/host/*.h module/memsync.h $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -Itools/host -o $@ $(filter %.c,$^) -ldl
+
+run: all
+	$(BUILD)/memsync-host --module $(SO) --data $(DATA)
+
+# -------------------------------------------------------------------- tests
+$(BUILD)/tests/unit: $(UNIT_SRC) $(LIB_OBJ) tests/unit/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(WARN) $(CFLAGS) -o $@ $(UNIT_SRC) $(LIB_OBJ) $(LIB_LIBS) -lcriterion
+
+$(BUILD)/tests/unit-asan: $(UNIT_SRC) $(ASAN_OBJ) tests/unit/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DMS_TEST_BUILD -Itests/unit $(WARN) -O1 -g $(SAN) -o $@ $(UNIT_SRC) $(ASAN_OBJ) $(LIB_LIBS) -lcriterion
+
+$(BUILD)/tests/host: tests/host/test_host.c module/memsync.h $(SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ tests/host/test_host.c -ldl -lcriterion
+
+test-unit: $(BUILD)/tests/unit
+	$(BUILD)/tests/unit -j2
+
+test-asan: $(BUILD)/tests/unit-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 $(BUILD)/tests/unit-asan -j2
+
+test-host: $(BUILD)/tests/host $(BUILD)/memsync-host
+	MS_TEST_MODULE=$(abspath $(SO)) MS_TEST_HOST=$(abspath $(BUILD)/memsync-host) $(BUILD)/tests/host -j1
+
+test-exports: $(SO)
+	sh tests/check_exports.sh $(SO)
+
+# Independent vectors: node + ethers + solc, pinned by tools/vectors/package-lock.json.
+tools/vectors/node_modules/.ok: tools/vectors/package.json tools/vectors/package-lock.json
+	cd tools/vectors && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-vectors: tools/vectors/node_modules/.ok
+	cd tools/vectors && node check.mjs
+
+vectors: tools/vectors/node_modules/.ok
+	cd tools/vectors && node generate.mjs
+
+test: all test-exports test-vectors test-unit test-host test-asan
+	@echo "make test: all suites passed"
+
+# ------------------------------------------------------------------ install
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 0755 $(SO).$(VERSION) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libmemsync.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf libmemsync.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libmemsync.so
+	install -m 0644 $(AR_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 module/memsync.h $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' tools/memsync.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/memsync.pc
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

@@ -1,0 +1,76 @@
+/* The pending block: an in-memory overlay of key/value writes over the
+ * committed store, with an undo journal for nested checkpoints.
+ *
+ * Every put or delete records the key's previous overlay entry in the
+ * journal *before* changing it, so ms_journal_revert(cp) restores exactly
+ * the overlay as it was when ms_journal_checkpoint returned cp. Logs are
+ * journaled too: reverting drops the logs appended after cp.
+ *
+ * Nothing here touches disk: ms_journal_sorted hands the surviving writes,
+ * in ascending key order (memcmp, shorter first on a common prefix), to the
+ * code that commits them. Iteration order never depends on addresses or on
+ * hashing. */
+#ifndef MS_STORAGE_JOURNAL_H
+#define MS_STORAGE_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** One overlay entry. A deleted key has deleted = 1 and no value. */
+typedef struct ms_overlay_entry {
+    uint8_t *key;
+    size_t klen;
+    uint8_t *val;
+    size_t vlen;
+    int deleted;
+} ms_overlay_entry;
+
+/** One pending log, stored as opaque bytes by the journal. */
+typedef struct ms_pending_log {
+    uint8_t *bytes;
+    size_t len;
+} ms_pending_log;
+
+typedef struct ms_journal ms_journal;
+
+/** Returns a new empty journal, or NULL when out of memory. */
+ms_journal *ms_journal_create(void);
+void ms_journal_destroy(ms_journal *j);
+
+/** Look a key up in the overlay only.
+ *  Returns 1 if the overlay has an entry (then *val/*vlen/*deleted describe
+ *  it; *val points into the journal and is valid until the next change),
+ *  0 if the key must be read from the committed store. */
+int ms_journal_get(const ms_journal *j, const uint8_t **val, size_t *vlen, int *deleted,
+                   const uint8_t *key, size_t klen);
+
+/** Write or delete a key. Returns 1 on success, 0 when out of memory (the
+ *  overlay is then unchanged). Values and keys are copied. */
+int ms_journal_put(ms_journal *j, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
+int ms_journal_delete(ms_journal *j, const uint8_t *key, size_t klen);
+
+/** Append a log (copied). Returns 1, or 0 when out of memory. */
+int ms_journal_log(ms_journal *j, const uint8_t *bytes, size_t len);
+
+/** The surviving logs, in order. Valid until the next change. */
+void ms_journal_logs(const ms_journal *j, const ms_pending_log **logs, size_t *count);
+
+/** Current journal length: a checkpoint id. */
+uint64_t ms_journal_checkpoint(const ms_journal *j);
+
+/** Undo every change after checkpoint cp. Returns 1, or 0 if cp is greater
+ *  than the journal length (not live). Never allocates. */
+int ms_journal_revert(ms_journal *j, uint64_t cp);
+
+/** Overlay entries in ascending key order. Returns 1 and an array of
+ *  pointers owned by the journal (valid until the next change), or 0 when
+ *  out of memory. */
+int ms_journal_sorted(ms_journal *j, const ms_overlay_entry *const **entries, size_t *count);
+
+/** Number of overlay entries. */
+size_t ms_journal_size(const ms_journal *j);
+
+/** Forget everything (after a commit or a discarded block). */
+void ms_journal_clear(ms_journal *j);
+
+#endif

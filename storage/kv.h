@@ -1,0 +1,39 @@
+/* The committed store: RocksDB behind a small status-code boundary.
+ * RocksDB's heap error strings are converted to ms_kv_status and freed here;
+ * none of their text travels further. */
+#ifndef MS_STORAGE_KV_H
+#define MS_STORAGE_KV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum ms_kv_status {
+    MS_KV_OK = 0,
+    MS_KV_NOT_FOUND = 1,
+    MS_KV_LOCKED = 2,     /* the directory is held by another instance or process */
+    MS_KV_IO = 3,
+    MS_KV_NOMEM = 4
+} ms_kv_status;
+
+typedef struct ms_kv ms_kv;
+
+/** Open or create a database in dir. Out: out (NULL on failure). */
+ms_kv_status ms_kv_open(ms_kv **out, const char *dir);
+void ms_kv_close(ms_kv *kv);
+
+/** Read a value. On MS_KV_OK, *val is malloc'd (caller frees with free;
+ *  NULL when vlen is 0). On MS_KV_NOT_FOUND, *val is NULL and *vlen 0. */
+ms_kv_status ms_kv_get(const ms_kv *kv, uint8_t **val, size_t *vlen, const uint8_t *key, size_t klen);
+
+/** An atomic batch of puts and deletes, applied in order. */
+typedef struct ms_kv_batch ms_kv_batch;
+
+ms_kv_batch *ms_kv_batch_create(void);
+void ms_kv_batch_destroy(ms_kv_batch *b);
+void ms_kv_batch_put(ms_kv_batch *b, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
+void ms_kv_batch_delete(ms_kv_batch *b, const uint8_t *key, size_t klen);
+
+/** Write the batch atomically; with sync non-zero, fsync before returning. */
+ms_kv_status ms_kv_write(ms_kv *kv, ms_kv_batch *b, int sync);
+
+#endif

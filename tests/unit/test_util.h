@@ -1,0 +1,31 @@
+/* Small helpers shared by the unit tests. */
+#ifndef MS_TEST_UTIL_H
+#define MS_TEST_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Decode hex (optional 0x prefix) into out; returns the byte count, or
+ * (size_t)-1 on a bad digit, an odd length or a too small buffer. */
+static inline size_t ms_test_hex(uint8_t *out, size_t cap, const char *hex)
+{
+    if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) hex += 2;
+    size_t n = strlen(hex);
+    if (n % 2 != 0 || n / 2 > cap) return (size_t)-1;
+    for (size_t i = 0; i < n / 2; i++) {
+        int v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = hex[2 * i + (size_t)k];
+            int d = (c >= '0' && c <= '9') ? c - '0'
+                  : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                  : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+            if (d < 0) return (size_t)-1;
+            v = v * 16 + d;
+        }
+        out[i] = (uint8_t)v;
+    }
+    return n / 2;
+}
+
+#endif
