@@ -2,6 +2,7 @@
 #   make            build build/libmemsync.so (+ static library)
 #   make run        build and play the reference host scenario in ./data
 #   make test       unit, host and sanitizer tests, plus the independent vectors
+#   make bench      gas per second of every function (fails below 60 Mgas/s)
 #   make install    PREFIX=/usr/local
 # Missing Debian packages are installed on first use (needs root).
 
@@ -31,7 +32,7 @@ SO       := $(BUILD)/libmemsync.so
 SONAME   := libmemsync.so.$(SOMAJOR)
 AR_LIB   := $(BUILD)/libmemsync.a
 
-.PHONY: all deps run test test-unit test-asan test-host test-exports test-vectors vectors install clean
+.PHONY: bench all deps run test test-unit test-asan test-host test-exports test-vectors vectors install clean
 .DEFAULT_GOAL := all
 
 all: deps $(SO) $(AR_LIB) $(BUILD)/memsync-host
@@ -115,6 +116,15 @@ vectors: tools/vectors/node_modules/.ok
 
 test: all test-exports test-vectors test-unit test-host test-asan
 	@echo "make test: all suites passed"
+
+# --------------------------------------------------------------- benchmarks
+# Through the public header: the .so is loaded with dlopen. Fails below 60 Mgas/s.
+$(BUILD)/bench: bench/bench.c abi/keccak.c abi/abi_encode.c crypto/eip712.c module/memsync.h $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) -O2 -o $@ $(filter %.c,$^) -ldl -lsecp256k1
+
+bench: $(SO) $(BUILD)/bench
+	$(BUILD)/bench $(SO) $(BUILD)/bench.json
 
 # ------------------------------------------------------------------ install
 install: all

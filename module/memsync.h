@@ -96,7 +96,8 @@ typedef struct ms_gas_schedule {
     uint64_t state_read;       /* per state record read */
     uint64_t state_write;      /* per state record written or deleted */
     uint64_t stored_byte;      /* per byte of ciphertext or wrapped key stored */
-    uint64_t hash_word;        /* per 32-byte word hashed with Keccak-256 */
+    uint64_t hash_base;        /* per Keccak-256 invocation */
+    uint64_t hash_word;        /* per 32-byte word hashed, rounded up */
     uint64_t signature;        /* per signer recovery (secp256k1) */
     uint64_t log_base;         /* per log */
     uint64_t log_topic;        /* per log topic */
@@ -231,7 +232,7 @@ typedef struct ms_module {
 
     /** Logs of the pending block that survive every revert so far, in order.
      *  Out: logs (owned by the instance, valid as for ms_result), count. */
-    ms_rc (*pending_logs)(const ms_instance *inst, const ms_log **logs, size_t *count);
+    ms_rc (*pending_logs)(ms_instance *inst, const ms_log **logs, size_t *count);
 
     /** A static English description of an ms_rc. Never NULL. */
     const char *(*rc_string)(ms_rc rc);

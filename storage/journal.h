@@ -38,7 +38,7 @@ ms_journal *ms_journal_create(void);
 void ms_journal_destroy(ms_journal *j);
 
 /** Look a key up in the overlay only.
- *  Returns 1 if the overlay has an entry (then *val/*vlen/*deleted describe
+ *  Returns 1 if the overlay has an entry (then *val, *vlen and *deleted describe
  *  it; *val points into the journal and is valid until the next change),
  *  0 if the key must be read from the committed store. */
 int ms_journal_get(const ms_journal *j, const uint8_t **val, size_t *vlen, int *deleted,

@@ -1,0 +1,68 @@
+/* Shredding: the ciphertext bytes leave state on every node; the version
+ * records and their hashes stay, so history remains verifiable. */
+#include <string.h>
+
+#include "abi/selectors.h"
+#include "module/ops.h"
+
+/* Only versions newer than head - K can still hold bytes (older ones were
+ * pruned when they fell out of retention), so a shred touches at most K. */
+static ms_outcome shred_upto(ms_call *c, ms_asset *a, const uint8_t id[32], uint64_t upto)
+{
+    const uint64_t k = c->cfg->retained_versions;
+    uint64_t first = a->head_version > k ? a->head_version - k + 1 : 1;
+    if (first <= a->shredded_upto) first = a->shredded_upto + 1;
+    for (uint64_t v = first; v <= upto; v++) {
+        ms_version rec;
+        if (!ms_charge_reads(c, 1)) return MS_OUT_OOG;
+        MS_TRY_STATE(ms_state_get_version(c->st, &rec, id, v));
+        if (rec.state != MS_VERSION_RETAINED) continue;
+        if (!ms_charge_writes(c, 2)) return MS_OUT_OOG;
+        ms_key key;
+        ms_key_ciphertext(&key, id, v);
+        rec.state = MS_VERSION_SHREDDED;
+        MS_TRY_STATE(ms_state_delete(c->st, &key));
+        MS_TRY_STATE(ms_state_put_version(c->st, id, v, &rec));
+    }
+    if (upto > a->shredded_upto) a->shredded_upto = upto;
+    return MS_OUT_OK;
+}
+
+static ms_outcome finish(ms_call *c, const ms_asset *a, const uint8_t id[32], uint64_t upto)
+{
+    if (!ms_charge_writes(c, 1)) return MS_OUT_OOG;
+    MS_TRY_STATE(ms_state_put_asset(c->st, id, a));
+    const uint8_t topic0[32] = MS_EV_MEMORY_SHREDDED;
+    const ms_word topics[1] = { ms_w_b32(id) };
+    const ms_word data[1] = { ms_w_u64(upto) };
+    return ms_emit(c, topic0, 1, topics, 1, data);
+}
+
+ms_outcome ms_op_shred_memory(ms_call *c)
+{
+    uint8_t id[32];
+    MS_DECODE(c, ms_abi_word(id, &c->args, 0));
+    ms_asset a;
+    MS_CHECK(ms_load_live_asset(c, &a, id));
+    MS_CHECK(ms_require_owner(c, &a, id, c->msg->caller.bytes));
+    MS_CHECK(shred_upto(c, &a, id, a.head_version));
+    MS_CHECK(ms_revoke_all(c, &a, id));
+    a.flags |= MS_ASSET_SHREDDED;
+    return finish(c, &a, id, a.head_version);
+}
+
+ms_outcome ms_op_shred_versions(ms_call *c)
+{
+    uint8_t id[32];
+    uint64_t upto;
+    MS_DECODE(c, ms_abi_word(id, &c->args, 0));
+    MS_DECODE(c, ms_abi_uint(&upto, &c->args, 1, 64));
+    ms_asset a;
+    MS_CHECK(ms_load_live_asset(c, &a, id));
+    MS_CHECK(ms_require_owner(c, &a, id, c->msg->caller.bytes));
+    if (upto == 0 || upto > a.head_version) {
+        return ms_fail(c, MS_E_INVALID_VERSION_RANGE, 2, ms_w_u64(upto), ms_w_u64(a.head_version));
+    }
+    MS_CHECK(shred_upto(c, &a, id, upto));
+    return finish(c, &a, id, upto);
+}

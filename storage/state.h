@@ -1,0 +1,60 @@
+/* The pending state: reads see the block's overlay first, then the committed
+ * store; writes go to the overlay only (storage/journal.h). Disk is written
+ * by ms_state_commit alone, in one synced batch. */
+#ifndef MS_STORAGE_STATE_H
+#define MS_STORAGE_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storage/journal.h"
+#include "storage/kv.h"
+#include "storage/records.h"
+
+typedef enum ms_state_status {
+    MS_STATE_OK = 0,
+    MS_STATE_NOT_FOUND = 1,
+    MS_STATE_FAULT = 2       /* I/O, memory or a record that does not decode */
+} ms_state_status;
+
+typedef struct ms_state {
+    ms_kv *kv;
+    ms_journal *journal;
+    uint8_t *scratch;        /* the last value read from the committed store */
+    uint64_t height;         /* last committed height */
+    uint8_t root[32];        /* last committed root */
+} ms_state;
+
+/** Open the store in dir, check or write the schema version, load the
+ *  committed height and root. Returns an ms_rc value (memsync.h). */
+int ms_state_open(ms_state *st, const char *dir);
+void ms_state_close(ms_state *st);
+
+/** Read a raw value. On MS_STATE_OK, *val stays valid until the next read or
+ *  write on st. */
+ms_state_status ms_state_get(ms_state *st, const uint8_t **val, size_t *vlen, const ms_key *key);
+
+/** Returns MS_STATE_OK or MS_STATE_FAULT (out of memory). */
+ms_state_status ms_state_put(ms_state *st, const ms_key *key, const uint8_t *val, size_t vlen);
+ms_state_status ms_state_delete(ms_state *st, const ms_key *key);
+
+/* Typed accessors: MS_STATE_NOT_FOUND when absent, MS_STATE_FAULT when a
+ * stored record does not decode. */
+ms_state_status ms_state_get_asset(ms_state *st, ms_asset *a, const uint8_t asset32[32]);
+ms_state_status ms_state_put_asset(ms_state *st, const uint8_t asset32[32], const ms_asset *a);
+ms_state_status ms_state_get_version(ms_state *st, ms_version *v, const uint8_t asset32[32], uint64_t version);
+ms_state_status ms_state_put_version(ms_state *st, const uint8_t asset32[32], uint64_t version, const ms_version *v);
+/** Out: g (its wrapped_key points into storage valid until the next access). */
+ms_state_status ms_state_get_grant(ms_state *st, ms_grant *g, const uint8_t asset32[32], const uint8_t grantee20[20]);
+ms_state_status ms_state_put_grant(ms_state *st, const uint8_t asset32[32], const uint8_t grantee20[20], const ms_grant *g);
+ms_state_status ms_state_get_slot(ms_state *st, uint8_t grantee20[20], const uint8_t asset32[32], uint32_t slot);
+/** A missing nonce is 0. */
+ms_state_status ms_state_get_nonce(ms_state *st, uint64_t *nonce, const uint8_t addr20[20]);
+ms_state_status ms_state_put_nonce(ms_state *st, const uint8_t addr20[20], uint64_t nonce);
+
+/** Write the overlay, height and root in one synced batch, then clear the
+ *  overlay. Returns an ms_rc value; on failure nothing is written and the
+ *  overlay is kept. Out: root32 (the new root). */
+int ms_state_commit(ms_state *st, uint8_t root32[32], uint64_t height);
+
+#endif
