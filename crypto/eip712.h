@@ -42,6 +42,10 @@ typedef struct ms_eip712_transfer {
     uint8_t deadline[32];
 } ms_eip712_transfer;
 
+/* Nonces are uint256 in the type strings but uint64 here on purpose: a
+ * signer's nonce is a counter that can never pass 2^64, and the module
+ * rejects a larger nonce word before any digest is built. */
+
 /** Digests to sign or recover from. In: domain32 (from ms_eip712_domain). */
 void ms_eip712_create_digest(uint8_t out32[32], const uint8_t domain32[32], const ms_eip712_create *m);
 void ms_eip712_append_digest(uint8_t out32[32], const uint8_t domain32[32], const ms_eip712_append *m);

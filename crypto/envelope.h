@@ -34,7 +34,8 @@ typedef enum ms_env_err {
 
 /** Validate an envelope header and length policy.
  *  In: env, len, key_epoch (the epoch the version claims), bucket_policy
- *  (an ms_bucket_policy from memsync.h). The maximum size is the caller's. */
+ *  (an ms_bucket_policy from memsync.h; an unknown value is MS_ENV_BUCKET).
+ *  A NULL env is MS_ENV_SHORT. The maximum size is the caller's. */
 ms_env_err ms_envelope_check(const uint8_t *env, size_t len, uint64_t key_epoch, uint32_t bucket_policy);
 
 #endif

@@ -24,9 +24,10 @@ typedef struct ms_verifier ms_verifier;
 /** Returns a new verifier (owns a secp256k1 context with non-aborting
  *  callbacks), or NULL when out of memory. */
 ms_verifier *ms_verifier_create(void);
+/** NULL is a no-op. */
 void ms_verifier_destroy(ms_verifier *v);
 
-/** Checks r, s, v only. In: sig, sig_len. */
+/** Checks r, s, v only; a NULL sig is MS_SIG_LENGTH. In: sig, sig_len. */
 ms_sig_err ms_signature_check(const uint8_t *sig, size_t sig_len);
 
 /** Recover the signer's address of digest32.
