@@ -127,7 +127,7 @@ bench: $(SO) $(BUILD)/bench
 	$(BUILD)/bench $(SO) $(BUILD)/bench.json
 
 # ------------------------------------------------------------------ install
-install: all
+install: deps $(SO) $(AR_LIB)
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 0755 $(SO).$(VERSION) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libmemsync.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)

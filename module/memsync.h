@@ -152,8 +152,8 @@ typedef struct ms_log {
 } ms_log;
 
 /** Result of a call. Every pointer in it is owned by the instance and stays
- *  valid until the next execute, simulate, revert_to, commit_block or
- *  destroy on the same instance. */
+ *  valid until the next execute, simulate, pending_logs or destroy on the
+ *  same instance. */
 typedef struct ms_result {
     ms_status status;
     uint64_t gas_used;        /* <= the message's gas */
@@ -231,7 +231,9 @@ typedef struct ms_module {
     ms_rc (*committed)(const ms_instance *inst, uint64_t *height, ms_bytes32 *root32);
 
     /** Logs of the pending block that survive every revert so far, in order.
-     *  Out: logs (owned by the instance, valid as for ms_result), count. */
+     *  Returns: MS_OK, MS_ERR_ARGUMENT, MS_ERR_NOMEM, MS_ERR_POISONED.
+     *  Out: logs (owned by the instance, valid as for ms_result; NULL when
+     *  count is 0), count. */
     ms_rc (*pending_logs)(ms_instance *inst, const ms_log **logs, size_t *count);
 
     /** A static English description of an ms_rc. Never NULL. */
