@@ -95,7 +95,7 @@ test-unit: $(BUILD)/tests/unit
 	$(BUILD)/tests/unit -j2
 
 test-asan: $(BUILD)/tests/unit-asan
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 $(BUILD)/tests/unit-asan -j2
+	sh tests/run_sanitized.sh $(BUILD)/tests/unit-asan -j2
 
 test-host: $(BUILD)/tests/host $(BUILD)/memsync-host
 	MS_TEST_MODULE=$(abspath $(SO)) MS_TEST_HOST=$(abspath $(BUILD)/memsync-host) $(BUILD)/tests/host -j1

@@ -39,7 +39,8 @@ void ms_journal_destroy(ms_journal *j);
 
 /** Look a key up in the overlay only.
  *  Returns 1 if the overlay has an entry (then *val, *vlen and *deleted describe
- *  it; *val points into the journal and is valid until the next change),
+ *  it; *val points into the journal and is valid until the next change;
+ *  an empty value is *val == NULL with *vlen == 0, not an absent key),
  *  0 if the key must be read from the committed store. */
 int ms_journal_get(const ms_journal *j, const uint8_t **val, size_t *vlen, int *deleted,
                    const uint8_t *key, size_t klen);
@@ -59,7 +60,8 @@ void ms_journal_logs(const ms_journal *j, const ms_pending_log **logs, size_t *c
 uint64_t ms_journal_checkpoint(const ms_journal *j);
 
 /** Undo every change after checkpoint cp. Returns 1, or 0 if cp is greater
- *  than the journal length (not live). Never allocates. */
+ *  than the journal length (not live). Any cp up to the length is accepted,
+ *  so callers keep checkpoints stack-ordered. Never allocates. */
 int ms_journal_revert(ms_journal *j, uint64_t cp);
 
 /** Overlay entries in ascending key order. Returns 1 and an array of

@@ -1,0 +1,173 @@
+/* RocksDB behind ms_kv. Every error string RocksDB hands back is classified
+ * and freed in the function that received it, so no RocksDB text (which
+ * embeds paths, thread ids and clock readings) can reach consensus code. */
+#include "storage/kv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <rocksdb/c.h>
+
+struct ms_kv {
+    rocksdb_t *db;
+    rocksdb_options_t *opts;
+    rocksdb_readoptions_t *ropts;
+    /* Two write option sets, so ms_kv_write never mutates shared options. */
+    rocksdb_writeoptions_t *wopts;
+    rocksdb_writeoptions_t *wopts_sync;
+};
+
+/* Wrapped rather than cast, so a failed allocation surfaces as a NULL batch
+ * that ms_kv_write reports, and the type stays opaque to callers. */
+struct ms_kv_batch {
+    rocksdb_writebatch_t *wb;
+};
+
+/* RocksDB 7.8 reports a held LOCK file with one of two messages, both from
+ * PosixFileSystem::LockFile:
+ *   "IO error: lock hold by current process, ...: <dir>/LOCK: ..."
+ *   "IO error: While lock file: <dir>/LOCK: Resource temporarily unavailable"
+ * Only the text before the path is matched: a plain substring search for
+ * "lock" would misread any failure on a path such as /data/blocks. Other
+ * LockFile failures (e.g. no permission to open LOCK) are I/O errors. */
+static int ms_kv_is_lock_error(const char *err)
+{
+    static const char *const prefixes[] = {
+        "IO error: lock hold by current process",
+        "IO error: While lock file: ",
+    };
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        if (strncmp(err, prefixes[i], strlen(prefixes[i])) == 0) return 1;
+    }
+    return 0;
+}
+
+/* Classifies and frees err; MS_KV_OK when RocksDB reported nothing. */
+static ms_kv_status ms_kv_take_error(char *err)
+{
+    if (err == NULL) return MS_KV_OK;
+    ms_kv_status s = ms_kv_is_lock_error(err) ? MS_KV_LOCKED : MS_KV_IO;
+    rocksdb_free(err);
+    return s;
+}
+
+static void ms_kv_free_parts(ms_kv *kv)
+{
+    if (kv->db != NULL) rocksdb_close(kv->db);
+    if (kv->wopts_sync != NULL) rocksdb_writeoptions_destroy(kv->wopts_sync);
+    if (kv->wopts != NULL) rocksdb_writeoptions_destroy(kv->wopts);
+    if (kv->ropts != NULL) rocksdb_readoptions_destroy(kv->ropts);
+    if (kv->opts != NULL) rocksdb_options_destroy(kv->opts);
+    free(kv);
+}
+
+ms_kv_status ms_kv_open(ms_kv **out, const char *dir)
+{
+    *out = NULL;
+    if (dir == NULL) return MS_KV_IO;
+    ms_kv *kv = calloc(1, sizeof *kv);
+    if (kv == NULL) return MS_KV_NOMEM;
+
+    kv->opts = rocksdb_options_create();
+    kv->ropts = rocksdb_readoptions_create();
+    kv->wopts = rocksdb_writeoptions_create();
+    kv->wopts_sync = rocksdb_writeoptions_create();
+    if (kv->opts == NULL || kv->ropts == NULL || kv->wopts == NULL || kv->wopts_sync == NULL) {
+        ms_kv_free_parts(kv);
+        return MS_KV_NOMEM;
+    }
+    rocksdb_options_set_create_if_missing(kv->opts, 1);
+    rocksdb_writeoptions_set_sync(kv->wopts, 0);
+    rocksdb_writeoptions_set_sync(kv->wopts_sync, 1);
+
+    char *err = NULL;
+    kv->db = rocksdb_open(kv->opts, dir, &err);
+    ms_kv_status s = ms_kv_take_error(err);
+    if (s == MS_KV_OK && kv->db == NULL) s = MS_KV_IO;
+    if (s != MS_KV_OK) {
+        ms_kv_free_parts(kv);
+        return s;
+    }
+    *out = kv;
+    return MS_KV_OK;
+}
+
+void ms_kv_close(ms_kv *kv)
+{
+    if (kv != NULL) ms_kv_free_parts(kv);
+}
+
+/* A pinned read avoids rocksdb_get's CopyString, which cannot report a
+ * failed allocation and cannot tell an empty value from a missing key on a
+ * malloc(0) that returns NULL. */
+ms_kv_status ms_kv_get(const ms_kv *kv, uint8_t **val, size_t *vlen, const uint8_t *key, size_t klen)
+{
+    *val = NULL;
+    *vlen = 0;
+    char *err = NULL;
+    rocksdb_pinnableslice_t *ps = rocksdb_get_pinned(kv->db, kv->ropts, (const char *)key, klen, &err);
+    ms_kv_status s = ms_kv_take_error(err);
+    if (s != MS_KV_OK) {
+        if (ps != NULL) rocksdb_pinnableslice_destroy(ps);
+        return s;
+    }
+    if (ps == NULL) return MS_KV_NOT_FOUND;
+
+    size_t n = 0;
+    const char *data = rocksdb_pinnableslice_value(ps, &n);
+    uint8_t *copy = NULL;
+    if (n > 0) {
+        copy = malloc(n);
+        if (copy == NULL) {
+            rocksdb_pinnableslice_destroy(ps);
+            return MS_KV_NOMEM;
+        }
+        memcpy(copy, data, n);
+    }
+    rocksdb_pinnableslice_destroy(ps);
+    *val = copy;
+    *vlen = n;
+    return MS_KV_OK;
+}
+
+ms_kv_batch *ms_kv_batch_create(void)
+{
+    ms_kv_batch *b = malloc(sizeof *b);
+    if (b == NULL) return NULL;
+    b->wb = rocksdb_writebatch_create();
+    if (b->wb == NULL) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void ms_kv_batch_destroy(ms_kv_batch *b)
+{
+    if (b == NULL) return;
+    rocksdb_writebatch_destroy(b->wb);
+    free(b);
+}
+
+/* A NULL batch (failed create) is accepted and ignored here; ms_kv_write
+ * then refuses it, so a caller that skips the NULL check still cannot commit
+ * a partial batch. */
+void ms_kv_batch_put(ms_kv_batch *b, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    if (b == NULL) return;
+    rocksdb_writebatch_put(b->wb, (const char *)key, klen, (const char *)val, vlen);
+}
+
+void ms_kv_batch_delete(ms_kv_batch *b, const uint8_t *key, size_t klen)
+{
+    if (b == NULL) return;
+    rocksdb_writebatch_delete(b->wb, (const char *)key, klen);
+}
+
+ms_kv_status ms_kv_write(ms_kv *kv, ms_kv_batch *b, int sync)
+{
+    if (b == NULL) return MS_KV_NOMEM;
+    char *err = NULL;
+    rocksdb_write(kv->db, sync ? kv->wopts_sync : kv->wopts, b->wb, &err);
+    return ms_kv_take_error(err);
+}
