@@ -71,9 +71,13 @@ $(AR_LIB): $(LIB_OBJ)
 	ar rcs $@ $^
 
 # The reference host loads the .so at run time through the public header only.
-$(BUILD)/memsync-host: tools/host/*.c tools/host/*.h module/memsync.h $(BUILD)/.deps
+# As a client it compiles in the codec sources (Keccak, ABI encoder, EIP-712),
+# never module/ or storage/; libsodium encrypts, libsecp256k1 signs.
+$(BUILD)/memsync-host: tools/host/*.c tools/host/*.h abi/keccak.c abi/abi_encode.c crypto/eip712.c \
+                       abi/keccak.h abi/abi_encode.h crypto/eip712.h crypto/envelope.h abi/selectors.h \
+                       module/memsync.h $(BUILD)/.deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -Itools/host -o $@ $(filter %.c,$^) -ldl
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -Itools/host -o $@ $(filter %.c,$^) -ldl -lsecp256k1 -lsodium
 
 run: all
 	$(BUILD)/memsync-host --module $(SO) --data $(DATA)
