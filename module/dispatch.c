@@ -70,7 +70,9 @@ static ms_outcome run(ms_call *c)
     /* DELEGATECALL and CALLCODE would let a contract act with its caller's
      * identity: refused before any work. */
     if (m->kind != MS_CALL && m->kind != MS_STATICCALL) {
-        return violate(c, ms_fail(c, MS_E_CALL_KIND_NOT_ALLOWED, 1, ms_w_u64((uint64_t)m->kind)));
+        /* The error argument is a uint8: a host passing a kind above 255 sees 255. */
+        const uint64_t kind = (uint64_t)m->kind > 255 ? 255 : (uint64_t)m->kind;
+        return violate(c, ms_fail(c, MS_E_CALL_KIND_NOT_ALLOWED, 1, ms_w_u64(kind)));
     }
     if (!is_zero(m->value.bytes, 32)) return violate(c, ms_fail(c, MS_E_VALUE_NOT_ACCEPTED, 0));
 
