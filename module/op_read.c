@@ -21,15 +21,19 @@ ms_outcome ms_op_get_head(ms_call *c)
     return MS_OUT_OK;
 }
 
-/* The version record of an existing version, or VersionNotFound. */
-static ms_outcome load_version(ms_call *c, ms_version *v, ms_asset *a, const uint8_t id[32], uint64_t version)
+/* Arguments (bytes32 assetId, uint64 version) and the record of that
+ * version, or AssetNotFound / VersionNotFound. */
+static ms_outcome load_version(ms_call *c, ms_version *v, uint8_t id[32], uint64_t *version)
 {
-    MS_CHECK(ms_load_asset(c, a, id));
-    if (version == 0 || version > a->head_version) {
-        return ms_fail(c, MS_E_VERSION_NOT_FOUND, 2, ms_w_b32(id), ms_w_u64(version));
+    ms_asset a;
+    MS_DECODE(c, ms_abi_word(id, &c->args, 0));
+    MS_DECODE(c, ms_abi_uint(version, &c->args, 1, 64));
+    MS_CHECK(ms_load_asset(c, &a, id));
+    if (*version == 0 || *version > a.head_version) {
+        return ms_fail(c, MS_E_VERSION_NOT_FOUND, 2, ms_w_b32(id), ms_w_u64(*version));
     }
     if (!ms_charge_reads(c, 1)) return MS_OUT_OOG;
-    MS_TRY_STATE(ms_state_get_version(c->st, v, id, version));
+    MS_TRY_STATE(ms_state_get_version(c->st, v, id, *version));
     return MS_OUT_OK;
 }
 
@@ -37,11 +41,8 @@ ms_outcome ms_op_get_version(ms_call *c)
 {
     uint8_t id[32];
     uint64_t version;
-    MS_DECODE(c, ms_abi_word(id, &c->args, 0));
-    MS_DECODE(c, ms_abi_uint(&version, &c->args, 1, 64));
-    ms_asset a;
     ms_version v;
-    MS_CHECK(load_version(c, &v, &a, id, version));
+    MS_CHECK(load_version(c, &v, id, &version));
     if (v.state == MS_VERSION_PRUNED) return ms_fail(c, MS_E_VERSION_PRUNED, 2, ms_w_b32(id), ms_w_u64(version));
     if (v.state == MS_VERSION_SHREDDED) {
         return ms_fail(c, MS_E_VERSION_SHREDDED, 2, ms_w_b32(id), ms_w_u64(version));
@@ -67,11 +68,8 @@ ms_outcome ms_op_get_version_info(ms_call *c)
 {
     uint8_t id[32];
     uint64_t version;
-    MS_DECODE(c, ms_abi_word(id, &c->args, 0));
-    MS_DECODE(c, ms_abi_uint(&version, &c->args, 1, 64));
-    ms_asset a;
     ms_version v;
-    MS_CHECK(load_version(c, &v, &a, id, version));
+    MS_CHECK(load_version(c, &v, id, &version));
     if (!ms_charge_output(c, 6)) return MS_OUT_OOG;
     ms_abi_put_word(c->out, v.version_hash);
     ms_abi_put_word(c->out, v.ciphertext_hash);
