@@ -20,6 +20,8 @@ void ms_config_default(ms_config *cfg)
     cfg->max_grants = 16;
     cfg->retained_versions = 8;
     cfg->bucket_policy = MS_BUCKETS_NONE;
+    cfg->reorg_depth = 64;
+    cfg->activation_height = 0;
     cfg->gas.call_min = 200;
     cfg->gas.input_word = 3;
     cfg->gas.state_read = 800;
@@ -52,6 +54,7 @@ ms_rc ms_config_check(const ms_config *cfg)
                    cfg->max_wrapped_key <= MS_MAX_WRAPPED_KEY_CEILING &&
                    cfg->max_grants >= 1 && cfg->max_grants <= MS_MAX_GRANTS_CEILING &&
                    cfg->retained_versions >= 1 && cfg->retained_versions <= MS_MAX_RETAINED_CEILING &&
-                   cfg->bucket_policy <= MS_BUCKETS_POW2 && cfg->gas.call_min > 0;
+                   cfg->bucket_policy <= MS_BUCKETS_POW2 && cfg->gas.call_min > 0 &&
+                   cfg->reorg_depth >= 1 && cfg->reorg_depth <= MS_MAX_REORG_DEPTH;
     return ok ? MS_OK : MS_ERR_CONFIG;
 }

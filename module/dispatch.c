@@ -99,6 +99,12 @@ ms_rc ms_dispatch(ms_instance *inst, ms_result *result, const ms_block_context *
     if (msg->input == NULL && msg->input_size != 0) return MS_ERR_ARGUMENT;
 
     ms_buf_reset(&inst->out);
+    /* Before activation the address is an empty account: success, no output,
+     * no gas, no state touched. */
+    if (block->number < inst->cfg.activation_height) {
+        result->status = MS_SUCCESS;
+        return MS_OK;
+    }
     ms_call c;
     memset(&c, 0, sizeof c);
     c.cfg = &inst->cfg;

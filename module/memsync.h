@@ -51,6 +51,7 @@ extern "C" {
 #define MS_MAX_WRAPPED_KEY_CEILING 1024u
 #define MS_MAX_GRANTS_CEILING 256u
 #define MS_MAX_RETAINED_CEILING 1024u
+#define MS_MAX_REORG_DEPTH 4096u
 
 typedef struct ms_address { uint8_t bytes[20]; } ms_address;
 typedef struct ms_bytes32 { uint8_t bytes[32]; } ms_bytes32;
@@ -68,7 +69,8 @@ typedef enum ms_rc {
     MS_ERR_CORRUPT = 7,       /* a stored record does not decode */
     MS_ERR_CHECKPOINT = 8,    /* revert_to named a checkpoint that is not live */
     MS_ERR_HEIGHT = 9,        /* commit_block height is not above the last one */
-    MS_ERR_POISONED = 10      /* an earlier fatal fault: only destroy is legal */
+    MS_ERR_POISONED = 10,     /* an earlier fatal fault: only destroy is legal */
+    MS_ERR_REORG_DEPTH = 11   /* rollback_to asked for more than reorg_depth blocks */
 } ms_rc;
 
 /** How the precompile was entered. */
@@ -122,6 +124,8 @@ typedef struct ms_config {
     uint32_t retained_versions;     /* K: ciphertexts kept per asset, 1..MS_MAX_RETAINED_CEILING */
     uint32_t bucket_policy;         /* an ms_bucket_policy */
     ms_gas_schedule gas;
+    uint32_t reorg_depth;           /* R: committed blocks rollback_to can undo, 1..MS_MAX_REORG_DEPTH */
+    uint64_t activation_height;     /* calls in earlier blocks behave as calls to an empty account */
 } ms_config;
 
 /** Block context of a call, supplied by the host. */
@@ -238,6 +242,23 @@ typedef struct ms_module {
 
     /** A static English description of an ms_rc. Never NULL. */
     const char *(*rc_string)(ms_rc rc);
+
+    /** Undo committed blocks down to height (a reorg): the pending block is
+     *  dropped, then blocks height+1 .. last are undone in one atomic, synced
+     *  batch, restoring exactly the state and root committed at height. The
+     *  chain may then commit a different block height+1.
+     *  Returns: MS_OK (also when height is the last committed height),
+     *           MS_ERR_HEIGHT (height above the last committed height),
+     *           MS_ERR_REORG_DEPTH (more than cfg.reorg_depth blocks back),
+     *           MS_ERR_IO, MS_ERR_NOMEM, MS_ERR_CORRUPT (then poisoned),
+     *           MS_ERR_POISONED. */
+    ms_rc (*rollback_to)(ms_instance *inst, uint64_t height);
+
+    /** The root committed at height, for the last committed height and the
+     *  reorg_depth heights before it (height 0 is the all-zero root).
+     *  Returns: MS_OK, MS_ERR_HEIGHT (not retained), MS_ERR_IO, MS_ERR_CORRUPT.
+     *  Out: root32 (zeroed on failure). */
+    ms_rc (*root_at)(ms_instance *inst, ms_bytes32 *root32, uint64_t height);
 } ms_module;
 
 /** Type of the exported entry function. */

@@ -28,6 +28,7 @@ static const char *rc_string(ms_rc rc)
     case MS_ERR_CHECKPOINT: return "checkpoint is not live";
     case MS_ERR_HEIGHT: return "block height is not above the last committed height";
     case MS_ERR_POISONED: return "instance stopped after a fatal fault";
+    case MS_ERR_REORG_DEPTH: return "rollback is deeper than the reorg window";
     }
     return "unknown error";
 }
@@ -148,7 +149,7 @@ static ms_rc commit_block(ms_instance *inst, ms_bytes32 *root32, uint64_t height
     memset(root32, 0, sizeof *root32);
     if (inst->poisoned) return MS_ERR_POISONED;
     if (height <= inst->st.height) return MS_ERR_HEIGHT;
-    const ms_rc rc = (ms_rc)ms_state_commit(&inst->st, root32->bytes, height);
+    const ms_rc rc = (ms_rc)ms_state_commit(&inst->st, root32->bytes, height, inst->cfg.reorg_depth);
     if (rc != MS_OK) {
         /* The disk may hold the batch or not: only a restart can tell. */
         inst->poisoned = 1;
@@ -165,6 +166,26 @@ static ms_rc discard_block(ms_instance *inst)
     ms_journal_clear(inst->st.journal);
     inst->generation++;
     return MS_OK;
+}
+
+static ms_rc rollback_to(ms_instance *inst, uint64_t height)
+{
+    if (inst == NULL) return MS_ERR_ARGUMENT;
+    if (inst->poisoned) return MS_ERR_POISONED;
+    const ms_rc rc = (ms_rc)ms_state_rollback(&inst->st, height, inst->cfg.reorg_depth);
+    if (rc == MS_ERR_IO || rc == MS_ERR_NOMEM || rc == MS_ERR_CORRUPT) {
+        inst->poisoned = 1;
+        return rc;
+    }
+    /* The pending block was dropped whatever the outcome: its checkpoints die. */
+    inst->generation++;
+    return rc;
+}
+
+static ms_rc root_at(ms_instance *inst, ms_bytes32 *root32, uint64_t height)
+{
+    if (inst == NULL || root32 == NULL) return MS_ERR_ARGUMENT;
+    return (ms_rc)ms_state_root_at(&inst->st, root32->bytes, height, inst->cfg.reorg_depth);
 }
 
 static ms_rc committed(const ms_instance *inst, uint64_t *height, ms_bytes32 *root32)
@@ -207,6 +228,8 @@ static const ms_module MODULE = {
     .committed = committed,
     .pending_logs = pending_logs,
     .rc_string = rc_string,
+    .rollback_to = rollback_to,
+    .root_at = root_at,
 };
 
 MS_EXPORT const ms_module *ms_module_get(void)

@@ -98,6 +98,20 @@ void ms_key_nonce(ms_key *k, const uint8_t addr20[20])
     key_add(k, addr20, 20);
 }
 
+void ms_key_undo(ms_key *k, uint64_t height)
+{
+    key_start(k, MS_TAG_UNDO);
+    key_add_be64(k, height);
+}
+
+void ms_key_root_at(ms_key *k, uint64_t height)
+{
+    const uint8_t which = MS_META_ROOT_AT;
+    key_start(k, MS_TAG_META);
+    key_add(k, &which, 1);
+    key_add_be64(k, height);
+}
+
 /* Layout: owner 20 | head_version 8 | head_hash 32 | key_epoch 8 | flags 4 |
  * metadata 32 | grant_count 4 | shredded_upto 8 | created_block 8. */
 void ms_asset_encode(uint8_t out[MS_ASSET_RECORD_SIZE], const ms_asset *a)

@@ -16,10 +16,11 @@ enum {
     MS_TAG_CIPHERTEXT = 0x03,
     MS_TAG_GRANT = 0x04,
     MS_TAG_GRANT_SLOT = 0x05,
-    MS_TAG_NONCE = 0x06
+    MS_TAG_NONCE = 0x06,
+    MS_TAG_UNDO = 0x07          /* per committed block: how to undo it (reorgs) */
 };
 
-enum { MS_META_SCHEMA = 0x01, MS_META_HEIGHT = 0x02, MS_META_ROOT = 0x03 };
+enum { MS_META_SCHEMA = 0x01, MS_META_HEIGHT = 0x02, MS_META_ROOT = 0x03, MS_META_ROOT_AT = 0x04 };
 
 #define MS_KEY_MAX 53u   /* tag + asset id + grantee, the longest key */
 
@@ -35,6 +36,8 @@ void ms_key_ciphertext(ms_key *k, const uint8_t asset32[32], uint64_t version);
 void ms_key_grant(ms_key *k, const uint8_t asset32[32], const uint8_t grantee20[20]);
 void ms_key_grant_slot(ms_key *k, const uint8_t asset32[32], uint32_t slot);
 void ms_key_nonce(ms_key *k, const uint8_t addr20[20]);
+void ms_key_undo(ms_key *k, uint64_t height);
+void ms_key_root_at(ms_key *k, uint64_t height);
 
 /* Asset flags. */
 #define MS_ASSET_SHREDDED 0x1u

@@ -52,9 +52,20 @@ ms_state_status ms_state_get_slot(ms_state *st, uint8_t grantee20[20], const uin
 ms_state_status ms_state_get_nonce(ms_state *st, uint64_t *nonce, const uint8_t addr20[20]);
 ms_state_status ms_state_put_nonce(ms_state *st, const uint8_t addr20[20], uint64_t nonce);
 
-/** Write the overlay, height and root in one synced batch, then clear the
- *  overlay. Returns an ms_rc value; on failure nothing is written and the
- *  overlay is kept. Out: root32 (the new root). */
-int ms_state_commit(ms_state *st, uint8_t root32[32], uint64_t height);
+/** Write the overlay, the block's undo record, height and roots in one
+ *  synced batch, then clear the overlay; undo records and roots older than
+ *  reorg_depth blocks are deleted in the same batch. Returns an ms_rc value;
+ *  on failure nothing is written and the overlay is kept.
+ *  Out: root32 (the new root). */
+int ms_state_commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t reorg_depth);
+
+/** The root committed at a height within the last reorg_depth blocks.
+ *  Returns MS_OK, MS_ERR_HEIGHT (not retained) or an I/O ms_rc. */
+int ms_state_root_at(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t reorg_depth);
+
+/** Drop the overlay and undo committed blocks down to height in one synced
+ *  batch. Returns MS_OK, MS_ERR_HEIGHT, MS_ERR_REORG_DEPTH, or an I/O ms_rc
+ *  (then nothing was written). */
+int ms_state_rollback(ms_state *st, uint64_t height, uint32_t reorg_depth);
 
 #endif
