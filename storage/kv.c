@@ -15,6 +15,8 @@ struct ms_kv {
     /* Two write option sets, so ms_kv_write never mutates shared options. */
     rocksdb_writeoptions_t *wopts;
     rocksdb_writeoptions_t *wopts_sync;
+    rocksdb_block_based_table_options_t *table;
+    rocksdb_cache_t *cache;
 };
 
 /* Wrapped rather than cast, so a failed allocation surfaces as a NULL batch
@@ -51,6 +53,8 @@ static ms_kv_status ms_kv_take_error(char *err)
     return s;
 }
 
+#define MS_KV_CACHE_BYTES ((size_t)64 << 20)
+
 static void ms_kv_free_parts(ms_kv *kv)
 {
     if (kv->db != NULL) rocksdb_close(kv->db);
@@ -58,6 +62,8 @@ static void ms_kv_free_parts(ms_kv *kv)
     if (kv->wopts != NULL) rocksdb_writeoptions_destroy(kv->wopts);
     if (kv->ropts != NULL) rocksdb_readoptions_destroy(kv->ropts);
     if (kv->opts != NULL) rocksdb_options_destroy(kv->opts);
+    if (kv->table != NULL) rocksdb_block_based_options_destroy(kv->table);
+    if (kv->cache != NULL) rocksdb_cache_destroy(kv->cache);
     free(kv);
 }
 
@@ -77,6 +83,21 @@ ms_kv_status ms_kv_open(ms_kv **out, const char *dir)
         return MS_KV_NOMEM;
     }
     rocksdb_options_set_create_if_missing(kv->opts, 1);
+    /* Most reads that matter for speed ask for keys that may be absent (a
+     * signer's first nonce, a caller without a grant): bloom filters answer
+     * those without touching every level, and a block cache keeps hot
+     * records in memory. Options affect speed only, never results. */
+    kv->table = rocksdb_block_based_options_create();
+    kv->cache = rocksdb_cache_create_lru(MS_KV_CACHE_BYTES);
+    if (kv->table == NULL || kv->cache == NULL) {
+        ms_kv_free_parts(kv);
+        return MS_KV_NOMEM;
+    }
+    rocksdb_block_based_options_set_filter_policy(kv->table, rocksdb_filterpolicy_create_bloom(10));
+    rocksdb_block_based_options_set_block_cache(kv->table, kv->cache);
+    rocksdb_block_based_options_set_cache_index_and_filter_blocks(kv->table, 1);
+    rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(kv->table, 1);
+    rocksdb_options_set_block_based_table_factory(kv->opts, kv->table);
     rocksdb_writeoptions_set_sync(kv->wopts, 0);
     rocksdb_writeoptions_set_sync(kv->wopts_sync, 1);
 
