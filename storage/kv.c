@@ -83,6 +83,8 @@ ms_kv_status ms_kv_open(ms_kv **out, const char *dir)
         return MS_KV_NOMEM;
     }
     rocksdb_options_set_create_if_missing(kv->opts, 1);
+    /* RocksDB starts a new info log at every open; keep a handful, not 1000. */
+    rocksdb_options_set_keep_log_file_num(kv->opts, 4);
     /* Most reads that matter for speed ask for keys that may be absent (a
      * signer's first nonce, a caller without a grant): bloom filters answer
      * those without touching every level, and a block cache keeps hot
