@@ -127,11 +127,13 @@ tools/vectors/node_modules/.ok: tools/vectors/package.json tools/vectors/package
 
 test-vectors: tools/vectors/node_modules/.ok
 	cd tools/vectors && node check.mjs
+	cd tools/vectors && node smt_reference.mjs --check
 
 vectors: tools/vectors/node_modules/.ok
 	cd tools/vectors && node generate.mjs
+	cd tools/vectors && node smt_reference.mjs
 
-test: all test-exports test-vectors test-unit test-host test-asan test-crash
+test: all test-exports test-vectors test-unit test-host test-asan test-crash test-replay
 	@echo "make test: all suites passed"
 
 # --------------------------------------------------------------- benchmarks

@@ -44,7 +44,12 @@ extern "C" {
 #define MS_MODULE_ENTRY_NAME "ms_module_get"
 
 /** Version of the state schema this module reads and writes (spec/storage.md). */
-#define MS_SCHEMA_VERSION 1u
+#define MS_SCHEMA_VERSION 2u
+
+/** State proof bundles (spec/state.md): format byte, and a buffer size that
+ *  always suffices for ms_module.prove. */
+#define MS_STATE_PROOF_FORMAT 1u
+#define MS_STATE_PROOF_MAX 8704u
 
 /** Hard ceilings; a chain config may choose lower limits, never higher. */
 #define MS_MAX_CIPHERTEXT_CEILING (1024u * 1024u)
@@ -220,9 +225,11 @@ typedef struct ms_module {
 
     /** Write the pending block to disk in one atomic, synced batch, and start
      *  a new empty block. Every checkpoint id dies.
-     *  Returns: MS_OK, MS_ERR_HEIGHT (height <= last committed height),
+     *  Returns: MS_OK, MS_ERR_HEIGHT (height is not last + 1; any height >= 1
+     *           is accepted while no block is committed),
      *           MS_ERR_IO or MS_ERR_NOMEM (the instance is then poisoned).
-     *  Out: root32 (the state commitment after this block, spec/storage.md).
+     *  Out: root32 (the state root after this block: the root of the sparse
+     *  Merkle tree over every state record, spec/state.md).
      *  In:  height (the block number). */
     ms_rc (*commit_block)(ms_instance *inst, ms_bytes32 *root32, uint64_t height);
 
@@ -249,16 +256,31 @@ typedef struct ms_module {
      *  chain may then commit a different block height+1.
      *  Returns: MS_OK (also when height is the last committed height),
      *           MS_ERR_HEIGHT (height above the last committed height),
-     *           MS_ERR_REORG_DEPTH (more than cfg.reorg_depth blocks back),
+     *           MS_ERR_REORG_DEPTH (below M - reorg_depth, see root_at),
      *           MS_ERR_IO, MS_ERR_NOMEM, MS_ERR_CORRUPT (then poisoned),
      *           MS_ERR_POISONED. */
     ms_rc (*rollback_to)(ms_instance *inst, uint64_t height);
 
-    /** The root committed at height, for the last committed height and the
-     *  reorg_depth heights before it (height 0 is the all-zero root).
+    /** The root committed at height, for heights from M - reorg_depth to the
+     *  last committed one, M being the highest height ever committed (a
+     *  rollback narrows the window until the chain passes M again).
      *  Returns: MS_OK, MS_ERR_HEIGHT (not retained), MS_ERR_IO, MS_ERR_CORRUPT.
      *  Out: root32 (zeroed on failure). */
     ms_rc (*root_at)(ms_instance *inst, ms_bytes32 *root32, uint64_t height);
+
+    /** A state proof bundle for a light client (spec/state.md): the asset
+     *  record of asset_id (version 0) or the record of one version (version
+     *  >= 1: its hash, ciphertext hash, epoch, author, block, state), with the
+     *  tree's inclusion proof, or a non-inclusion proof when the record does
+     *  not exist, against the root committed at height. Check it with the
+     *  standalone verifier (crypto/state_proof.h), which needs no module.
+     *  Returns: MS_OK, MS_ERR_ARGUMENT (NULL pointer, or cap too small:
+     *           MS_STATE_PROOF_MAX always suffices), MS_ERR_HEIGHT (height
+     *           not retained), MS_ERR_IO, MS_ERR_NOMEM, MS_ERR_CORRUPT.
+     *  Out: proof (cap bytes, caller-owned), proof_len.
+     *  In:  height, asset_id, version. */
+    ms_rc (*prove)(ms_instance *inst, uint8_t *proof, size_t cap, size_t *proof_len, uint64_t height,
+                   const ms_bytes32 *asset_id, uint64_t version);
 } ms_module;
 
 /** Type of the exported entry function. */

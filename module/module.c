@@ -148,8 +148,8 @@ static ms_rc commit_block(ms_instance *inst, ms_bytes32 *root32, uint64_t height
     if (inst == NULL || root32 == NULL) return MS_ERR_ARGUMENT;
     memset(root32, 0, sizeof *root32);
     if (inst->poisoned) return MS_ERR_POISONED;
-    if (height <= inst->st.height) return MS_ERR_HEIGHT;
     const ms_rc rc = (ms_rc)ms_state_commit(&inst->st, root32->bytes, height, inst->cfg.reorg_depth);
+    if (rc == MS_ERR_HEIGHT) return rc;   /* refused before anything was written */
     if (rc != MS_OK) {
         /* The disk may hold the batch or not: only a restart can tell. */
         inst->poisoned = 1;
@@ -185,7 +185,20 @@ static ms_rc rollback_to(ms_instance *inst, uint64_t height)
 static ms_rc root_at(ms_instance *inst, ms_bytes32 *root32, uint64_t height)
 {
     if (inst == NULL || root32 == NULL) return MS_ERR_ARGUMENT;
-    return (ms_rc)ms_state_root_at(&inst->st, root32->bytes, height, inst->cfg.reorg_depth);
+    if (inst->poisoned) return MS_ERR_POISONED;
+    return (ms_rc)ms_state_root_at(&inst->st, root32->bytes, height);
+}
+
+static ms_rc prove(ms_instance *inst, uint8_t *proof, size_t cap, size_t *proof_len, uint64_t height,
+                   const ms_bytes32 *asset_id, uint64_t version)
+{
+    if (inst == NULL || proof == NULL || proof_len == NULL || asset_id == NULL) return MS_ERR_ARGUMENT;
+    *proof_len = 0;
+    if (inst->poisoned) return MS_ERR_POISONED;
+    ms_key key;
+    if (version == 0) ms_key_asset(&key, asset_id->bytes);
+    else ms_key_version(&key, asset_id->bytes, version);
+    return (ms_rc)ms_state_prove(&inst->st, proof, cap, proof_len, height, &key);
 }
 
 static ms_rc committed(const ms_instance *inst, uint64_t *height, ms_bytes32 *root32)
@@ -230,6 +243,7 @@ static const ms_module MODULE = {
     .rc_string = rc_string,
     .rollback_to = rollback_to,
     .root_at = root_at,
+    .prove = prove,
 };
 
 MS_EXPORT const ms_module *ms_module_get(void)

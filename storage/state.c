@@ -4,10 +4,9 @@
 #include <string.h>
 
 #include "memsync.h"
-#include "abi/abi_encode.h"
-#include "storage/state_root.h"
+#include "storage/smt.h"
 
-static int rc_from_kv(ms_kv_status s)
+int ms_rc_from_kv(ms_kv_status s)
 {
     switch (s) {
     case MS_KV_OK: return MS_OK;
@@ -27,7 +26,7 @@ static int read_meta(ms_kv *kv, uint8_t which, uint8_t *out, size_t want, int *f
     ms_kv_status s = ms_kv_get(kv, &val, &vlen, k.bytes, k.len);
     *found = 0;
     if (s == MS_KV_NOT_FOUND) return MS_OK;
-    if (s != MS_KV_OK) return rc_from_kv(s);
+    if (s != MS_KV_OK) return ms_rc_from_kv(s);
     int rc = MS_OK;
     if (vlen != want) rc = MS_ERR_CORRUPT;
     else memcpy(out, val, want);
@@ -45,7 +44,7 @@ static int write_schema(ms_kv *kv)
     ms_kv_batch *b = ms_kv_batch_create();
     if (b == NULL) return MS_ERR_NOMEM;
     ms_kv_batch_put(b, k.bytes, k.len, v, sizeof v);
-    int rc = rc_from_kv(ms_kv_write(kv, b, 1));
+    int rc = ms_rc_from_kv(ms_kv_write(kv, b, 1));
     ms_kv_batch_destroy(b);
     return rc;
 }
@@ -53,7 +52,7 @@ static int write_schema(ms_kv *kv)
 int ms_state_open(ms_state *st, const char *dir)
 {
     memset(st, 0, sizeof *st);
-    int rc = rc_from_kv(ms_kv_open(&st->kv, dir));
+    int rc = ms_rc_from_kv(ms_kv_open(&st->kv, dir));
     if (rc != MS_OK) return rc;
 
     uint8_t schema[4], height[8];
@@ -72,12 +71,34 @@ int ms_state_open(ms_state *st, const char *dir)
         st->journal = ms_journal_create();
         if (st->journal == NULL) rc = MS_ERR_NOMEM;
     }
+    if (rc == MS_OK) rc = ms_rc_from_smt(ms_smt_open(&st->smt, st->kv, MS_SMT_CACHE_DEFAULT));
+    if (rc == MS_OK) {
+        /* The tree and the head are written in the same batches: any
+         * disagreement means the directory was damaged. */
+        uint64_t latest = 0, oldest = 0;
+        uint8_t root[32];
+        rc = ms_rc_from_smt(ms_smt_info(st->smt, &latest, &oldest, root));
+        if (rc == MS_OK && (latest != st->height || memcmp(root, st->root, 32) != 0)) rc = MS_ERR_CORRUPT;
+    }
     if (rc != MS_OK) ms_state_close(st);
     return rc;
 }
 
+int ms_rc_from_smt(int smt_status)
+{
+    switch ((ms_smt_status)smt_status) {
+    case MS_SMT_OK: return MS_OK;
+    case MS_SMT_NOT_RETAINED: return MS_ERR_HEIGHT;
+    case MS_SMT_NOMEM: return MS_ERR_NOMEM;
+    case MS_SMT_CORRUPT: return MS_ERR_CORRUPT;
+    case MS_SMT_ARGUMENT: return MS_ERR_ARGUMENT;
+    default: return MS_ERR_IO;
+    }
+}
+
 void ms_state_close(ms_state *st)
 {
+    if (st->smt != NULL) ms_smt_close(st->smt);
     if (st->journal != NULL) ms_journal_destroy(st->journal);
     if (st->kv != NULL) ms_kv_close(st->kv);
     free(st->scratch);
@@ -213,175 +234,3 @@ ms_state_status ms_state_put_nonce(ms_state *st, const uint8_t addr20[20], uint6
     return ms_state_put(st, &k, v, sizeof v);
 }
 
-/* Undo record of one block (spec/storage.md): count u32, then per key in
- * ascending order: klen u8 | key | present u8 | [vlen u32 | value], the
- * committed value the block overwrote. */
-static int build_undo(ms_state *st, ms_buf *undo, const ms_overlay_entry *const *entries, size_t count)
-{
-    uint8_t be[4];
-    ms_put_be32(be, (uint32_t)count);
-    ms_buf_put(undo, be, 4);
-    for (size_t i = 0; i < count; i++) {
-        const ms_overlay_entry *e = entries[i];
-        uint8_t *old = NULL;
-        size_t olen = 0;
-        const ms_kv_status s = ms_kv_get(st->kv, &old, &olen, e->key, e->klen);
-        if (s != MS_KV_OK && s != MS_KV_NOT_FOUND) return rc_from_kv(s);
-        const uint8_t klen = (uint8_t)e->klen, present = s == MS_KV_OK;
-        ms_buf_put(undo, &klen, 1);
-        ms_buf_put(undo, e->key, e->klen);
-        ms_buf_put(undo, &present, 1);
-        if (present) {
-            ms_put_be32(be, (uint32_t)olen);
-            ms_buf_put(undo, be, 4);
-            ms_buf_put(undo, old, olen);
-        }
-        free(old);
-    }
-    return undo->failed ? MS_ERR_NOMEM : MS_OK;
-}
-
-static void put_head(ms_kv_batch *b, uint64_t height, const uint8_t root[32])
-{
-    ms_key k;
-    uint8_t hbuf[8];
-    ms_put_be64(hbuf, height);
-    ms_key_meta(&k, MS_META_HEIGHT);
-    ms_kv_batch_put(b, k.bytes, k.len, hbuf, sizeof hbuf);
-    ms_key_meta(&k, MS_META_ROOT);
-    ms_kv_batch_put(b, k.bytes, k.len, root, 32);
-}
-
-int ms_state_commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t reorg_depth)
-{
-    const ms_overlay_entry *const *entries;
-    size_t count;
-    if (!ms_journal_sorted(st->journal, &entries, &count)) return MS_ERR_NOMEM;
-
-    uint8_t root[32];
-    ms_state_root_next(root, st->root, height, entries, count);
-
-    ms_buf undo;
-    ms_buf_init(&undo);
-    int rc = build_undo(st, &undo, entries, count);
-    ms_kv_batch *b = rc == MS_OK ? ms_kv_batch_create() : NULL;
-    if (rc == MS_OK && b == NULL) rc = MS_ERR_NOMEM;
-    if (rc == MS_OK) {
-        for (size_t i = 0; i < count; i++) {
-            const ms_overlay_entry *e = entries[i];
-            if (e->deleted) ms_kv_batch_delete(b, e->key, e->klen);
-            else ms_kv_batch_put(b, e->key, e->klen, e->val, e->vlen);
-        }
-        ms_key k;
-        ms_key_undo(&k, height);
-        ms_kv_batch_put(b, k.bytes, k.len, undo.data, undo.size);
-        ms_key_root_at(&k, height);
-        ms_kv_batch_put(b, k.bytes, k.len, root, 32);
-        /* Keep the undo of the last R blocks and the roots of the R + 1
-         * heights a rollback can return to. */
-        if (height > reorg_depth) {
-            ms_key_undo(&k, height - reorg_depth);
-            ms_kv_batch_delete(b, k.bytes, k.len);
-            ms_key_root_at(&k, height - reorg_depth - 1);
-            ms_kv_batch_delete(b, k.bytes, k.len);
-        }
-        put_head(b, height, root);
-        rc = rc_from_kv(ms_kv_write(st->kv, b, 1));
-    }
-    ms_kv_batch_destroy(b);
-    ms_buf_free(&undo);
-    if (rc != MS_OK) return rc;
-
-    ms_journal_clear(st->journal);
-    st->height = height;
-    memcpy(st->root, root, 32);
-    memcpy(root32, root, 32);
-    return MS_OK;
-}
-
-int ms_state_root_at(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t reorg_depth)
-{
-    memset(root32, 0, 32);
-    if (height > st->height || st->height - height > reorg_depth) return MS_ERR_HEIGHT;
-    if (height == st->height) {
-        memcpy(root32, st->root, 32);
-        return MS_OK;
-    }
-    if (height == 0) return MS_OK;
-    ms_key k;
-    uint8_t *val = NULL;
-    size_t vlen = 0;
-    ms_key_root_at(&k, height);
-    const ms_kv_status s = ms_kv_get(st->kv, &val, &vlen, k.bytes, k.len);
-    int rc = s == MS_KV_NOT_FOUND ? MS_ERR_HEIGHT : rc_from_kv(s);
-    if (rc == MS_OK && vlen != 32) rc = MS_ERR_CORRUPT;
-    if (rc == MS_OK) memcpy(root32, val, 32);
-    free(val);
-    return rc;
-}
-
-/* Queue the inverse of one block's undo record into b. */
-static int apply_undo(ms_state *st, ms_kv_batch *b, uint64_t height)
-{
-    ms_key k;
-    uint8_t *rec = NULL;
-    size_t len = 0;
-    ms_key_undo(&k, height);
-    const ms_kv_status s = ms_kv_get(st->kv, &rec, &len, k.bytes, k.len);
-    if (s == MS_KV_NOT_FOUND) return MS_ERR_REORG_DEPTH;   /* pruned under an earlier, smaller R */
-    if (s != MS_KV_OK) return rc_from_kv(s);
-    int rc = len >= 4 ? MS_OK : MS_ERR_CORRUPT;
-    size_t pos = 4;
-    const uint32_t n = rc == MS_OK ? ms_get_be32(rec) : 0;
-    for (uint32_t i = 0; i < n && rc == MS_OK; i++) {
-        if (len - pos < 1 || len - pos - 1 < (size_t)rec[pos] + 1) { rc = MS_ERR_CORRUPT; break; }
-        const size_t klen = rec[pos];
-        const uint8_t *key = rec + pos + 1;
-        const uint8_t present = rec[pos + 1 + klen];
-        pos += 2 + klen;
-        if (!present) {
-            ms_kv_batch_delete(b, key, klen);
-            continue;
-        }
-        if (len - pos < 4) { rc = MS_ERR_CORRUPT; break; }
-        const size_t vlen = ms_get_be32(rec + pos);
-        pos += 4;
-        if (len - pos < vlen) { rc = MS_ERR_CORRUPT; break; }
-        ms_kv_batch_put(b, key, klen, rec + pos, vlen);
-        pos += vlen;
-    }
-    if (rc == MS_OK && pos != len) rc = MS_ERR_CORRUPT;
-    if (rc == MS_OK) {
-        ms_kv_batch_delete(b, k.bytes, k.len);
-        ms_key_root_at(&k, height);
-        ms_kv_batch_delete(b, k.bytes, k.len);
-    }
-    free(rec);
-    return rc;
-}
-
-int ms_state_rollback(ms_state *st, uint64_t height, uint32_t reorg_depth)
-{
-    if (height > st->height) return MS_ERR_HEIGHT;
-    if (st->height - height > reorg_depth) return MS_ERR_REORG_DEPTH;
-    ms_journal_clear(st->journal);
-    if (height == st->height) return MS_OK;
-
-    uint8_t root[32];
-    int rc = ms_state_root_at(st, root, height, reorg_depth);
-    if (rc == MS_ERR_HEIGHT) rc = MS_ERR_REORG_DEPTH;
-    ms_kv_batch *b = rc == MS_OK ? ms_kv_batch_create() : NULL;
-    if (rc == MS_OK && b == NULL) rc = MS_ERR_NOMEM;
-    /* Newest block first: for a key changed in several blocks, the batch's
-     * last write is the value from before height + 1. */
-    for (uint64_t h = st->height; rc == MS_OK && h > height; h--) rc = apply_undo(st, b, h);
-    if (rc == MS_OK) {
-        put_head(b, height, root);
-        rc = rc_from_kv(ms_kv_write(st->kv, b, 1));
-    }
-    ms_kv_batch_destroy(b);
-    if (rc != MS_OK) return rc;
-    st->height = height;
-    memcpy(st->root, root, 32);
-    return MS_OK;
-}

@@ -17,9 +17,12 @@ typedef enum ms_state_status {
     MS_STATE_FAULT = 2       /* I/O, memory or a record that does not decode */
 } ms_state_status;
 
+struct ms_smt;
+
 typedef struct ms_state {
     ms_kv *kv;
     ms_journal *journal;
+    struct ms_smt *smt;      /* the authenticated tree over every state record */
     uint8_t *scratch;        /* the last value read from the committed store */
     uint64_t height;         /* last committed height */
     uint8_t root[32];        /* last committed root */
@@ -52,20 +55,36 @@ ms_state_status ms_state_get_slot(ms_state *st, uint8_t grantee20[20], const uin
 ms_state_status ms_state_get_nonce(ms_state *st, uint64_t *nonce, const uint8_t addr20[20]);
 ms_state_status ms_state_put_nonce(ms_state *st, const uint8_t addr20[20], uint64_t nonce);
 
-/** Write the overlay, the block's undo record, height and roots in one
- *  synced batch, then clear the overlay; undo records and roots older than
- *  reorg_depth blocks are deleted in the same batch. Returns an ms_rc value;
- *  on failure nothing is written and the overlay is kept.
- *  Out: root32 (the new root). */
+/* ----------------------------------------------------- blocks (block.c) */
+
+/** Write the overlay, its tree update, the block's undo record, height and
+ *  root in one synced batch, then clear the overlay; the undo record and
+ *  tree version that fall out of the reorg window go in the same batch.
+ *  height must be last + 1 (any height >= 1 for the first block). Returns
+ *  an ms_rc value; on failure nothing is written and the overlay is kept.
+ *  Out: root32 (the new state root). */
 int ms_state_commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t reorg_depth);
 
-/** The root committed at a height within the last reorg_depth blocks.
- *  Returns MS_OK, MS_ERR_HEIGHT (not retained) or an I/O ms_rc. */
-int ms_state_root_at(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t reorg_depth);
+/** The root committed at a retained height (the tree keeps the last
+ *  reorg_depth). Returns MS_OK, MS_ERR_HEIGHT (not retained) or an I/O ms_rc. */
+int ms_state_root_at(ms_state *st, uint8_t root32[32], uint64_t height);
 
 /** Drop the overlay and undo committed blocks down to height in one synced
  *  batch. Returns MS_OK, MS_ERR_HEIGHT, MS_ERR_REORG_DEPTH, or an I/O ms_rc
  *  (then nothing was written). */
 int ms_state_rollback(ms_state *st, uint64_t height, uint32_t reorg_depth);
+
+/* ----------------------------------------------------- proofs (proof.c) */
+
+/** A state proof bundle (spec/state.md "State proof bundle") for key at a
+ *  retained height: the record's value at that height and the tree proof.
+ *  Returns MS_OK, MS_ERR_HEIGHT (not retained), MS_ERR_ARGUMENT (cap too
+ *  small: MS_STATE_PROOF_MAX always suffices), or an I/O ms_rc.
+ *  Out: out (cap bytes), out_len. */
+int ms_state_prove(ms_state *st, uint8_t *out, size_t cap, size_t *out_len, uint64_t height, const ms_key *key);
+
+/* Status conversions shared by the storage files (return ms_rc values). */
+int ms_rc_from_kv(ms_kv_status s);
+int ms_rc_from_smt(int smt_status);
 
 #endif

@@ -228,7 +228,9 @@ static int model_init(model *md)
 {
     md->root = calloc(g_hmax + 1, 1);
     md->undo = calloc(g_hmax + 1, 1);
-    return md->root != NULL && md->undo != NULL;
+    if (md->root == NULL || md->undo == NULL) return 0;
+    md->root[0] = 1;   /* the empty state, pruned by the same rule as any height */
+    return 1;
 }
 
 static void model_free(model *md)
@@ -260,7 +262,7 @@ static int model_can_rollback(const model *md, uint64_t h, uint64_t t)
 }
 
 /* root_at over the window [h - R, h] ([HOST-48]): the reference root where
- * the store holds one (always for h and 0), MS_ERR_HEIGHT where the model
+ * the store holds one (always for h), MS_ERR_HEIGHT where the model
  * says it was pruned, and MS_ERR_HEIGHT just outside the window. */
 static int check_window(cg_ctx *c, uint64_t h, const model *ret)
 {
@@ -269,7 +271,7 @@ static int check_window(cg_ctx *c, uint64_t h, const model *ret)
     char a[65], b[65];
     for (uint64_t t = lo; t <= h; t++) {
         const ms_rc rc = c->m->root_at(c->inst, &got, t);
-        const int held = t == h || t == 0 || ret->root[t];
+        const int held = t == h || ret->root[t];
         if (!held) {
             if (rc != MS_ERR_HEIGHT)
                 return fail("root_at(%llu) at height %llu: %s; that root was pruned (spec/storage.md [ST-13], "

@@ -1,0 +1,168 @@
+/* Block lifecycle of the committed store: commit, reorg rollback, roots of
+ * earlier heights. Each is one atomic, synced RocksDB batch holding the
+ * state writes, the tree update and the bookkeeping together, so a crash
+ * leaves the store at one block or the next, never between. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi/abi_encode.h"
+#include "memsync.h"
+#include "storage/smt.h"
+#include "storage/state.h"
+#include "storage/undo.h"
+
+/* Undo record of block h (spec/storage.md [ST-17]): prev u64 (the block
+ * committed before h, 0 if none) | count u32 | per overlay key in ascending
+ * order: klen u8 | key | present u8 | [vlen u32 | value]: the committed
+ * value the block replaced. */
+static int build_undo(ms_state *st, ms_buf *undo, const ms_overlay_entry *const *entries, size_t count)
+{
+    uint8_t be[8];
+    ms_put_be64(be, st->height);
+    ms_buf_put(undo, be, 8);
+    ms_put_be32(be, (uint32_t)count);
+    ms_buf_put(undo, be, 4);
+    for (size_t i = 0; i < count; i++) {
+        const ms_overlay_entry *e = entries[i];
+        uint8_t *old = NULL;
+        size_t olen = 0;
+        const ms_kv_status s = ms_kv_get(st->kv, &old, &olen, e->key, e->klen);
+        if (s != MS_KV_OK && s != MS_KV_NOT_FOUND) return ms_rc_from_kv(s);
+        const uint8_t klen = (uint8_t)e->klen, present = s == MS_KV_OK;
+        ms_buf_put(undo, &klen, 1);
+        ms_buf_put(undo, e->key, e->klen);
+        ms_buf_put(undo, &present, 1);
+        if (present) {
+            ms_put_be32(be, (uint32_t)olen);
+            ms_buf_put(undo, be, 4);
+            ms_buf_put(undo, old, olen);
+        }
+        free(old);
+    }
+    return undo->failed ? MS_ERR_NOMEM : MS_OK;
+}
+
+static void put_head(ms_kv_batch *b, uint64_t height, const uint8_t root[32])
+{
+    ms_key k;
+    uint8_t hbuf[8];
+    ms_put_be64(hbuf, height);
+    ms_key_meta(&k, MS_META_HEIGHT);
+    ms_kv_batch_put(b, k.bytes, k.len, hbuf, sizeof hbuf);
+    ms_key_meta(&k, MS_META_ROOT);
+    ms_kv_batch_put(b, k.bytes, k.len, root, 32);
+}
+
+int ms_state_commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t reorg_depth)
+{
+    /* Consecutive heights keep the undo records and tree versions of the
+     * reorg window aligned; the first block may start anywhere. */
+    if (height == 0 || (st->height != 0 && height != st->height + 1)) return MS_ERR_HEIGHT;
+    const ms_overlay_entry *const *entries;
+    size_t count;
+    if (!ms_journal_sorted(st->journal, &entries, &count)) return MS_ERR_NOMEM;
+
+    uint8_t root[32];
+    ms_buf undo;
+    ms_buf_init(&undo);
+    int rc = build_undo(st, &undo, entries, count);
+    ms_kv_batch *b = rc == MS_OK ? ms_kv_batch_create() : NULL;
+    if (rc == MS_OK && b == NULL) rc = MS_ERR_NOMEM;
+    if (rc == MS_OK) {
+        const uint64_t keep_from = height > reorg_depth ? height - reorg_depth : 0;
+        rc = ms_rc_from_smt(ms_smt_apply_entries(st->smt, b, height, entries, count, keep_from, root));
+    }
+    if (rc == MS_OK) {
+        for (size_t i = 0; i < count; i++) {
+            const ms_overlay_entry *e = entries[i];
+            if (e->deleted) ms_kv_batch_delete(b, e->key, e->klen);
+            else ms_kv_batch_put(b, e->key, e->klen, e->val, e->vlen);
+        }
+        ms_key k;
+        ms_key_undo(&k, height);
+        ms_kv_batch_put(b, k.bytes, k.len, undo.data, undo.size);
+        /* The window keeps the undo of the last R blocks, matching the tree
+         * versions kept from height - R on. */
+        if (height > reorg_depth) {
+            ms_key_undo(&k, height - reorg_depth);
+            ms_kv_batch_delete(b, k.bytes, k.len);
+        }
+        put_head(b, height, root);
+        rc = ms_rc_from_kv(ms_kv_write(st->kv, b, 1));
+    }
+    ms_kv_batch_destroy(b);
+    ms_buf_free(&undo);
+    if (rc != MS_OK) return rc;
+
+    ms_journal_clear(st->journal);
+    st->height = height;
+    memcpy(st->root, root, 32);
+    memcpy(root32, root, 32);
+    return MS_OK;
+}
+
+int ms_state_root_at(ms_state *st, uint8_t root32[32], uint64_t height)
+{
+    memset(root32, 0, 32);
+    if (height > st->height) return MS_ERR_HEIGHT;
+    return ms_rc_from_smt(ms_smt_root(st->smt, height, root32, NULL));
+}
+
+/* Queue the inverse of block h's undo record into b. Out: prev (the block
+ * committed before h). */
+static int apply_undo(ms_state *st, ms_kv_batch *b, uint64_t height, uint64_t *prev)
+{
+    ms_key k;
+    uint8_t *rec = NULL;
+    size_t len = 0;
+    ms_key_undo(&k, height);
+    const ms_kv_status s = ms_kv_get(st->kv, &rec, &len, k.bytes, k.len);
+    if (s == MS_KV_NOT_FOUND) return MS_ERR_REORG_DEPTH;
+    if (s != MS_KV_OK) return ms_rc_from_kv(s);
+    ms_undo_reader r;
+    ms_undo_entry e;
+    int more = ms_undo_open(&r, rec, len) ? 1 : -1;
+    while (more > 0 && (more = ms_undo_next(&r, &e)) > 0) {
+        if (e.present) ms_kv_batch_put(b, e.key, e.klen, e.val, e.vlen);
+        else ms_kv_batch_delete(b, e.key, e.klen);
+    }
+    *prev = r.prev;
+    const int rc = (more < 0 || r.prev >= height) ? MS_ERR_CORRUPT : MS_OK;
+    if (rc == MS_OK) ms_kv_batch_delete(b, k.bytes, k.len);
+    free(rec);
+    return rc;
+}
+
+int ms_state_rollback(ms_state *st, uint64_t height, uint32_t reorg_depth)
+{
+    if (height > st->height) return MS_ERR_HEIGHT;
+    if (st->height - height > reorg_depth) return MS_ERR_REORG_DEPTH;
+    ms_journal_clear(st->journal);
+    if (height == st->height) return MS_OK;
+
+    uint8_t root[32];
+    ms_kv_batch *b = ms_kv_batch_create();
+    int rc = b == NULL ? MS_ERR_NOMEM : MS_OK;
+    if (rc == MS_OK) {
+        rc = ms_rc_from_smt(ms_smt_rollback(st->smt, b, height, root));
+        if (rc == MS_ERR_HEIGHT) rc = MS_ERR_REORG_DEPTH;   /* the tree version was pruned */
+    }
+    /* Newest block first: for a key changed in several blocks, the batch's
+     * last write is the value from before height + 1. */
+    uint64_t h = st->height;
+    while (rc == MS_OK && h > height) {
+        uint64_t prev = 0;
+        rc = apply_undo(st, b, h, &prev);
+        h = prev;
+    }
+    if (rc == MS_OK && h != height) rc = MS_ERR_HEIGHT;   /* not a committed height */
+    if (rc == MS_OK) {
+        put_head(b, height, root);
+        rc = ms_rc_from_kv(ms_kv_write(st->kv, b, 1));
+    }
+    ms_kv_batch_destroy(b);
+    if (rc != MS_OK) return rc;
+    st->height = height;
+    memcpy(st->root, root, 32);
+    return MS_OK;
+}

@@ -1,0 +1,1175 @@
+/* The authenticated state tree: see storage/smt.h and spec/state.md.
+ *
+ * In memory a stored node is a "nibble node": the 16 subtrees four binary
+ * levels below its position (its slots), each empty, a leaf, or another
+ * stored node, plus the 15 binary subtrees in between, kept in heap order
+ * (index 1 is the node itself, 2i and 2i+1 the children of i, 16 + s is
+ * slot s). Each heap entry has a class, EMPTY (no leaf), LEAF (exactly one
+ * leaf: its hash is that leaf's hash, wherever it sits) or NODE (two leaves
+ * or more: keccak256(0x01 || left || right)), which is exactly the binary
+ * definition of the tree with single-leaf subtrees compacted. */
+#include "storage/smt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi/keccak.h"
+#include "crypto/smt_verify.h"
+#include "storage/records.h"
+
+enum { K_EMPTY = 0, K_LEAF = 1, K_NODE = 2 };
+
+_Static_assert(MS_SMT_PROOF_MAX == MS_SMT_PROOF_MAX_SIZE, "proof size bound");
+
+#define NODE_FORMAT 0x01u
+#define VREC_FORMAT 0x01u
+#define META_FORMAT 0x01u
+#define NODE_KEY_LEN 42u           /* tag, version 8, depth 1, prefix 32 */
+#define STALE_ENTRY_LEN 41u        /* a node key without its tag */
+#define STALE_CHUNK_ENTRIES 1024u
+#define NODE_MAX_BYTES (5u + 16u * 96u + 14u * 32u)
+#define MAX_NIBBLE_DEPTH 63u       /* the deepest position a stored node can hold */
+
+/* A subtree reference: a slot of a node, or a version's root. */
+typedef struct smt_ref {
+    uint8_t kind;
+    uint64_t version;     /* K_NODE: the version that wrote the node */
+    uint8_t hash[32];     /* zero for K_EMPTY */
+    uint8_t path[32];     /* K_LEAF */
+    uint8_t vh[32];       /* K_LEAF */
+} smt_ref;
+
+typedef struct smt_node {
+    smt_ref child[16];
+    uint8_t ikind[16];    /* heap entries 1..15 */
+    uint8_t ihash[16][32];
+} smt_node;
+
+typedef struct cache_ent {
+    uint8_t key[STALE_ENTRY_LEN];
+    int32_t hnext;        /* next entry in the same bucket */
+    int32_t prev, next;   /* LRU list, head most recent */
+    smt_node node;
+} cache_ent;
+
+struct ms_smt {
+    ms_kv *kv;
+    smt_node *work;       /* one scratch node per nibble depth 0..64 */
+    cache_ent *ents;
+    size_t cap, used;
+    int32_t *buckets;
+    size_t nbuckets;      /* a power of two */
+    int32_t head, tail;
+    int32_t free_head;    /* removed entries, chained by hnext */
+    uint64_t cache_hi;    /* highest version whose nodes may be in the cache */
+};
+
+typedef struct smt_meta {
+    uint64_t latest, oldest;
+    int fresh;            /* no tree written yet */
+} smt_meta;
+
+typedef struct smt_vrec {
+    uint64_t prev, next, entries;
+    uint32_t stale_chunks;  /* records 0x12 || version || 0 .. stale_chunks-1 */
+    smt_ref root;
+} smt_vrec;
+
+/* ------------------------------------------------------------------ helpers */
+
+static ms_smt_status from_kv(ms_kv_status s)
+{
+    switch (s) {
+    case MS_KV_OK: return MS_SMT_OK;
+    case MS_KV_NOMEM: return MS_SMT_NOMEM;
+    case MS_KV_NOT_FOUND: return MS_SMT_CORRUPT;  /* callers handle NOT_FOUND first */
+    default: return MS_SMT_IO;
+    }
+}
+
+static unsigned nib(const uint8_t *p, unsigned d)
+{
+    return d % 2u == 0 ? (unsigned)(p[d / 2u] >> 4) : (unsigned)(p[d / 2u] & 0x0fu);
+}
+
+static void set_nib(uint8_t *p, unsigned d, unsigned v)
+{
+    if (d % 2u == 0) p[d / 2u] = (uint8_t)((p[d / 2u] & 0x0fu) | (v << 4));
+    else p[d / 2u] = (uint8_t)((p[d / 2u] & 0xf0u) | v);
+}
+
+static unsigned bit_at(const uint8_t *p, unsigned i)
+{
+    return (unsigned)(p[i / 8u] >> (7u - i % 8u)) & 1u;
+}
+
+static void set_bit(uint8_t *p, unsigned i)
+{
+    p[i / 8u] = (uint8_t)(p[i / 8u] | (0x80u >> (i % 8u)));
+}
+
+static int is_zero32(const uint8_t *p)
+{
+    uint8_t acc = 0;
+    for (unsigned i = 0; i < 32; i++) acc |= p[i];
+    return acc == 0;
+}
+
+static void ref_empty(smt_ref *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+static void ref_leaf(smt_ref *r, const uint8_t path[32], const uint8_t vh[32])
+{
+    memset(r, 0, sizeof *r);
+    r->kind = K_LEAF;
+    memcpy(r->path, path, 32);
+    memcpy(r->vh, vh, 32);
+    ms_smt_hash_leaf(r->hash, path, vh);
+}
+
+static int ref_same(const smt_ref *a, const smt_ref *b)
+{
+    return a->kind == b->kind && a->version == b->version && memcmp(a->hash, b->hash, 32) == 0;
+}
+
+/* Entry (without tag) of the node at nibble depth `depth` on `path`. */
+static void node_entry(uint8_t out[STALE_ENTRY_LEN], uint64_t version, unsigned depth, const uint8_t path[32])
+{
+    ms_put_be64(out, version);
+    out[8] = (uint8_t)depth;
+    memset(out + 9, 0, 32);
+    memcpy(out + 9, path, depth / 2u);
+    if (depth % 2u) out[9 + depth / 2u] = (uint8_t)(path[depth / 2u] & 0xf0u);
+}
+
+static void node_key(uint8_t out[NODE_KEY_LEN], uint64_t version, unsigned depth, const uint8_t path[32])
+{
+    out[0] = MS_SMT_TAG_NODE;
+    node_entry(out + 1, version, depth, path);
+}
+
+static void vrec_key(uint8_t out[9], uint64_t version)
+{
+    out[0] = MS_SMT_TAG_VERSION;
+    ms_put_be64(out + 1, version);
+}
+
+static void stale_key(uint8_t out[13], uint64_t version, uint32_t chunk)
+{
+    out[0] = MS_SMT_TAG_STALE;
+    ms_put_be64(out + 1, version);
+    ms_put_be32(out + 9, chunk);
+}
+
+/* ------------------------------------------------------------ node hashing */
+
+static void combine(uint8_t *k, uint8_t h[32], uint8_t ka, const uint8_t *ha, uint8_t kb, const uint8_t *hb)
+{
+    if (ka == K_EMPTY && kb == K_EMPTY) {
+        *k = K_EMPTY;
+        memset(h, 0, 32);
+    } else if (ka == K_EMPTY && kb == K_LEAF) {
+        *k = K_LEAF;
+        memcpy(h, hb, 32);
+    } else if (ka == K_LEAF && kb == K_EMPTY) {
+        *k = K_LEAF;
+        memcpy(h, ha, 32);
+    } else {
+        *k = K_NODE;
+        ms_smt_hash_internal(h, ha, hb);
+    }
+}
+
+static void heap_get(const smt_node *n, unsigned i, uint8_t *k, const uint8_t **h)
+{
+    if (i >= 16) {
+        *k = n->child[i - 16].kind;
+        *h = n->child[i - 16].hash;
+    } else {
+        *k = n->ikind[i];
+        *h = n->ihash[i];
+    }
+}
+
+/* Recompute the inner entries above the slots flagged in dirty (bit s). */
+static void node_rehash(smt_node *n, uint32_t dirty)
+{
+    uint8_t d[32] = {0};
+    for (unsigned s = 0; s < 16; s++) d[16 + s] = (uint8_t)((dirty >> s) & 1u);
+    for (unsigned i = 15; i >= 1; i--) {
+        d[i] = (uint8_t)(d[2 * i] | d[2 * i + 1]);
+        if (!d[i]) continue;
+        uint8_t ka, kb;
+        const uint8_t *ha, *hb;
+        heap_get(n, 2 * i, &ka, &ha);
+        heap_get(n, 2 * i + 1, &kb, &hb);
+        combine(&n->ikind[i], n->ihash[i], ka, ha, kb, hb);
+    }
+}
+
+/* ------------------------------------------------------------ node records */
+
+/* Classes of the inner entries from the slots' kinds, without hashing. */
+static void node_classes(uint8_t cls[32], const smt_node *n)
+{
+    for (unsigned sl = 0; sl < 16; sl++) cls[16 + sl] = n->child[sl].kind;
+    for (unsigned i = 15; i >= 1; i--) {
+        const uint8_t a = cls[2 * i], b = cls[2 * i + 1];
+        if (a == K_EMPTY) cls[i] = b == K_NODE ? K_NODE : b;
+        else if (b == K_EMPTY) cls[i] = a == K_NODE ? K_NODE : a;
+        else cls[i] = K_NODE;
+    }
+}
+
+/* Record: format | slot map u16 | leaf map u16 | per slot present, ascending:
+ * hash 32, then leaf: path 32, valueHash 32 / node: version u64 | then the
+ * hash of every inner entry 2..15 of class NODE, ascending. (Entry 1, the
+ * node's own hash, is in its parent.) */
+static size_t node_encode(uint8_t out[NODE_MAX_BYTES], const smt_node *n)
+{
+    uint16_t map = 0, leaves = 0;
+    size_t o = 5;
+    for (unsigned sl = 0; sl < 16; sl++) {
+        const smt_ref *c = &n->child[sl];
+        if (c->kind == K_EMPTY) continue;
+        map = (uint16_t)(map | (1u << sl));
+        memcpy(out + o, c->hash, 32);
+        o += 32;
+        if (c->kind == K_LEAF) {
+            leaves = (uint16_t)(leaves | (1u << sl));
+            memcpy(out + o, c->path, 32);
+            memcpy(out + o + 32, c->vh, 32);
+            o += 64;
+        } else {
+            ms_put_be64(out + o, c->version);
+            o += 8;
+        }
+    }
+    for (unsigned i = 2; i < 16; i++) {
+        if (n->ikind[i] != K_NODE) continue;
+        memcpy(out + o, n->ihash[i], 32);
+        o += 32;
+    }
+    out[0] = NODE_FORMAT;
+    out[1] = (uint8_t)(map >> 8);
+    out[2] = (uint8_t)map;
+    out[3] = (uint8_t)(leaves >> 8);
+    out[4] = (uint8_t)leaves;
+    return o;
+}
+
+/* Decode and check the node written by `version` at nibble depth `depth` on
+ * `path`; its hash must be want32. Returns 1, or 0 on any inconsistency.
+ * The stored inner hashes are checked through the node's own hash (one
+ * keccak); test builds recompute and compare all of them. */
+static int node_decode(smt_node *n, const uint8_t *buf, size_t len, uint64_t version, unsigned depth,
+                       const uint8_t path[32], const uint8_t want32[32])
+{
+    if (len < 5 || buf[0] != NODE_FORMAT || depth > MAX_NIBBLE_DEPTH) return 0;
+    const unsigned map = ((unsigned)buf[1] << 8) | buf[2];
+    const unsigned leaves = ((unsigned)buf[3] << 8) | buf[4];
+    if (map == 0 || (leaves & ~map) != 0) return 0;
+    size_t o = 5;
+    unsigned count = 0;
+    memset(n, 0, sizeof *n);
+    for (unsigned sl = 0; sl < 16; sl++) {
+        smt_ref *c = &n->child[sl];
+        if (!((map >> sl) & 1u)) continue;
+        count++;
+        const int is_leaf = (int)((leaves >> sl) & 1u);
+        const size_t need = 32u + (is_leaf ? 64u : 8u);
+        if (len - o < need) return 0;
+        memcpy(c->hash, buf + o, 32);
+        o += 32;
+        if (is_leaf) {
+            c->kind = K_LEAF;
+            memcpy(c->path, buf + o, 32);
+            memcpy(c->vh, buf + o + 32, 32);
+            o += 64;
+            for (unsigned d = 0; d < depth; d++) {
+                if (nib(c->path, d) != nib(path, d)) return 0;
+            }
+            if (nib(c->path, depth) != sl) return 0;
+        } else {
+            c->kind = K_NODE;
+            c->version = ms_get_be64(buf + o);
+            o += 8;
+            if (c->version == 0 || c->version > version || depth == MAX_NIBBLE_DEPTH) return 0;
+        }
+        if (is_zero32(c->hash)) return 0;
+    }
+    /* One slot holding one leaf would have been compacted into that leaf. */
+    if (count == 1 && leaves != 0) return 0;
+
+    uint8_t cls[32];
+    node_classes(cls, n);
+    if (cls[1] != K_NODE) return 0;
+    for (unsigned i = 15; i >= 2; i--) {
+        n->ikind[i] = cls[i];
+        if (cls[i] == K_NODE) continue;
+        /* EMPTY is zero; LEAF is the hash of the one leaf below. */
+        uint8_t kb;
+        const uint8_t *hb;
+        heap_get(n, 2 * i, &kb, &hb);
+        if (kb == K_EMPTY) heap_get(n, 2 * i + 1, &kb, &hb);
+        memcpy(n->ihash[i], hb, 32);
+    }
+    for (unsigned i = 2; i < 16; i++) {
+        if (cls[i] != K_NODE) continue;
+        if (len - o < 32) return 0;
+        memcpy(n->ihash[i], buf + o, 32);
+        o += 32;
+    }
+    if (o != len) return 0;
+    n->ikind[1] = K_NODE;
+    uint8_t ka, kb;
+    const uint8_t *ha, *hb;
+    heap_get(n, 2, &ka, &ha);
+    heap_get(n, 3, &kb, &hb);
+    ms_smt_hash_internal(n->ihash[1], ha, hb);
+#ifdef MS_TEST_BUILD
+    {
+        smt_node full = *n;
+        node_rehash(&full, 0xffffu);
+        if (memcmp(full.ihash, n->ihash, sizeof full.ihash) != 0) return 0;
+        if (memcmp(full.ikind + 1, n->ikind + 1, 15) != 0) return 0;
+    }
+#endif
+    return memcmp(n->ihash[1], want32, 32) == 0;
+}
+
+/* -------------------------------------------------------------------- cache */
+
+static size_t cache_slot(const ms_smt *t, const uint8_t key[STALE_ENTRY_LEN])
+{
+    uint64_t h = 1469598103934665603u;
+    for (unsigned i = 0; i < STALE_ENTRY_LEN; i++) {
+        h ^= key[i];
+        h *= 1099511628211u;
+    }
+    return (size_t)(h ^ (h >> 29)) & (t->nbuckets - 1);
+}
+
+static void lru_unlink(ms_smt *t, int32_t i)
+{
+    cache_ent *e = &t->ents[i];
+    if (e->prev >= 0) t->ents[e->prev].next = e->next;
+    else t->head = e->next;
+    if (e->next >= 0) t->ents[e->next].prev = e->prev;
+    else t->tail = e->prev;
+    e->prev = e->next = -1;
+}
+
+static void lru_push_front(ms_smt *t, int32_t i)
+{
+    cache_ent *e = &t->ents[i];
+    e->prev = -1;
+    e->next = t->head;
+    if (t->head >= 0) t->ents[t->head].prev = i;
+    t->head = i;
+    if (t->tail < 0) t->tail = i;
+}
+
+static void cache_clear(ms_smt *t)
+{
+    if (t->cap == 0) return;
+    for (size_t i = 0; i < t->nbuckets; i++) t->buckets[i] = -1;
+    t->used = 0;
+    t->head = t->tail = t->free_head = -1;
+}
+
+static const smt_node *cache_find(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN])
+{
+    if (t->cap == 0) return NULL;
+    for (int32_t i = t->buckets[cache_slot(t, key)]; i >= 0; i = t->ents[i].hnext) {
+        if (memcmp(t->ents[i].key, key, STALE_ENTRY_LEN) == 0) {
+            lru_unlink(t, i);
+            lru_push_front(t, i);
+            return &t->ents[i].node;
+        }
+    }
+    return NULL;
+}
+
+static void cache_put(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], const smt_node *n)
+{
+    if (t->cap == 0) return;
+    size_t b = cache_slot(t, key);
+    for (int32_t i = t->buckets[b]; i >= 0; i = t->ents[i].hnext) {
+        if (memcmp(t->ents[i].key, key, STALE_ENTRY_LEN) == 0) {
+            t->ents[i].node = *n;
+            lru_unlink(t, i);
+            lru_push_front(t, i);
+            return;
+        }
+    }
+    int32_t i;
+    if (t->free_head >= 0) {
+        i = t->free_head;
+        t->free_head = t->ents[i].hnext;
+    } else if (t->used < t->cap) {
+        i = (int32_t)t->used++;
+    } else {
+        /* Evict the least recently used entry. */
+        i = t->tail;
+        lru_unlink(t, i);
+        int32_t *pp = &t->buckets[cache_slot(t, t->ents[i].key)];
+        while (*pp != i) pp = &t->ents[*pp].hnext;
+        *pp = t->ents[i].hnext;
+    }
+    cache_ent *e = &t->ents[i];
+    memcpy(e->key, key, STALE_ENTRY_LEN);
+    e->node = *n;
+    e->hnext = t->buckets[b];
+    t->buckets[b] = i;
+    lru_push_front(t, i);
+}
+
+/* Forget a node that no new version reaches (it went stale): the cache
+ * then holds live nodes rather than superseded ones. */
+static void cache_remove(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN])
+{
+    if (t->cap == 0) return;
+    int32_t *pp = &t->buckets[cache_slot(t, key)];
+    while (*pp >= 0 && memcmp(t->ents[*pp].key, key, STALE_ENTRY_LEN) != 0) pp = &t->ents[*pp].hnext;
+    const int32_t i = *pp;
+    if (i < 0) return;
+    *pp = t->ents[i].hnext;
+    lru_unlink(t, i);
+    t->ents[i].hnext = t->free_head;
+    t->free_head = i;
+}
+
+/* Load the node `ref` points to, at nibble depth `depth` on `path`, into n. */
+static ms_smt_status load_node(ms_smt *t, const smt_ref *ref, unsigned depth, const uint8_t path[32],
+                               smt_node *n)
+{
+    uint8_t key[NODE_KEY_LEN];
+    if (ref->kind != K_NODE || depth > MAX_NIBBLE_DEPTH) return MS_SMT_CORRUPT;
+    node_key(key, ref->version, depth, path);
+    const smt_node *hit = cache_find(t, key + 1);
+    if (hit != NULL) {
+        if (memcmp(hit->ihash[1], ref->hash, 32) != 0) return MS_SMT_CORRUPT;
+        *n = *hit;
+        return MS_SMT_OK;
+    }
+    uint8_t *val = NULL;
+    size_t vlen = 0;
+    ms_kv_status ks = ms_kv_get(t->kv, &val, &vlen, key, sizeof key);
+    if (ks != MS_KV_OK) return from_kv(ks);   /* a missing node is corruption */
+    int ok = node_decode(n, val, vlen, ref->version, depth, path, ref->hash);
+    free(val);
+    if (!ok) return MS_SMT_CORRUPT;
+    cache_put(t, key + 1, n);
+    return MS_SMT_OK;
+}
+
+/* ------------------------------------------------------ meta and versions */
+
+static ms_smt_status read_meta(ms_smt *t, smt_meta *m)
+{
+    const uint8_t key[1] = {MS_SMT_TAG_META};
+    uint8_t *val = NULL;
+    size_t vlen = 0;
+    memset(m, 0, sizeof *m);
+    ms_kv_status ks = ms_kv_get(t->kv, &val, &vlen, key, sizeof key);
+    if (ks == MS_KV_NOT_FOUND) {
+        m->fresh = 1;
+        return MS_SMT_OK;
+    }
+    if (ks != MS_KV_OK) return from_kv(ks);
+    ms_smt_status s = MS_SMT_CORRUPT;
+    if (vlen == 17 && val[0] == META_FORMAT) {
+        m->latest = ms_get_be64(val + 1);
+        m->oldest = ms_get_be64(val + 9);
+        if (m->oldest <= m->latest) s = MS_SMT_OK;
+    }
+    free(val);
+    return s;
+}
+
+static void write_meta(ms_kv_batch *b, const smt_meta *m)
+{
+    const uint8_t key[1] = {MS_SMT_TAG_META};
+    uint8_t v[17];
+    v[0] = META_FORMAT;
+    ms_put_be64(v + 1, m->latest);
+    ms_put_be64(v + 9, m->oldest);
+    ms_kv_batch_put(b, key, sizeof key, v, sizeof v);
+}
+
+/* Version record: format | prev u64 | next u64 (0: none) | entries u64 |
+ * stale chunks u32 | root kind u8 |
+ * [hash 32 | leaf: path 32, valueHash 32 | node: version u64]. */
+#define VREC_BASE 30u
+static void write_vrec(ms_kv_batch *b, uint64_t version, const smt_vrec *r)
+{
+    uint8_t key[9], v[VREC_BASE + 96];
+    size_t n = VREC_BASE;
+    vrec_key(key, version);
+    v[0] = VREC_FORMAT;
+    ms_put_be64(v + 1, r->prev);
+    ms_put_be64(v + 9, r->next);
+    ms_put_be64(v + 17, r->entries);
+    ms_put_be32(v + 25, r->stale_chunks);
+    v[29] = r->root.kind;
+    if (r->root.kind != K_EMPTY) {
+        memcpy(v + VREC_BASE, r->root.hash, 32);
+        n += 32;
+        if (r->root.kind == K_LEAF) {
+            memcpy(v + n, r->root.path, 32);
+            memcpy(v + n + 32, r->root.vh, 32);
+            n += 64;
+        } else {
+            ms_put_be64(v + n, r->root.version);
+            n += 8;
+        }
+    }
+    ms_kv_batch_put(b, key, sizeof key, v, n);
+}
+
+/* Reads the record of a version in the retained chain described by m. */
+static ms_smt_status read_vrec(ms_smt *t, const smt_meta *m, uint64_t version, smt_vrec *r)
+{
+    memset(r, 0, sizeof *r);
+    if (m->fresh) return version == 0 ? MS_SMT_OK : MS_SMT_NOT_RETAINED;
+    if (version < m->oldest || version > m->latest) return MS_SMT_NOT_RETAINED;
+    uint8_t key[9];
+    uint8_t *val = NULL;
+    size_t vlen = 0;
+    vrec_key(key, version);
+    ms_kv_status ks = ms_kv_get(t->kv, &val, &vlen, key, sizeof key);
+    if (ks == MS_KV_NOT_FOUND) return MS_SMT_NOT_RETAINED;   /* a height with no block */
+    if (ks != MS_KV_OK) return from_kv(ks);
+    int ok = vlen >= VREC_BASE && val[0] == VREC_FORMAT;
+    if (ok) {
+        r->prev = ms_get_be64(val + 1);
+        r->next = ms_get_be64(val + 9);
+        r->entries = ms_get_be64(val + 17);
+        r->stale_chunks = ms_get_be32(val + 25);
+        r->root.kind = val[29];
+        switch (r->root.kind) {
+        case K_EMPTY: ok = vlen == VREC_BASE && r->entries == 0; break;
+        case K_LEAF:
+            ok = vlen == VREC_BASE + 96 && r->entries == 1;
+            if (ok) {
+                memcpy(r->root.hash, val + VREC_BASE, 32);
+                memcpy(r->root.path, val + VREC_BASE + 32, 32);
+                memcpy(r->root.vh, val + VREC_BASE + 64, 32);
+            }
+            break;
+        case K_NODE:
+            ok = vlen == VREC_BASE + 40 && r->entries >= 2;
+            if (ok) {
+                memcpy(r->root.hash, val + VREC_BASE, 32);
+                r->root.version = ms_get_be64(val + VREC_BASE + 32);
+                ok = r->root.version >= 1 && r->root.version <= version;
+            }
+            break;
+        default: ok = 0;
+        }
+        if (ok && version > 0 && r->prev >= version) ok = 0;
+        if (ok && r->stale_chunks > UINT32_MAX / STALE_CHUNK_ENTRIES) ok = 0;
+        if (ok && r->next != 0 && r->next <= version) ok = 0;
+    }
+    free(val);
+    return ok ? MS_SMT_OK : MS_SMT_CORRUPT;
+}
+
+/* -------------------------------------------------------------------- apply */
+
+typedef struct apply_ctx {
+    ms_smt *t;
+    ms_kv_batch *b;
+    uint64_t version;
+    const ms_smt_op *ops;
+    int64_t delta;          /* entries added minus removed */
+    uint8_t *stale;         /* STALE_ENTRY_LEN bytes each */
+    size_t nstale, capstale;
+} apply_ctx;
+
+static ms_smt_status add_stale(apply_ctx *c, uint64_t version, unsigned depth, const uint8_t path[32])
+{
+    if (c->nstale == c->capstale) {
+        size_t ncap = c->capstale ? c->capstale * 2 : 64;
+        uint8_t *p = realloc(c->stale, ncap * STALE_ENTRY_LEN);
+        if (p == NULL) return MS_SMT_NOMEM;
+        c->stale = p;
+        c->capstale = ncap;
+    }
+    uint8_t *e = c->stale + c->nstale * STALE_ENTRY_LEN;
+    node_entry(e, version, depth, path);
+    cache_remove(c->t, e);
+    c->nstale++;
+    return MS_SMT_OK;
+}
+
+/* The subtree at nibble depth `depth` on the paths of ops[lo, hi), which
+ * was `old`, after those ops: written to out. */
+static ms_smt_status upd(apply_ctx *c, unsigned depth, const smt_ref *old, size_t lo, size_t hi, smt_ref *out)
+{
+    if (lo == hi) {
+        *out = *old;
+        return MS_SMT_OK;
+    }
+    if (depth > MAX_NIBBLE_DEPTH + 1) return MS_SMT_CORRUPT;   /* distinct paths: unreachable */
+    ms_smt *t = c->t;
+    const uint8_t *path = c->ops[lo].path;
+    smt_node *n = &t->work[depth];
+    const int had_node = old->kind == K_NODE;
+    ms_smt_status s;
+
+    if (had_node) {
+        s = load_node(t, old, depth, path, n);
+        if (s != MS_SMT_OK) return s;
+    } else {
+        /* An empty subtree or a single leaf: count the leaves it will hold. */
+        size_t puts = 0;
+        int old_kept = old->kind == K_LEAF;
+        const ms_smt_op *single = NULL;
+        for (size_t i = lo; i < hi; i++) {
+            if (!c->ops[i].deleted) {
+                puts++;
+                single = &c->ops[i];
+            }
+            if (old->kind == K_LEAF && memcmp(c->ops[i].path, old->path, 32) == 0) old_kept = 0;
+        }
+        const size_t cnt = puts + (size_t)old_kept;
+        if (cnt <= 1) {
+            c->delta += (int64_t)cnt - (old->kind == K_LEAF ? 1 : 0);
+            if (cnt == 0) ref_empty(out);
+            else if (old_kept) *out = *old;
+            else ref_leaf(out, single->path, single->value_hash);
+            return MS_SMT_OK;
+        }
+        if (depth > MAX_NIBBLE_DEPTH) return MS_SMT_CORRUPT;
+        memset(n, 0, sizeof *n);
+        if (old->kind == K_LEAF) n->child[nib(old->path, depth)] = *old;
+    }
+
+    uint32_t dirty = 0;
+    size_t i = lo;
+    while (i < hi) {
+        const unsigned slot = nib(c->ops[i].path, depth);
+        size_t j = i + 1;
+        while (j < hi && nib(c->ops[j].path, depth) == slot) j++;
+        smt_ref nc;
+        s = upd(c, depth + 1, &n->child[slot], i, j, &nc);
+        if (s != MS_SMT_OK) return s;
+        if (!ref_same(&nc, &n->child[slot])) {
+            n->child[slot] = nc;
+            dirty |= 1u << slot;
+        }
+        i = j;
+    }
+    if (had_node && dirty == 0) {
+        *out = *old;
+        return MS_SMT_OK;
+    }
+
+    unsigned count = 0;
+    int last = -1;
+    for (unsigned k = 0; k < 16; k++) {
+        if (n->child[k].kind != K_EMPTY) {
+            count++;
+            last = (int)k;
+        }
+    }
+    if (count == 0) {
+        ref_empty(out);
+    } else if (count == 1 && n->child[last].kind == K_LEAF) {
+        *out = n->child[last];
+    } else {
+        node_rehash(n, had_node ? dirty : 0xffffu);
+        memset(out, 0, sizeof *out);
+        out->kind = K_NODE;
+        out->version = c->version;
+        memcpy(out->hash, n->ihash[1], 32);
+        uint8_t key[NODE_KEY_LEN], val[NODE_MAX_BYTES];
+        node_key(key, c->version, depth, path);
+        size_t vlen = node_encode(val, n);
+        ms_kv_batch_put(c->b, key, sizeof key, val, vlen);
+        cache_put(t, key + 1, n);
+    }
+    if (had_node) return add_stale(c, old->version, depth, path);
+    return MS_SMT_OK;
+}
+
+static int op_cmp(const void *a, const void *b)
+{
+    return memcmp(((const ms_smt_op *)a)->path, ((const ms_smt_op *)b)->path, 32);
+}
+
+void ms_smt_op_set(ms_smt_op *op, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                   int deleted)
+{
+    ms_keccak256(op->path, key, klen);
+    op->deleted = deleted ? 1 : 0;
+    if (deleted) memset(op->value_hash, 0, 32);
+    else ms_keccak256(op->value_hash, val, vlen);
+}
+
+/* ------------------------------------------------------------------ pruning */
+
+/* Delete the `chunks` lists of nodes made stale by `version`, and with
+ * nodes != 0 the nodes they list (pruning). A rollback keeps the nodes: the
+ * versions that made them stale are the ones being dropped. */
+static ms_smt_status drop_stale_lists(ms_smt *t, ms_kv_batch *b, uint64_t version, uint32_t chunks, int nodes)
+{
+    for (uint32_t chunk = 0; chunk < chunks; chunk++) {
+        uint8_t key[13], nkey[NODE_KEY_LEN];
+        stale_key(key, version, chunk);
+        ms_kv_batch_delete(b, key, sizeof key);
+        if (!nodes) continue;
+        uint8_t *val = NULL;
+        size_t vlen = 0;
+        ms_kv_status ks = ms_kv_get(t->kv, &val, &vlen, key, sizeof key);
+        if (ks != MS_KV_OK) return from_kv(ks);   /* a missing list is corruption */
+        if (vlen == 0 || vlen % STALE_ENTRY_LEN != 0 || vlen > STALE_CHUNK_ENTRIES * STALE_ENTRY_LEN) {
+            free(val);
+            return MS_SMT_CORRUPT;
+        }
+        nkey[0] = MS_SMT_TAG_NODE;
+        for (size_t o = 0; o < vlen; o += STALE_ENTRY_LEN) {
+            memcpy(nkey + 1, val + o, STALE_ENTRY_LEN);
+            ms_kv_batch_delete(b, nkey, sizeof nkey);
+        }
+        free(val);
+    }
+    return MS_SMT_OK;
+}
+
+/* Where apply's pending writes must be seen by the pruning walk: the record
+ * of `prev` now has next = `version`, and `version`'s stale list is in
+ * memory (set *consumed when pruning deletes those nodes directly). */
+typedef struct pending {
+    uint64_t prev, version;
+    const uint8_t *stale;
+    size_t nstale;
+    int consumed;
+} pending;
+
+static ms_smt_status prune_walk(ms_smt *t, ms_kv_batch *b, smt_meta *m, uint64_t keep_from, pending *p)
+{
+    uint64_t cur = m->oldest;
+    while (cur < keep_from && cur != m->latest) {
+        uint64_t next;
+        if (p != NULL && cur == p->prev) {
+            next = p->version;
+        } else {
+            smt_vrec r;
+            ms_smt_status s = read_vrec(t, m, cur, &r);
+            if (s == MS_SMT_NOT_RETAINED) s = MS_SMT_CORRUPT;   /* the chain is broken */
+            if (s != MS_SMT_OK) return s;
+            next = r.next;
+        }
+        if (next <= cur || next > m->latest) return MS_SMT_CORRUPT;
+        uint8_t key[9];
+        vrec_key(key, cur);
+        ms_kv_batch_delete(b, key, sizeof key);
+        /* Nodes `next` made stale are reachable from `cur` and older only. */
+        if (p != NULL && next == p->version) {
+            uint8_t nkey[NODE_KEY_LEN];
+            nkey[0] = MS_SMT_TAG_NODE;
+            for (size_t i = 0; i < p->nstale; i++) {
+                memcpy(nkey + 1, p->stale + i * STALE_ENTRY_LEN, STALE_ENTRY_LEN);
+                ms_kv_batch_delete(b, nkey, sizeof nkey);
+            }
+            p->consumed = 1;
+        } else {
+            smt_vrec nr;
+            ms_smt_status s = read_vrec(t, m, next, &nr);
+            if (s == MS_SMT_NOT_RETAINED) s = MS_SMT_CORRUPT;
+            if (s == MS_SMT_OK) s = drop_stale_lists(t, b, next, nr.stale_chunks, 1);
+            if (s != MS_SMT_OK) return s;
+        }
+        cur = next;
+    }
+    m->oldest = cur;
+    return MS_SMT_OK;
+}
+
+ms_smt_status ms_smt_prune(ms_smt *t, ms_kv_batch *b, uint64_t keep_from)
+{
+    smt_meta m;
+    if (t == NULL || b == NULL) return MS_SMT_ARGUMENT;
+    ms_smt_status s = read_meta(t, &m);
+    if (s != MS_SMT_OK || m.fresh || keep_from <= m.oldest) return s;
+    s = prune_walk(t, b, &m, keep_from, NULL);
+    if (s == MS_SMT_OK) write_meta(b, &m);
+    return s;
+}
+
+/* -------------------------------------------------------------------- apply */
+
+ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_op *ops, size_t count,
+                           uint64_t keep_from, uint8_t root32[32])
+{
+    if (t == NULL || b == NULL || (ops == NULL && count > 0) || count > MS_SMT_MAX_UPDATES
+        || keep_from > version) {
+        return MS_SMT_ARGUMENT;
+    }
+    smt_meta m;
+    smt_vrec prev;
+    ms_smt_status s = read_meta(t, &m);
+    if (s != MS_SMT_OK) return s;
+    if (version <= m.latest) return MS_SMT_ARGUMENT;
+    s = read_vrec(t, &m, m.latest, &prev);
+    if (s == MS_SMT_NOT_RETAINED) s = MS_SMT_CORRUPT;
+    if (s != MS_SMT_OK) return s;
+
+    if (count > 1) qsort(ops, count, sizeof ops[0], op_cmp);
+    for (size_t i = 1; i < count; i++) {
+        if (memcmp(ops[i - 1].path, ops[i].path, 32) == 0) return MS_SMT_ARGUMENT;
+    }
+
+    /* Cached nodes above the committed latest come from a batch that was
+     * never written: their keys may be reused with other contents. */
+    if (t->cache_hi > m.latest) cache_clear(t);
+    t->cache_hi = version;
+
+    apply_ctx c;
+    memset(&c, 0, sizeof c);
+    c.t = t;
+    c.b = b;
+    c.version = version;
+    c.ops = ops;
+    smt_vrec r;
+    memset(&r, 0, sizeof r);
+    s = upd(&c, 0, &prev.root, 0, count, &r.root);
+    if (s == MS_SMT_OK) {
+        const int64_t entries = (int64_t)prev.entries + c.delta;
+        if (entries < 0) s = MS_SMT_CORRUPT;
+        r.entries = (uint64_t)entries;
+        r.prev = m.latest;
+    }
+    if (s == MS_SMT_OK) {
+        prev.next = version;
+        write_vrec(b, m.latest, &prev);
+        pending p = {m.latest, version, c.stale, c.nstale, 0};
+        m.latest = version;
+        m.fresh = 0;
+        if (keep_from > m.oldest) s = prune_walk(t, b, &m, keep_from, &p);
+        r.stale_chunks = p.consumed ? 0u : (uint32_t)((c.nstale + STALE_CHUNK_ENTRIES - 1) / STALE_CHUNK_ENTRIES);
+        write_vrec(b, version, &r);
+        if (s == MS_SMT_OK && !p.consumed) {
+            for (size_t i = 0, chunk = 0; i < c.nstale; i += STALE_CHUNK_ENTRIES, chunk++) {
+                uint8_t key[13];
+                size_t n = c.nstale - i < STALE_CHUNK_ENTRIES ? c.nstale - i : STALE_CHUNK_ENTRIES;
+                stale_key(key, version, (uint32_t)chunk);
+                ms_kv_batch_put(b, key, sizeof key, c.stale + i * STALE_ENTRY_LEN, n * STALE_ENTRY_LEN);
+            }
+        }
+        if (s == MS_SMT_OK) {
+            write_meta(b, &m);
+            if (root32 != NULL) memcpy(root32, r.root.hash, 32);
+        }
+    }
+    free(c.stale);
+    return s;
+}
+
+ms_smt_status ms_smt_apply_entries(ms_smt *t, ms_kv_batch *b, uint64_t version,
+                                   const ms_overlay_entry *const *entries, size_t count,
+                                   uint64_t keep_from, uint8_t root32[32])
+{
+    if (count > MS_SMT_MAX_UPDATES || (entries == NULL && count > 0)) return MS_SMT_ARGUMENT;
+    ms_smt_op *ops = NULL;
+    if (count > 0) {
+        ops = malloc(count * sizeof *ops);
+        if (ops == NULL) return MS_SMT_NOMEM;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        const ms_overlay_entry *e = entries[i];
+        if (e->klen > 0 && e->key[0] == MS_TAG_META) continue;
+        ms_smt_op_set(&ops[n++], e->key, e->klen, e->val, e->deleted ? 0 : e->vlen, e->deleted);
+    }
+    ms_smt_status s = ms_smt_apply(t, b, version, ops, n, keep_from, root32);
+    free(ops);
+    return s;
+}
+
+/* ----------------------------------------------------------------- rollback */
+
+/* Delete the nodes written by `version` under ref (nibble depth `depth`,
+ * prefix in pfx). */
+static ms_smt_status drop_version_nodes(ms_smt *t, ms_kv_batch *b, uint64_t version, const smt_ref *ref,
+                                        unsigned depth, uint8_t pfx[32])
+{
+    if (ref->kind != K_NODE || ref->version != version) return MS_SMT_OK;
+    smt_node *n = &t->work[depth];
+    ms_smt_status s = load_node(t, ref, depth, pfx, n);
+    if (s != MS_SMT_OK) return s;
+    uint8_t key[NODE_KEY_LEN];
+    node_key(key, version, depth, pfx);
+    ms_kv_batch_delete(b, key, sizeof key);
+    for (unsigned slot = 0; slot < 16; slot++) {
+        const smt_ref *c = &t->work[depth].child[slot];
+        if (c->kind != K_NODE || c->version != version) continue;
+        smt_ref child = *c;   /* the recursion reuses deeper scratch nodes only */
+        set_nib(pfx, depth, slot);
+        s = drop_version_nodes(t, b, version, &child, depth + 1, pfx);
+        set_nib(pfx, depth, 0);
+        if (s != MS_SMT_OK) return s;
+    }
+    return MS_SMT_OK;
+}
+
+ms_smt_status ms_smt_rollback(ms_smt *t, ms_kv_batch *b, uint64_t version, uint8_t root32[32])
+{
+    if (t == NULL || b == NULL) return MS_SMT_ARGUMENT;
+    smt_meta m;
+    smt_vrec target;
+    ms_smt_status s = read_meta(t, &m);
+    if (s == MS_SMT_OK) s = read_vrec(t, &m, version, &target);
+    if (s != MS_SMT_OK) return s;
+    if (version == m.latest) {
+        if (root32 != NULL) memcpy(root32, target.root.hash, 32);
+        return MS_SMT_OK;
+    }
+    uint64_t cur = m.latest;
+    while (s == MS_SMT_OK && cur != version) {
+        smt_vrec r;
+        uint8_t key[9], pfx[32] = {0};
+        s = read_vrec(t, &m, cur, &r);
+        if (s == MS_SMT_NOT_RETAINED) s = MS_SMT_CORRUPT;
+        if (s == MS_SMT_OK) s = drop_version_nodes(t, b, cur, &r.root, 0, pfx);
+        if (s == MS_SMT_OK) s = drop_stale_lists(t, b, cur, r.stale_chunks, 0);
+        if (s == MS_SMT_OK) {
+            vrec_key(key, cur);
+            ms_kv_batch_delete(b, key, sizeof key);
+            if (r.prev < version) s = MS_SMT_CORRUPT;   /* version is not in the chain */
+            cur = r.prev;
+        }
+    }
+    /* Nodes of the dropped versions may be cached; their keys will be reused. */
+    cache_clear(t);
+    t->cache_hi = 0;
+    if (s != MS_SMT_OK) return s;
+    target.next = 0;
+    write_vrec(b, version, &target);
+    m.latest = version;
+    write_meta(b, &m);
+    if (root32 != NULL) memcpy(root32, target.root.hash, 32);
+    return MS_SMT_OK;
+}
+
+/* -------------------------------------------------------------------- reads */
+
+ms_smt_status ms_smt_info(ms_smt *t, uint64_t *latest, uint64_t *oldest, uint8_t root32[32])
+{
+    smt_meta m;
+    smt_vrec r;
+    if (t == NULL) return MS_SMT_ARGUMENT;
+    ms_smt_status s = read_meta(t, &m);
+    if (s == MS_SMT_OK) s = read_vrec(t, &m, m.latest, &r);
+    if (s == MS_SMT_NOT_RETAINED) s = MS_SMT_CORRUPT;
+    if (s != MS_SMT_OK) return s;
+    if (latest != NULL) *latest = m.latest;
+    if (oldest != NULL) *oldest = m.oldest;
+    if (root32 != NULL) memcpy(root32, r.root.hash, 32);
+    return MS_SMT_OK;
+}
+
+ms_smt_status ms_smt_root(ms_smt *t, uint64_t version, uint8_t root32[32], uint64_t *entries)
+{
+    smt_meta m;
+    smt_vrec r;
+    if (t == NULL) return MS_SMT_ARGUMENT;
+    ms_smt_status s = read_meta(t, &m);
+    if (s == MS_SMT_OK) s = read_vrec(t, &m, version, &r);
+    if (s != MS_SMT_OK) return s;
+    if (root32 != NULL) memcpy(root32, r.root.hash, 32);
+    if (entries != NULL) *entries = r.entries;
+    return MS_SMT_OK;
+}
+
+/* What the walk along a path found. */
+typedef struct walk_result {
+    unsigned kind;          /* MS_SMT_PROOF_* */
+    unsigned depth;         /* binary depth of the terminal subtree */
+    uint8_t leaf_path[32], leaf_vh[32];
+    uint8_t bitmap[32];
+    uint8_t sibs[256][32];
+    size_t nsibs;
+} walk_result;
+
+static ms_smt_status walk(ms_smt *t, uint64_t version, const uint8_t path[32], walk_result *w)
+{
+    smt_meta m;
+    smt_vrec r;
+    memset(w->bitmap, 0, sizeof w->bitmap);
+    w->nsibs = 0;
+    w->depth = 0;
+    ms_smt_status s = read_meta(t, &m);
+    if (s == MS_SMT_OK) s = read_vrec(t, &m, version, &r);
+    if (s != MS_SMT_OK) return s;
+
+    smt_ref cur = r.root;   /* the subtree at binary depth w->depth on path */
+    unsigned k = 0;         /* nibble depth of the node being walked */
+    while (cur.kind == K_NODE) {
+        smt_node *n = &t->work[k];
+        s = load_node(t, &cur, k, path, n);
+        if (s != MS_SMT_OK) return s;
+        unsigned i = 1;     /* heap index in n; entry 1 is a NODE by construction */
+        for (;;) {
+            const unsigned bit = bit_at(path, w->depth);
+            uint8_t sk, ck;
+            const uint8_t *sh, *ch;
+            heap_get(n, 2 * i + (1u - bit), &sk, &sh);
+            if (sk != K_EMPTY) {
+                set_bit(w->bitmap, w->depth);
+                memcpy(w->sibs[w->nsibs++], sh, 32);
+            }
+            w->depth++;
+            i = 2 * i + bit;
+            heap_get(n, i, &ck, &ch);
+            if (i >= 16) {
+                cur = n->child[i - 16];   /* empty, a leaf, or the next node */
+                k++;
+                break;
+            }
+            if (ck == K_EMPTY) {
+                ref_empty(&cur);
+                break;
+            }
+            if (ck == K_LEAF) {
+                /* The one leaf among the slots under i. */
+                const unsigned lvl = i >= 8 ? 3u : i >= 4 ? 2u : 1u;
+                const unsigned first = (i << (4u - lvl)) - 16u, span = 1u << (4u - lvl);
+                int found = -1;
+                for (unsigned sl = first; sl < first + span; sl++) {
+                    if (n->child[sl].kind != K_EMPTY) {
+                        if (found >= 0 || n->child[sl].kind != K_LEAF) return MS_SMT_CORRUPT;
+                        found = (int)sl;
+                    }
+                }
+                if (found < 0) return MS_SMT_CORRUPT;
+                cur = n->child[found];
+                break;
+            }
+        }
+    }
+    if (cur.kind == K_EMPTY) {
+        w->kind = MS_SMT_PROOF_ABSENT_EMPTY;
+    } else {
+        w->kind = memcmp(cur.path, path, 32) == 0 ? MS_SMT_PROOF_INCLUSION : MS_SMT_PROOF_ABSENT_LEAF;
+        memcpy(w->leaf_path, cur.path, 32);
+        memcpy(w->leaf_vh, cur.vh, 32);
+    }
+    return MS_SMT_OK;
+}
+
+ms_smt_status ms_smt_get(ms_smt *t, uint64_t version, const uint8_t *key, size_t klen, int *present,
+                         uint8_t value_hash32[32])
+{
+    if (t == NULL) return MS_SMT_ARGUMENT;
+    uint8_t path[32];
+    walk_result *w = malloc(sizeof *w);
+    if (w == NULL) return MS_SMT_NOMEM;
+    ms_keccak256(path, key, klen);
+    ms_smt_status s = walk(t, version, path, w);
+    if (s == MS_SMT_OK) {
+        const int in = w->kind == MS_SMT_PROOF_INCLUSION;
+        if (present != NULL) *present = in;
+        if (value_hash32 != NULL) {
+            if (in) memcpy(value_hash32, w->leaf_vh, 32);
+            else memset(value_hash32, 0, 32);
+        }
+    }
+    free(w);
+    return s;
+}
+
+ms_smt_status ms_smt_prove(ms_smt *t, uint64_t version, const uint8_t *key, size_t klen, uint8_t *out,
+                           size_t cap, size_t *len, int *present)
+{
+    if (t == NULL || out == NULL || len == NULL) return MS_SMT_ARGUMENT;
+    uint8_t path[32];
+    walk_result *w = malloc(sizeof *w);
+    if (w == NULL) return MS_SMT_NOMEM;
+    ms_keccak256(path, key, klen);
+    ms_smt_status s = walk(t, version, path, w);
+    if (s == MS_SMT_OK) {
+        const size_t bm = (w->depth + 7u) / 8u;
+        const size_t term = w->kind == MS_SMT_PROOF_INCLUSION ? 32u : w->kind == MS_SMT_PROOF_ABSENT_LEAF ? 64u : 0u;
+        const size_t n = 36u + bm + term + 32u * w->nsibs;
+        if (n > cap) {
+            s = MS_SMT_ARGUMENT;
+        } else {
+            size_t o = 36;
+            out[0] = MS_SMT_PROOF_FORMAT;
+            out[1] = (uint8_t)w->kind;
+            memcpy(out + 2, path, 32);
+            out[34] = (uint8_t)(w->depth >> 8);
+            out[35] = (uint8_t)w->depth;
+            memcpy(out + o, w->bitmap, bm);
+            o += bm;
+            if (w->kind == MS_SMT_PROOF_ABSENT_LEAF) {
+                memcpy(out + o, w->leaf_path, 32);
+                o += 32;
+            }
+            if (w->kind != MS_SMT_PROOF_ABSENT_EMPTY) {
+                memcpy(out + o, w->leaf_vh, 32);
+                o += 32;
+            }
+            for (size_t i = 0; i < w->nsibs; i++, o += 32) memcpy(out + o, w->sibs[i], 32);
+            *len = o;
+            if (present != NULL) *present = w->kind == MS_SMT_PROOF_INCLUSION;
+        }
+    }
+    free(w);
+    return s;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+ms_smt_status ms_smt_open(ms_smt **out, ms_kv *kv, size_t cache_nodes)
+{
+    if (out == NULL) return MS_SMT_ARGUMENT;
+    *out = NULL;
+    if (kv == NULL || cache_nodes > (1u << 24)) return MS_SMT_ARGUMENT;
+    ms_smt *t = calloc(1, sizeof *t);
+    if (t == NULL) return MS_SMT_NOMEM;
+    t->kv = kv;
+    t->head = t->tail = t->free_head = -1;
+    t->work = malloc((MAX_NIBBLE_DEPTH + 2) * sizeof *t->work);
+    if (t->work == NULL) {
+        ms_smt_close(t);
+        return MS_SMT_NOMEM;
+    }
+    if (cache_nodes > 0) {
+        size_t nb = 1;
+        while (nb < 2 * cache_nodes) nb *= 2;
+        t->ents = malloc(cache_nodes * sizeof *t->ents);
+        t->buckets = malloc(nb * sizeof *t->buckets);
+        if (t->ents == NULL || t->buckets == NULL) {
+            ms_smt_close(t);
+            return MS_SMT_NOMEM;
+        }
+        t->cap = cache_nodes;
+        t->nbuckets = nb;
+        cache_clear(t);
+    }
+    smt_meta m;
+    ms_smt_status s = read_meta(t, &m);
+    if (s != MS_SMT_OK) {
+        ms_smt_close(t);
+        return s;
+    }
+    t->cache_hi = m.latest;
+    *out = t;
+    return MS_SMT_OK;
+}
+
+void ms_smt_close(ms_smt *t)
+{
+    if (t == NULL) return;
+    free(t->work);
+    free(t->ents);
+    free(t->buckets);
+    free(t);
+}
