@@ -13,7 +13,7 @@ BUILD    := build
 VERSION  := 1.0.0
 SOMAJOR  := 1
 
-DEB_PKGS := libsecp256k1-dev librocksdb-dev libsodium-dev libcriterion-dev pkg-config
+DEB_PKGS := libsecp256k1-dev librocksdb-dev libsodium-dev libcriterion-dev pkg-config clang libclang-rt-14-dev
 
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 CPPFLAGS := -I. -Imodule -D_POSIX_C_SOURCE=200809L
@@ -133,7 +133,7 @@ vectors: tools/vectors/node_modules/.ok
 	cd tools/vectors && node generate.mjs
 	cd tools/vectors && node smt_reference.mjs
 
-test: all test-exports test-vectors test-unit test-host test-asan test-crash test-replay
+test: all test-exports test-vectors test-unit test-host test-asan test-crash test-replay test-fuzz
 	@echo "make test: all suites passed"
 
 # --------------------------------------------------------------- benchmarks
@@ -171,6 +171,15 @@ soak: $(SO) $(BUILD)/memsync-replay
 # e.g. after a change of the state root; then commit spec/vectors/conformance.
 conformance-vectors: $(SO) $(BUILD)/memsync-replay
 	$(BUILD)/memsync-replay --emit-vectors spec/vectors/conformance $(SO)
+
+# ------------------------------------------------------------------ fuzzing
+# libFuzzer harnesses (clang, ASan, UBSan) for the ABI decoder, the envelope,
+# signatures and the whole call entry. make test runs each for FUZZ_SECONDS;
+# `make fuzz FUZZ_SECONDS=3600` runs them as long as asked.
+FUZZ_SECONDS ?= 15
+.PHONY: fuzz test-fuzz
+fuzz test-fuzz: $(BUILD)/.deps
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # ------------------------------------------------------------------ install
 install: deps $(SO) $(AR_LIB)
