@@ -13,30 +13,9 @@
 #include <unistd.h>
 
 #include "storage/kv.h"
+#include "test_util.h"
 
 static char kv_dir[64];
-
-static void kv_rm_rf(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (d != NULL) {
-            const struct dirent *de;
-            while ((de = readdir(d)) != NULL) {
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-                char sub[512];
-                snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-                kv_rm_rf(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 static void kv_setup(void)
 {
@@ -46,7 +25,7 @@ static void kv_setup(void)
 
 static void kv_teardown(void)
 {
-    kv_rm_rf(kv_dir);
+    ms_test_rmtree(kv_dir);
 }
 
 /* A subdirectory of the fixture dir, so teardown removes it as well. */

@@ -28,28 +28,6 @@ static char smt_dir[64];
 static ms_kv *smt_kv;
 static ms_smt *smt_t;
 
-static void smt_rm_rf(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (d != NULL) {
-            const struct dirent *de;
-            while ((de = readdir(d)) != NULL) {
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-                char sub[512];
-                snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-                smt_rm_rf(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 static void smt_open_with_cache(size_t cache)
 {
     cr_assert_eq(ms_kv_open(&smt_kv, smt_dir), MS_KV_OK);
@@ -74,7 +52,7 @@ static void smt_setup(void)
 static void smt_teardown(void)
 {
     smt_close_all();
-    smt_rm_rf(smt_dir);
+    ms_test_rmtree(smt_dir);
 }
 
 /* ------------------------------------------------------------ test helpers */

@@ -2,9 +2,13 @@
 #ifndef MS_TEST_UTIL_H
 #define MS_TEST_UTIL_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Decode hex (optional 0x prefix) into out; returns the byte count, or
  * (size_t)-1 on a bad digit, an odd length or a too small buffer. */
@@ -26,6 +30,29 @@ static inline size_t ms_test_hex(uint8_t *out, size_t cap, const char *hex)
         out[i] = (uint8_t)v;
     }
     return n / 2;
+}
+
+/* Remove a directory tree (a test's RocksDB directory). Missing is fine. */
+static inline void ms_test_rmtree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return;
+    if (!S_ISDIR(st.st_mode)) {
+        unlink(path);
+        return;
+    }
+    DIR *d = opendir(path);
+    if (d != NULL) {
+        const struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+            char sub[512];
+            const int n = snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+            if (n > 0 && (size_t)n < sizeof sub) ms_test_rmtree(sub);
+        }
+        closedir(d);
+    }
+    rmdir(path);
 }
 
 #endif
