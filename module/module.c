@@ -177,8 +177,8 @@ static ms_rc rollback_to(ms_instance *inst, uint64_t height)
         inst->poisoned = 1;
         return rc;
     }
-    /* The pending block was dropped whatever the outcome: its checkpoints die. */
-    inst->generation++;
+    /* On success the pending block is gone, and with it its checkpoints. */
+    if (rc == MS_OK) inst->generation++;
     return rc;
 }
 

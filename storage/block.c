@@ -137,8 +137,10 @@ int ms_state_rollback(ms_state *st, uint64_t height, uint32_t reorg_depth)
 {
     if (height > st->height) return MS_ERR_HEIGHT;
     if (st->height - height > reorg_depth) return MS_ERR_REORG_DEPTH;
-    ms_journal_clear(st->journal);
-    if (height == st->height) return MS_OK;
+    if (height == st->height) {
+        ms_journal_clear(st->journal);
+        return MS_OK;
+    }
 
     uint8_t root[32];
     ms_kv_batch *b = ms_kv_batch_create();
@@ -162,6 +164,7 @@ int ms_state_rollback(ms_state *st, uint64_t height, uint32_t reorg_depth)
     }
     ms_kv_batch_destroy(b);
     if (rc != MS_OK) return rc;
+    ms_journal_clear(st->journal);
     st->height = height;
     memcpy(st->root, root, 32);
     return MS_OK;

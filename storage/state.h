@@ -69,9 +69,9 @@ int ms_state_commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t 
  *  reorg_depth). Returns MS_OK, MS_ERR_HEIGHT (not retained) or an I/O ms_rc. */
 int ms_state_root_at(ms_state *st, uint8_t root32[32], uint64_t height);
 
-/** Drop the overlay and undo committed blocks down to height in one synced
- *  batch. Returns MS_OK, MS_ERR_HEIGHT, MS_ERR_REORG_DEPTH, or an I/O ms_rc
- *  (then nothing was written). */
+/** Undo committed blocks down to height in one synced batch and drop the
+ *  overlay. Returns MS_OK, MS_ERR_HEIGHT, MS_ERR_REORG_DEPTH, or an I/O ms_rc;
+ *  on any failure nothing was written and the overlay is kept. */
 int ms_state_rollback(ms_state *st, uint64_t height, uint32_t reorg_depth);
 
 /* ----------------------------------------------------- proofs (proof.c) */

@@ -154,3 +154,32 @@ Test(config, reorg_depth_limits, .init = cf_setup, .fini = cf_teardown)
     cr_assert_eq(ms_module_get()->create(&inst, &cfg, cf_tmpdir()), MS_ERR_CONFIG);
     cr_assert_null(inst);
 }
+
+Test(reorg, floor_is_highest_height_minus_window_and_refusals_change_nothing, .init = cf_setup, .fini = cf_teardown)
+{
+    ms_config cfg = cf_default_config();
+    cfg.reorg_depth = 2;
+    cf_setup_with(&cfg);
+    uint8_t id[32], roots[4][32], r4[32];
+    three_blocks(id, roots);
+    cf_append(&CF, &CF_ALICE, id, 2, 1, cf_ct(100, 1, 4), 100);
+    cf_commit(&CF, r4);
+    /* M = 4: the floor is 2, and a rollback does not lower M. */
+    cr_assert_eq(CF.m->rollback_to(CF.inst, 3), MS_OK);
+    cf_append(&CF, &CF_ALICE, id, 2, 1, cf_ct(100, 1, 5), 100);
+    const size_t pending = cf_pending_log_count(&CF);
+    cr_assert_gt(pending, 0u);
+    uint64_t cp;
+    cr_assert_eq(CF.m->checkpoint(CF.inst, &cp), MS_OK);
+    cr_assert_eq(CF.m->rollback_to(CF.inst, 1), MS_ERR_REORG_DEPTH);
+    ms_bytes32 root;
+    cr_assert_eq(CF.m->root_at(CF.inst, &root, 1), MS_ERR_HEIGHT);
+    /* The refusal left the pending block and its checkpoints as they were. */
+    cr_assert_eq(cf_pending_log_count(&CF), pending);
+    cr_assert_eq(CF.m->revert_to(CF.inst, cp), MS_OK);
+    cr_assert_eq(committed_height(&root), 3u);
+    CF_BYTES(root.bytes, 32, roots[3], 32);
+    cr_assert_eq(CF.m->rollback_to(CF.inst, 2), MS_OK);
+    cr_assert_eq(committed_height(&root), 2u);
+    CF_BYTES(root.bytes, 32, roots[2], 32);
+}
