@@ -1,0 +1,297 @@
+/* MemSync device library: everything that happens on the owner's device.
+ *
+ * The chain module (libmemsync.so) stores ciphertext and never decrypts; this
+ * library is the other half. It holds the device identity (a secp256k1 key
+ * for signing, an X25519 key for receiving wrapped data keys), encrypts and
+ * decrypts memory envelopes (spec/envelope.md), wraps data keys for grantees
+ * and signs the EIP-712 actions (spec/eip712.md). Formats and derivations:
+ * spec/device.md. It is never linked into the module: build it as
+ * build/libmemsync-device.a and link it with -lsodium -lsecp256k1.
+ *
+ * Conventions (as in libsecp256k1):
+ *  - Every function returning msd_status returns MSD_OK on success and an
+ *    error otherwise; msd_strerror gives a fixed English text that never
+ *    contains key material or user data.
+ *  - "Args" are objects the function uses; "Out" are written by the
+ *    function; "In" are only read. Pointer arguments must not be NULL unless
+ *    stated; a NULL where one is required is MSD_ERR_ARGS.
+ *  - On any error, every Out buffer that could hold secret or partial data is
+ *    zeroed, and every Out handle is set to NULL.
+ *  - Secret material (seed, private keys, data keys) lives only inside the
+ *    opaque handles msd_identity and msd_data_key. Handles are allocated with
+ *    sodium_malloc (guard pages, locked in memory where the system allows,
+ *    wiped when freed) and owned by the caller, who releases them with the
+ *    matching *_destroy function. Plaintext returned by msd_decrypt is in the
+ *    caller's buffer; the caller should clear it (sodium_memzero) after use.
+ *  - Randomness comes from libsodium's randombytes_buf only.
+ *  - Thread safety: after msd_init, distinct handles may be used from
+ *    different threads; one handle must not be used by two threads at once.
+ */
+#ifndef MEMSYNC_DEVICE_H
+#define MEMSYNC_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ status */
+
+typedef enum msd_status {
+    MSD_OK = 0,
+    MSD_ERR_ARGS = 1,            /* NULL pointer, size or value out of range */
+    MSD_ERR_INIT = 2,            /* libsodium or libsecp256k1 could not start */
+    MSD_ERR_NOMEM = 3,           /* an allocation failed */
+    MSD_ERR_BUFFER = 4,          /* an Out buffer is too small (the needed size is reported) */
+    MSD_ERR_IO = 5,              /* a file could not be opened, read or written */
+    MSD_ERR_EXISTS = 6,          /* the key file already exists (never overwritten) */
+    MSD_ERR_KEYFILE = 7,         /* not a MemSync key file, unknown version or parameters, truncated */
+    MSD_ERR_PASSPHRASE = 8,      /* the key file does not open with this passphrase (or was altered) */
+    MSD_ERR_MALFORMED = 9,       /* the envelope is not one this library writes (header, length, padding) */
+    MSD_ERR_WRONG_EPOCH = 10,    /* the envelope header's key epoch differs from the context's */
+    MSD_ERR_WRONG_KEY = 11,      /* the data key does not match the envelope (key check failed) */
+    MSD_ERR_WRONG_CONTEXT = 12,  /* right key, but the envelope belongs to another chain, contract,
+                                    asset or version (associated data differs) */
+    MSD_ERR_TAMPERED = 13,       /* right key and context, but ciphertext or tag was altered */
+    MSD_ERR_NOT_FOR_ME = 14,     /* a wrapped key that does not open with this identity */
+    MSD_ERR_WRONG_GRANT = 15,    /* a wrapped key that opens, but for another asset or epoch */
+    MSD_ERR_EPOCH_LIMIT = 16,    /* the key epoch cannot advance past 2^64 - 1 */
+    MSD_ERR_SIGN = 17            /* signing failed (never for a valid identity) */
+} msd_status;
+
+/** Returns a static, human-readable description of s (never NULL, never
+ *  containing secrets). Unknown values give "unknown error". */
+const char *msd_strerror(msd_status s);
+
+/** Initialise libsodium. Call once before anything else (idempotent, thread
+ *  safe as sodium_init is). Returns MSD_OK or MSD_ERR_INIT. */
+msd_status msd_init(void);
+
+/* ---------------------------------------------------------------- identity */
+
+/** A device identity: a secp256k1 signing key (its Ethereum address is the
+ *  owner/signer on chain) and an X25519 key pair (grantees receive data keys
+ *  sealed to its public key), both derived from one 32-byte seed
+ *  (spec/device.md §1). Opaque; owned by the caller. */
+typedef struct msd_identity msd_identity;
+
+#define MSD_SEED_SIZE 32u
+#define MSD_ADDRESS_SIZE 20u
+#define MSD_X25519_PUBLIC_SIZE 32u
+
+/** Create an identity from a fresh random seed.
+ *  Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_NOMEM, MSD_ERR_INIT.
+ *  Out: out (a new handle, free with msd_identity_destroy; NULL on error). */
+msd_status msd_identity_generate(msd_identity **out);
+
+/** Derive an identity from a given seed (deterministic).
+ *  Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_NOMEM, MSD_ERR_INIT.
+ *  Out: out (a new handle). In: seed32 (copied; the caller clears its copy). */
+msd_status msd_identity_from_seed(msd_identity **out, const uint8_t seed32[MSD_SEED_SIZE]);
+
+/** Wipe and free an identity. NULL is a no-op. Args: id. */
+void msd_identity_destroy(msd_identity *id);
+
+/** Out: addr20 = the Ethereum address of the signing key. Args: id. */
+void msd_identity_address(const msd_identity *id, uint8_t addr20[MSD_ADDRESS_SIZE]);
+
+/** Out: pk32 = the X25519 public key to which grants are sealed. Args: id. */
+void msd_identity_x25519_public(const msd_identity *id, uint8_t pk32[MSD_X25519_PUBLIC_SIZE]);
+
+/* ---------------------------------------------------------------- key file */
+
+/* Argon2id cost (crypto_pwhash). 0, 0 selects the defaults, which are
+ * libsodium's MODERATE values. Values outside [MIN, MAX] are refused when
+ * writing and when reading (a file cannot make the reader spend unbounded
+ * memory or time). */
+#define MSD_KEYFILE_OPSLIMIT_DEFAULT 3u
+#define MSD_KEYFILE_MEMLIMIT_DEFAULT (256u * 1024u * 1024u)
+#define MSD_KEYFILE_OPSLIMIT_MIN 2u
+#define MSD_KEYFILE_OPSLIMIT_MAX 16u
+#define MSD_KEYFILE_MEMLIMIT_MIN (64u * 1024u * 1024u)
+#define MSD_KEYFILE_MEMLIMIT_MAX (1024u * 1024u * 1024u)
+#define MSD_KEYFILE_SIZE 116u
+
+/** Write the identity's seed to a new key file at path, encrypted under the
+ *  passphrase (Argon2id + XChaCha20-Poly1305, spec/device.md §2). The file is
+ *  created with mode 0600 and is never overwritten: an existing path is
+ *  MSD_ERR_EXISTS. The data goes to a temporary file in the same folder,
+ *  is synced, then linked into place.
+ *  Returns MSD_OK, MSD_ERR_ARGS (incl. limits out of range), MSD_ERR_EXISTS,
+ *  MSD_ERR_IO, MSD_ERR_NOMEM (Argon2id could not get its memory).
+ *  Args: id. In: path, pass (pass_len bytes, any content; may be empty),
+ *  opslimit, memlimit (0, 0 for the defaults). */
+msd_status msd_keyfile_write(const char *path, const msd_identity *id, const char *pass, size_t pass_len,
+                             uint64_t opslimit, size_t memlimit);
+
+/** Open a key file. A wrong passphrase is MSD_ERR_PASSPHRASE (the same as a
+ *  file whose encrypted part was altered: the two cannot be told apart);
+ *  a file that is not a key file of a known version is MSD_ERR_KEYFILE.
+ *  Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_IO, MSD_ERR_KEYFILE,
+ *  MSD_ERR_PASSPHRASE, MSD_ERR_NOMEM.
+ *  Out: out (a new handle). In: path, pass, pass_len. */
+msd_status msd_keyfile_read(msd_identity **out, const char *path, const char *pass, size_t pass_len);
+
+/* ---------------------------------------------------------------- data keys */
+
+/** A 32-byte data key of one (asset, key epoch). Opaque; owned by the caller. */
+typedef struct msd_data_key msd_data_key;
+
+#define MSD_DATA_KEY_SIZE 32u
+
+/** Draw a new random data key for asset_id and key_epoch (>= 1).
+ *  Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_NOMEM.
+ *  Out: out (a new handle). In: asset_id32, key_epoch. */
+msd_status msd_data_key_generate(msd_data_key **out, const uint8_t asset_id32[32], uint64_t key_epoch);
+
+/** Load a data key from raw bytes (e.g. one kept by another implementation).
+ *  Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_NOMEM.
+ *  Out: out. In: asset_id32, key_epoch (>= 1), key32 (copied). */
+msd_status msd_data_key_import(msd_data_key **out, const uint8_t asset_id32[32], uint64_t key_epoch,
+                               const uint8_t key32[MSD_DATA_KEY_SIZE]);
+
+/** Wipe and free a data key. NULL is a no-op. Args: key. */
+void msd_data_key_destroy(msd_data_key *key);
+
+/** The labels the key was created with. Args: key. Out: asset_id32 (may be
+ *  NULL). Returns the key epoch. */
+uint64_t msd_data_key_info(const msd_data_key *key, uint8_t asset_id32[32]);
+
+/* ---------------------------------------------------------------- envelopes */
+
+/** Where a ciphertext belongs: the associated data of spec/envelope.md [ENV-8]. */
+typedef struct msd_context {
+    uint64_t chain_id;
+    uint8_t precompile[20];   /* the MemSync precompile address */
+    uint8_t asset_id[32];     /* see msd_asset_id */
+    uint64_t version;         /* the version the envelope becomes: 1, or expectedVersion + 1 */
+    uint64_t key_epoch;       /* the epoch of the data key (also in the envelope header) */
+} msd_context;
+
+/* The padded plaintext is a power of two from 256 to MSD_MAX_PADDED bytes
+ * and holds a 32-byte key/context check, the message, then ISO/IEC 7816-4
+ * padding (spec/device.md §3). The module's default max_ciphertext (65536)
+ * accepts padded sizes up to 32768, i.e. messages up to 32735 bytes. */
+#define MSD_MAX_PADDED (1u << 24)
+#define MSD_CHECK_SIZE 32u
+#define MSD_MAX_PLAINTEXT (MSD_MAX_PADDED - MSD_CHECK_SIZE - 1u)
+
+/** The envelope size for a message of pt_len bytes (50 + bucket), or 0 when
+ *  pt_len > MSD_MAX_PLAINTEXT. */
+size_t msd_envelope_size(size_t pt_len);
+
+/** assetId = keccak256(precompile || owner || salt) (spec/abi.md [ABI-20]).
+ *  Out: out32. In: precompile20, owner20, salt32. */
+void msd_asset_id(uint8_t out32[32], const uint8_t precompile20[20], const uint8_t owner20[20],
+                  const uint8_t salt32[32]);
+
+/** Pad and encrypt a message into an envelope (XChaCha20-Poly1305-IETF with
+ *  a fresh random nonce and the associated data of ctx). The header epoch is
+ *  ctx->key_epoch, which must equal the key's epoch.
+ *  Returns MSD_OK, MSD_ERR_ARGS (pt_len too large, epoch mismatch),
+ *  MSD_ERR_BUFFER (*env_len = the size needed), MSD_ERR_NOMEM.
+ *  Args: key. Out: env (env_cap bytes), env_len. In: ctx, pt (may be NULL if
+ *  pt_len is 0), pt_len. */
+msd_status msd_encrypt(uint8_t *env, size_t env_cap, size_t *env_len, const msd_data_key *key,
+                       const msd_context *ctx, const uint8_t *pt, size_t pt_len);
+
+/** Check, decrypt and unpad an envelope. Errors are checked in this order:
+ *  MSD_ERR_MALFORMED (header or length: what the module's check would refuse
+ *  under the power-of-two bucket policy), MSD_ERR_WRONG_EPOCH (header epoch
+ *  != ctx->key_epoch), then authentication. When the tag does not verify,
+ *  the 32-byte check at the start of the plaintext tells why (spec/device.md
+ *  §3.3): MSD_ERR_WRONG_KEY, MSD_ERR_WRONG_CONTEXT or MSD_ERR_TAMPERED. The
+ *  diagnosis reads those 32 bytes without authentication and releases none of
+ *  them; whatever the error, no plaintext is returned. An alteration of the
+ *  nonce or of the first 16 ciphertext bytes is reported as MSD_ERR_WRONG_KEY.
+ *  Returns the above, MSD_OK, MSD_ERR_ARGS, MSD_ERR_BUFFER (*pt_len = the
+ *  message length; pt is zeroed), MSD_ERR_NOMEM.
+ *  Args: key. Out: pt (pt_cap bytes; may be NULL if pt_cap is 0), pt_len.
+ *  In: ctx, env, env_len. */
+msd_status msd_decrypt(uint8_t *pt, size_t pt_cap, size_t *pt_len, const msd_data_key *key,
+                       const msd_context *ctx, const uint8_t *env, size_t env_len);
+
+/* ------------------------------------------------------------------- grants */
+
+/* A wrapped key is a libsodium sealed box (crypto_box_seal) of
+ * key (32) || assetId (32) || keyEpoch u64 BE (8): 48 + 72 bytes. It fits the
+ * module's default max_wrapped_key (256). */
+#define MSD_WRAPPED_KEY_SIZE 120u
+
+/** Seal a data key to a grantee's X25519 public key (an anonymous sealed
+ *  box; the grantee learns the key, asset and epoch, nothing identifies the
+ *  sender). This is the `wrappedKey` of grantAccess; the owner also wraps
+ *  each epoch's key for itself to keep it.
+ *  Returns MSD_OK, MSD_ERR_ARGS (e.g. a low-order public key).
+ *  Args: key. Out: out (MSD_WRAPPED_KEY_SIZE bytes). In: grantee_pk32. */
+msd_status msd_wrap_key(uint8_t out[MSD_WRAPPED_KEY_SIZE], const msd_data_key *key,
+                        const uint8_t grantee_pk32[MSD_X25519_PUBLIC_SIZE]);
+
+/** Open a wrapped key with the identity's X25519 key and check that it is the
+ *  key of asset_id32 at key_epoch.
+ *  Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_NOT_FOR_ME (wrong length, sealed to
+ *  another key, or altered), MSD_ERR_WRONG_GRANT (opens, but for another
+ *  asset or epoch), MSD_ERR_NOMEM.
+ *  Args: id. Out: out (a new handle). In: wrapped, wrapped_len, asset_id32,
+ *  key_epoch. */
+msd_status msd_unwrap_key(msd_data_key **out, const msd_identity *id, const uint8_t *wrapped, size_t wrapped_len,
+                          const uint8_t asset_id32[32], uint64_t key_epoch);
+
+/** Rotation (revocation): a fresh random key for epoch old->epoch + 1 of the
+ *  same asset, wrapped for each remaining recipient (include the owner's own
+ *  X25519 key to keep the new key). Write versions after the on-chain
+ *  rotateKey under the new key. What rotation cannot do: a revoked grantee
+ *  keeps every key it received and every plaintext it decrypted; only
+ *  versions written after the rotation are closed to it (spec/device.md §4).
+ *  Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_EPOCH_LIMIT, MSD_ERR_NOMEM.
+ *  Args: old. Out: out (a new handle), wrapped (n * MSD_WRAPPED_KEY_SIZE
+ *  bytes, recipient i at offset i * MSD_WRAPPED_KEY_SIZE; may be NULL if n is
+ *  0). In: recipient_pks (n keys of 32 bytes), n. */
+msd_status msd_rotate(msd_data_key **out, uint8_t *wrapped, const msd_data_key *old,
+                      const uint8_t (*recipient_pks)[MSD_X25519_PUBLIC_SIZE], size_t n);
+
+/* ------------------------------------------------------------------ signing */
+
+#define MSD_SIGNATURE_SIZE 65u
+
+/** Sign a 32-byte digest: ECDSA over secp256k1 with RFC 6979 nonces, low s,
+ *  r || s || v with v = 27 + recovery id (spec/eip712.md [SIG-7]).
+ *  Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_SIGN.
+ *  Args: id. Out: sig65. In: digest32. */
+msd_status msd_sign_digest(uint8_t sig65[MSD_SIGNATURE_SIZE], const msd_identity *id, const uint8_t digest32[32]);
+
+/** Signed actions, ready for a relayer: each signs the EIP-712 digest the
+ *  module checks (crypto/eip712.c) and writes the complete calldata
+ *  (selector and ABI arguments) of the *Signed function. The signer is the
+ *  identity's address; nonce is nonceOf(signer); deadline is a unix time
+ *  (the signature is refused after it).
+ *  Each returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_BUFFER (*cd_len = size needed),
+ *  MSD_ERR_NOMEM, MSD_ERR_SIGN.
+ *  Args: id. Out: cd (cd_cap bytes), cd_len, sig65 (may be NULL).
+ *  In: the action's fields; chain_id and precompile20 form the domain. */
+
+/** createMemorySigned(owner = identity, salt, metadata, ct, nonce, deadline, sig). */
+msd_status msd_sign_create_memory(uint8_t *cd, size_t cd_cap, size_t *cd_len, uint8_t *sig65,
+                                  const msd_identity *id, uint64_t chain_id, const uint8_t precompile20[20],
+                                  const uint8_t salt32[32], const uint8_t metadata32[32],
+                                  const uint8_t *ct, size_t ct_len, uint64_t nonce, uint64_t deadline);
+
+/** appendVersionSigned(asset, expectedVersion, keyEpoch, ct, signer = identity, nonce, deadline, sig). */
+msd_status msd_sign_append_version(uint8_t *cd, size_t cd_cap, size_t *cd_len, uint8_t *sig65,
+                                   const msd_identity *id, uint64_t chain_id, const uint8_t precompile20[20],
+                                   const uint8_t asset_id32[32], uint64_t expected_version, uint64_t key_epoch,
+                                   const uint8_t *ct, size_t ct_len, uint64_t nonce, uint64_t deadline);
+
+/** transferOwnershipSigned(asset, newOwner, nonce, deadline, sig); the identity must be the owner. */
+msd_status msd_sign_transfer_ownership(uint8_t *cd, size_t cd_cap, size_t *cd_len, uint8_t *sig65,
+                                       const msd_identity *id, uint64_t chain_id, const uint8_t precompile20[20],
+                                       const uint8_t asset_id32[32], const uint8_t new_owner20[20],
+                                       uint64_t nonce, uint64_t deadline);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,206 @@
+#!/bin/sh
+# Tests of build/memsync-operator (make test-operator). Builds a store with the
+# reference host scenario, then runs every command and checks its output and
+# exit code. Usage: sh tests/operator/run.sh [BUILD_DIR]
+B=${1:-build}
+O="$B/memsync-operator"
+HOST="$B/memsync-host"
+SO="$B/libmemsync.so"
+CC=${CC:-cc}
+T=$(mktemp -d "${TMPDIR:-/tmp}/memsync-operator-test.XXXXXX") || exit 1
+HOLD_PID=""
+cleanup() {
+    [ -n "$HOLD_PID" ] && kill "$HOLD_PID" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "  ok    $1"; }
+bad() { fail=$((fail + 1)); echo "  FAIL  $1"; [ -f "$T/out" ] && sed 's/^/        | /' "$T/out" | head -20; }
+
+# run NAME EXPECTED_EXIT CMD...: stdout+stderr in $T/out, stdout alone in $T/stdout
+run() {
+    name=$1 want=$2
+    shift 2
+    "$@" >"$T/stdout" 2>"$T/stderr"
+    got=$?
+    cat "$T/stdout" "$T/stderr" >"$T/out"
+    if [ "$got" -eq "$want" ]; then ok "$name (exit $got)"; else bad "$name: exit $got, expected $want"; fi
+}
+# has NAME PATTERN: the last run's output matches the extended regex
+has() {
+    if grep -Eq -- "$2" "$T/out"; then ok "$1"; else bad "$1: no /$2/ in the output"; fi
+}
+field() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
+
+echo "operator tests in $T"
+$CC -I. -Imodule -D_POSIX_C_SOURCE=200809L -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+    -Wmissing-prototypes -Wvla -O1 -o "$T/poke" tests/operator/poke.c tools/operator/kv_scan.c storage/kv.c \
+    -lrocksdb || { echo "operator: cannot build the test helper"; exit 1; }
+
+# ------------------------------------------------------------------ a store
+if ! "$HOST" --module "$SO" --data "$T/a" >"$T/host.txt" 2>&1; then
+    echo "operator: the reference host failed"; cat "$T/host.txt"; exit 1
+fi
+ID=$(grep -o 'assetId=0x[0-9a-f]*' "$T/host.txt" | head -1 | cut -d= -f2)
+ID2=$(grep -o 'assetId=0x[0-9a-f]*' "$T/host.txt" | cut -d= -f2 | grep -v "$ID" | head -1)
+[ -n "$ID" ] && [ -n "$ID2" ] && ok "host scenario built a store with two memories" || bad "asset ids in the host output"
+
+# ------------------------------------------------------------------ usage
+run "--help" 0 "$O" --help
+has "--help lists the exit codes" "11 +the height asked for"
+has "--help lists every command" "config check"
+run "help prove" 0 "$O" help prove
+has "help prove documents --version and the exit codes" "--version V.*" 
+run "help snapshot" 0 "$O" help snapshot
+has "help snapshot shows export and import" "snapshot import --in FILE"
+run "unknown command" 1 "$O" frobnicate
+run "status without --data" 1 "$O" status --module "$SO"
+has "the missing option is named" "--data is required"
+run "unknown option" 1 "$O" verify --data "$T/a" --bogus
+run "status of a missing directory" 4 "$O" status --module "$SO" --data "$T/nope"
+[ ! -e "$T/nope" ] && ok "a missing directory is not created" || bad "status created $T/nope"
+run "status with a missing module" 2 "$O" status --module "$T/none.so" --data "$T/a"
+
+# ------------------------------------------------------------------ status
+run "status" 0 "$O" status --module "$SO" --data "$T/a"
+has "status shows the module" "memsync 1\.0\.0 \(host ABI 1, state schema 2\)"
+H=$(field height "$T/stdout")
+R=$(field root "$T/stdout")
+assets=$(field assets "$T/stdout")
+versions=$(field versions "$T/stdout")
+nonces=$(field nonces "$T/stdout")
+ctbytes=$(awk '$1 == "ciphertext" { print $4 }' "$T/stdout")
+if [ "$H" = 6 ] && [ "${#R}" = 66 ] && [ "${assets:-0}" -gt 0 ] && [ "${versions:-0}" -gt 0 ] &&
+   [ "${nonces:-0}" -gt 0 ] && [ "${ctbytes:-0}" -gt 0 ]; then
+    ok "status: height 6, root, assets $assets, versions $versions, nonces $nonces, ciphertext $ctbytes bytes"
+else
+    bad "status counts (height=$H root=$R assets=$assets versions=$versions nonces=$nonces ct=$ctbytes)"
+fi
+has "status splits versions by state" "retained [1-9][0-9]*, pruned [1-9][0-9]*, shredded [1-9]"
+
+# ------------------------------------------------------------------ lock
+"$T/poke" hold "$T/a" "$T/held" &
+HOLD_PID=$!
+i=0
+while [ ! -f "$T/held" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+run "status while another process holds the directory" 3 "$O" status --module "$SO" --data "$T/a"
+has "the lock is reported as MS_ERR_LOCKED" "MS_ERR_LOCKED"
+run "verify while locked" 3 "$O" verify --data "$T/a"
+run "snapshot export while locked" 3 "$O" snapshot export --data "$T/a" --out "$T/locked.snap"
+kill "$HOLD_PID" 2>/dev/null
+wait "$HOLD_PID" 2>/dev/null
+HOLD_PID=""
+
+# ------------------------------------------------------------------ verify
+run "verify" 0 "$O" verify --data "$T/a"
+has "verify reports the recomputed root" "verify: OK: .*committed root $R"
+
+# ------------------------------------------------------------------ prove / verify-proof
+run "prove the head (binary)" 0 "$O" prove --module "$SO" --data "$T/a" --asset "$ID" --out "$T/head.bin"
+has "prove prints the asset record" "headHash +0x[0-9a-f]{64}"
+run "verify-proof of the head" 0 "$O" verify-proof --bundle "$T/head.bin" --height "$H" --root "$R"
+has "verify-proof prints the owner and head" "inclusion proof verified.*"
+has "verify-proof decodes the record" "owner +0x[0-9a-f]{40}"
+run "prove version 2 (hex on stdout)" 0 "$O" prove --module "$SO" --data "$T/a" --asset "$ID" --version 2
+cp "$T/stdout" "$T/v2.hex"
+has "prove prints the version hash" "versionHash +0x[0-9a-f]{64}"
+run "verify-proof of version 2 (hex bundle)" 0 "$O" verify-proof --bundle "$T/v2.hex" --height "$H" --root "$R"
+has "verify-proof shows version 2's state" "version 2 of asset .*"
+run "prove a shredded memory" 0 "$O" prove --module "$SO" --data "$T/a" --asset "$ID2" --out "$T/shred.bin"
+run "verify-proof of the shredded memory" 0 "$O" verify-proof --bundle "$T/shred.bin" --height "$H" --root "$R"
+has "a shredded memory says so" "SHREDDED"
+NOID=0x00000000000000000000000000000000000000000000000000000000000000aa
+run "prove a never-created asset" 0 "$O" prove --module "$SO" --data "$T/a" --asset "$NOID" --out "$T/none.bin"
+run "verify-proof of a never-created asset" 0 "$O" verify-proof --bundle "$T/none.bin" --height "$H" --root "$R"
+has "a never-created asset is a non-inclusion proof" "non-inclusion proof verified.*|does not exist"
+BADR=$(echo "$R" | sed 's/.$/0/')
+[ "$BADR" = "$R" ] && BADR=$(echo "$R" | sed 's/.$/1/')
+run "verify-proof against another root" 6 "$O" verify-proof --bundle "$T/head.bin" --height "$H" --root "$BADR"
+has "another root is named" "another block"
+run "verify-proof at another height" 6 "$O" verify-proof --bundle "$T/head.bin" --height $((H - 1)) --root "$R"
+for off in 0 5 45 80 150 -40 -1; do
+    cp "$T/head.bin" "$T/flip.bin"
+    "$T/poke" flip-file "$T/flip.bin" "$off"
+    run "verify-proof of a bundle with byte $off flipped" 6 "$O" verify-proof --bundle "$T/flip.bin" --height "$H" --root "$R"
+done
+run "prove at an old retained height" 0 "$O" prove --module "$SO" --data "$T/a" --asset "$ID" --height 3 --out "$T/h3.bin"
+run "prove at a height never committed" 11 "$O" prove --module "$SO" --data "$T/a" --asset "$ID" --height 99
+run "prove with a bad asset id" 1 "$O" prove --module "$SO" --data "$T/a" --asset 0x1234
+
+# ------------------------------------------------------------------ snapshots
+run "snapshot export at an earlier height" 0 "$O" snapshot export --data "$T/a" --out "$T/h3.snap" --height 3
+R3=$(grep -o 'root 0x[0-9a-f]*' "$T/stdout" | cut -d' ' -f2)
+run "verify-proof at height 3 against the snapshot's root" 0 "$O" verify-proof --bundle "$T/h3.bin" --height 3 --root "$R3"
+run "snapshot export" 0 "$O" snapshot export --data "$T/a" --out "$T/a.snap"
+has "the snapshot carries the committed root" "root $R"
+run "snapshot import" 0 "$O" snapshot import --in "$T/a.snap" --data "$T/b"
+run "status of the imported store" 0 "$O" status --module "$SO" --data "$T/b"
+[ "$(field root "$T/stdout")" = "$R" ] && [ "$(field height "$T/stdout")" = "$H" ] &&
+    ok "the imported store is at the same height and root" || bad "imported height/root differ"
+run "verify the imported store" 0 "$O" verify --data "$T/b"
+run "import into a non-empty directory" 4 "$O" snapshot import --in "$T/a.snap" --data "$T/a"
+cp "$T/a.snap" "$T/tampered.snap"
+"$T/poke" flip-file "$T/tampered.snap" 200
+run "import of a tampered snapshot" 7 "$O" snapshot import --in "$T/tampered.snap" --data "$T/c"
+has "the checksum names the damage" "checksum"
+[ ! -e "$T/c/CURRENT" ] && ok "a refused import writes nothing" || bad "a refused import left a store"
+# A validator started from the snapshot continues exactly like one that replayed every block:
+# A (replayed) and B (imported) run the same further blocks; D replays everything from scratch.
+"$HOST" --module "$SO" --data "$T/a" >"$T/a2.txt" 2>&1 && "$HOST" --module "$SO" --data "$T/b" >"$T/b2.txt" 2>&1 &&
+    "$HOST" --module "$SO" --data "$T/d" >/dev/null 2>&1 && "$HOST" --module "$SO" --data "$T/d" >/dev/null 2>&1 &&
+    ok "the same further blocks ran on A, B and D" || bad "the host failed on continuing"
+RA=$(grep -o 'final committed height: [0-9]*, root 0x[0-9a-f]*' "$T/a2.txt")
+RB=$(grep -o 'final committed height: [0-9]*, root 0x[0-9a-f]*' "$T/b2.txt")
+"$O" status --module "$SO" --data "$T/d" >"$T/d.txt" 2>&1
+if [ -n "$RA" ] && [ "$RA" = "$RB" ] && [ "$(field root "$T/d.txt")" = "${RA##* }" ]; then
+    ok "imported and replayed validators reach the same root ($RA)"
+else
+    bad "roots differ after continuing: A '$RA', B '$RB', D '$(field root "$T/d.txt")'"
+fi
+run "verify A after continuing" 0 "$O" verify --data "$T/a"
+run "verify B after continuing" 0 "$O" verify --data "$T/b"
+
+# ------------------------------------------------------------------ corruption
+corrupt() { # NAME TAG OFFSET PATTERN
+    rm -rf "$T/x"
+    cp -r "$T/a" "$T/x"
+    key=$("$T/poke" flip-value "$T/x" "$2" "$3")
+    run "verify finds a damaged $1 record" 5 "$O" verify --data "$T/x"
+    has "verify names the $1 record $key" "table $4, key $key"
+}
+corrupt version 02 40 version        # ciphertextHash: the hash chain breaks
+corrupt ciphertext 03 100 ciphertext # keccak differs from ciphertextHash
+corrupt nonce 06 7 nonce             # decodes fine: only the root catches it
+corrupt asset 01 30 asset            # headHash
+rm -rf "$T/x"
+cp -r "$T/a" "$T/x"
+"$T/poke" put "$T/x" 0x09aa 0x00
+run "verify finds a key outside every table" 5 "$O" verify --data "$T/x"
+has "the unknown key is named" "table unknown, key 0x09aa"
+"$T/poke" flip-value "$T/x" 06 0 >/dev/null
+run "snapshot export refuses a store whose records miss the root" 5 "$O" snapshot export --data "$T/x" --out "$T/x.snap"
+rm -rf "$T/x"
+
+# ------------------------------------------------------------------ vectors
+run "vectors" 0 "$O" vectors --module "$SO" --dir spec/vectors/conformance
+has "every vector file matches" "vectors: OK"
+mkdir -p "$T/novec"
+run "vectors in an empty directory" 2 "$O" vectors --module "$SO" --dir "$T/novec"
+
+# ------------------------------------------------------------------ config check
+run "config check of the defaults" 0 "$O" config check --module "$SO"
+has "the defaults are accepted" "ACCEPTED"
+run "config check of address 0x...0001" 9 "$O" config check --module "$SO" --quiet \
+    --address 0x0000000000000000000000000000000000000001
+has "a precompile address is refused with the reason" "REJECTED.*reserved"
+run "config check of reorg depth 0" 9 "$O" config check --module "$SO" --quiet --reorg-depth 0
+has "reorg depth 0 is refused with the reason" "REJECTED.*reorg_depth 0"
+run "config check with custom values" 0 "$O" config check --module "$SO" --quiet --chain-id 7 --retained 3 \
+    --bucket-policy pow2 --gas-call_min 100
+run "config check with a bad number" 1 "$O" config check --module "$SO" --max-grants lots
+
+echo "operator: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,147 @@
+#include "config.h"
+
+#include <string.h>
+
+typedef struct gas_field {
+    const char *name;
+    size_t off;
+} gas_field;
+
+#define GF(x) {#x, offsetof(ms_gas_schedule, x)}
+static const gas_field GAS[] = {GF(call_min),    GF(input_word),  GF(state_read),  GF(state_write),
+                                GF(stored_byte), GF(hash_base),   GF(hash_word),   GF(signature),
+                                GF(log_base),    GF(log_topic),   GF(log_data_byte), GF(output_word)};
+#define N_GAS (sizeof GAS / sizeof GAS[0])
+
+static const char *const NAMES[] = {"--chain-id", "--address", "--max-ciphertext", "--max-wrapped-key",
+                                    "--max-grants", "--retained", "--bucket-policy", "--reorg-depth",
+                                    "--activation-height"};
+#define N_NAMES (sizeof NAMES / sizeof NAMES[0])
+
+/* "--gas-call_min" ...: one flag per gas price (OP_CONFIG_NOPTS = 9 + 12). */
+static char GAS_FLAGS[N_GAS][40];
+
+size_t op_config_opts(op_opt *opts, size_t at)
+{
+    for (size_t i = 0; i < N_NAMES; i++) opts[at++] = (op_opt){NAMES[i], 0, NULL};
+    for (size_t i = 0; i < N_GAS && i < OP_CONFIG_NOPTS - N_NAMES; i++) {
+        snprintf(GAS_FLAGS[i], sizeof GAS_FLAGS[i], "--gas-%s", GAS[i].name);
+        opts[at++] = (op_opt){GAS_FLAGS[i], 0, NULL};
+    }
+    return at;
+}
+
+static int set_u32(uint32_t *dst, const char *v, const char *flag, const char *cmd)
+{
+    uint64_t x = 0;
+    if (!op_parse_u64(v, &x) || x > UINT32_MAX) {
+        op_err("%s: %s: '%s' is not a number of at most 32 bits", cmd, flag, v);
+        return 0;
+    }
+    *dst = (uint32_t)x;
+    return 1;
+}
+
+static int set_u64(uint64_t *dst, const char *v, const char *flag, const char *cmd)
+{
+    if (!op_parse_u64(v, dst)) {
+        op_err("%s: %s: '%s' is not an unsigned 64-bit number", cmd, flag, v);
+        return 0;
+    }
+    return 1;
+}
+
+int op_config_build(ms_config *cfg, const ms_module *m, const op_opt *opts, size_t n, const char *cmd)
+{
+    m->default_config(cfg);
+    const char *v;
+    if ((v = op_opt_get(opts, n, "--chain-id")) && !set_u64(&cfg->chain_id, v, "--chain-id", cmd)) return 0;
+    if ((v = op_opt_get(opts, n, "--address")) && !op_parse_hex_exact(cfg->precompile_address.bytes, 20, v)) {
+        op_err("%s: --address: '%s' is not a 20-byte hex address", cmd, v);
+        return 0;
+    }
+    if ((v = op_opt_get(opts, n, "--max-ciphertext")) && !set_u32(&cfg->max_ciphertext, v, "--max-ciphertext", cmd))
+        return 0;
+    if ((v = op_opt_get(opts, n, "--max-wrapped-key")) &&
+        !set_u32(&cfg->max_wrapped_key, v, "--max-wrapped-key", cmd))
+        return 0;
+    if ((v = op_opt_get(opts, n, "--max-grants")) && !set_u32(&cfg->max_grants, v, "--max-grants", cmd)) return 0;
+    if ((v = op_opt_get(opts, n, "--retained")) && !set_u32(&cfg->retained_versions, v, "--retained", cmd))
+        return 0;
+    if ((v = op_opt_get(opts, n, "--bucket-policy"))) {
+        if (strcmp(v, "none") == 0) cfg->bucket_policy = MS_BUCKETS_NONE;
+        else if (strcmp(v, "pow2") == 0) cfg->bucket_policy = MS_BUCKETS_POW2;
+        else if (!set_u32(&cfg->bucket_policy, v, "--bucket-policy", cmd)) return 0;
+    }
+    if ((v = op_opt_get(opts, n, "--reorg-depth")) && !set_u32(&cfg->reorg_depth, v, "--reorg-depth", cmd))
+        return 0;
+    if ((v = op_opt_get(opts, n, "--activation-height")) &&
+        !set_u64(&cfg->activation_height, v, "--activation-height", cmd))
+        return 0;
+    for (size_t i = 0; i < N_GAS; i++) {
+        char flag[48];
+        snprintf(flag, sizeof flag, "--gas-%s", GAS[i].name);
+        if ((v = op_opt_get(opts, n, flag))) {
+            uint64_t x = 0;
+            if (!set_u64(&x, v, flag, cmd)) return 0;
+            memcpy((uint8_t *)&cfg->gas + GAS[i].off, &x, sizeof x);
+        }
+    }
+    return 1;
+}
+
+/* [HOST-39]: 18 leading zero bytes and a reserved low 16-bit value. */
+static int reserved_address(const ms_address *a)
+{
+    for (int i = 0; i < 18; i++) {
+        if (a->bytes[i] != 0) return 0;
+    }
+    const unsigned low = (unsigned)a->bytes[18] << 8 | a->bytes[19];
+    return low <= 0x11 || low == 0x100 || low == 0x400 || (low >= 0x800 && low <= 0x807) || low == 0x900;
+}
+
+const char *op_config_problem(const ms_config *c, char *buf, size_t cap)
+{
+    if (c->chain_id == 0) snprintf(buf, cap, "chain_id is 0 (must be non-zero)");
+    else if (reserved_address(&c->precompile_address))
+        snprintf(buf, cap,
+                 "precompile_address is reserved (the zero address, an Ethereum precompile 0x01-0x11, "
+                 "P256VERIFY 0x100, or a Cosmos EVM precompile 0x400, 0x800-0x807, 0x900): [HOST-39]");
+    else if (c->max_ciphertext < 50 || c->max_ciphertext > MS_MAX_CIPHERTEXT_CEILING)
+        snprintf(buf, cap, "max_ciphertext %u is outside 50..%u", (unsigned)c->max_ciphertext,
+                 (unsigned)MS_MAX_CIPHERTEXT_CEILING);
+    else if (c->max_wrapped_key > MS_MAX_WRAPPED_KEY_CEILING)
+        snprintf(buf, cap, "max_wrapped_key %u is above %u", (unsigned)c->max_wrapped_key,
+                 (unsigned)MS_MAX_WRAPPED_KEY_CEILING);
+    else if (c->max_grants < 1 || c->max_grants > MS_MAX_GRANTS_CEILING)
+        snprintf(buf, cap, "max_grants %u is outside 1..%u", (unsigned)c->max_grants, (unsigned)MS_MAX_GRANTS_CEILING);
+    else if (c->retained_versions < 1 || c->retained_versions > MS_MAX_RETAINED_CEILING)
+        snprintf(buf, cap, "retained_versions %u is outside 1..%u", (unsigned)c->retained_versions,
+                 (unsigned)MS_MAX_RETAINED_CEILING);
+    else if (c->bucket_policy > MS_BUCKETS_POW2)
+        snprintf(buf, cap, "bucket_policy %u is neither 0 (none) nor 1 (pow2)", (unsigned)c->bucket_policy);
+    else if (c->gas.call_min == 0) snprintf(buf, cap, "gas.call_min is 0 (must be > 0)");
+    else if (c->reorg_depth < 1 || c->reorg_depth > MS_MAX_REORG_DEPTH)
+        snprintf(buf, cap, "reorg_depth %u is outside 1..%u", (unsigned)c->reorg_depth, (unsigned)MS_MAX_REORG_DEPTH);
+    else return NULL;
+    return buf;
+}
+
+void op_config_print(FILE *f, const ms_config *c)
+{
+    fprintf(f, "  chain_id            %llu\n  precompile_address  ", (unsigned long long)c->chain_id);
+    op_hex(f, c->precompile_address.bytes, 20);
+    fprintf(f,
+            "\n  max_ciphertext      %u\n  max_wrapped_key     %u\n  max_grants          %u\n"
+            "  retained_versions   %u\n  bucket_policy       %u (%s)\n  reorg_depth         %u\n"
+            "  activation_height   %llu\n",
+            (unsigned)c->max_ciphertext, (unsigned)c->max_wrapped_key, (unsigned)c->max_grants,
+            (unsigned)c->retained_versions, (unsigned)c->bucket_policy,
+            c->bucket_policy == 0 ? "none" : c->bucket_policy == 1 ? "pow2" : "invalid", (unsigned)c->reorg_depth,
+            (unsigned long long)c->activation_height);
+    for (size_t i = 0; i < N_GAS; i++) {
+        uint64_t x;
+        memcpy(&x, (const uint8_t *)&c->gas + GAS[i].off, sizeof x);
+        fprintf(f, "  gas.%-15s %llu\n", GAS[i].name, (unsigned long long)x);
+    }
+}
