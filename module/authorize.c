@@ -5,13 +5,6 @@
 #include "crypto/eip712.h"
 #include "module/ops.h"
 
-static int is_zero(const uint8_t *p, size_t n)
-{
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++) acc |= p[i];
-    return acc == 0;
-}
-
 ms_outcome ms_load_asset(ms_call *c, ms_asset *a, const uint8_t id[32])
 {
     if (!ms_charge_reads(c, 1)) return MS_OUT_OOG;
@@ -65,9 +58,8 @@ ms_outcome ms_signed_begin(ms_call *c, uint64_t *nonce, const uint8_t signer[20]
 {
     *nonce = 0;
     /* Expired when deadline < timestamp; a deadline above 2^64 never expires. */
-    if (is_zero(deadline_word, 24)) {
-        uint64_t deadline = 0;
-        for (int i = 24; i < 32; i++) deadline = (deadline << 8) | deadline_word[i];
+    if (ms_is_zero(deadline_word, 24)) {
+        const uint64_t deadline = ms_get_be64(deadline_word + 24);
         if (deadline < c->block->timestamp) {
             return ms_fail(c, MS_E_SIGNATURE_EXPIRED, 2, ms_w_b32(deadline_word), ms_w_u64(c->block->timestamp));
         }

@@ -62,6 +62,9 @@ ms_word ms_w_addr(const uint8_t addr20[20]);
 ms_word ms_w_b32(const uint8_t b32[32]);
 ms_word ms_w_sel(uint32_t selector);   /* bytes4, left-aligned */
 
+/** 1 if the n bytes at p are all zero (addresses, values, high words). */
+int ms_is_zero(const uint8_t *p, size_t n);
+
 /* -------------------------------------------------------------- reverts */
 
 /** Write the custom error `selector(words...)` (n static words) to c->out

@@ -44,13 +44,6 @@ static const ms_op *find_op(uint32_t selector)
     return NULL;
 }
 
-static int is_zero(const uint8_t *p, size_t n)
-{
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++) acc |= p[i];
-    return acc == 0;
-}
-
 /* Violations of the call context consume all gas, like an invalid opcode,
  * but still return a decodable error. */
 static ms_outcome violate(ms_call *c, ms_outcome o)
@@ -74,12 +67,11 @@ static ms_outcome run(ms_call *c)
         const uint64_t kind = (uint64_t)m->kind > 255 ? 255 : (uint64_t)m->kind;
         return violate(c, ms_fail(c, MS_E_CALL_KIND_NOT_ALLOWED, 1, ms_w_u64(kind)));
     }
-    if (!is_zero(m->value.bytes, 32)) return violate(c, ms_fail(c, MS_E_VALUE_NOT_ACCEPTED, 0));
+    if (!ms_is_zero(m->value.bytes, 32)) return violate(c, ms_fail(c, MS_E_VALUE_NOT_ACCEPTED, 0));
 
     if (!ms_charge(c, cfg->gas.call_min)) return MS_OUT_OOG;
     if (m->input_size < 4) return ms_fail_calldata(c, MS_ABI_SHORT);
-    const uint32_t selector = ((uint32_t)m->input[0] << 24) | ((uint32_t)m->input[1] << 16) |
-                              ((uint32_t)m->input[2] << 8) | m->input[3];
+    const uint32_t selector = ms_get_be32(m->input);
     const ms_op *op = find_op(selector);
     if (op == NULL) return ms_fail(c, MS_E_UNKNOWN_FUNCTION, 1, ms_w_sel(selector));
     if (op->writes && (m->is_static || m->kind == MS_STATICCALL)) {

@@ -6,8 +6,6 @@
 #include "crypto/eip712.h"
 #include "module/ops.h"
 
-static const uint8_t ZERO20[20];
-
 static ms_outcome emit_revoked(ms_call *c, const uint8_t id[32], const uint8_t grantee[20])
 {
     const uint8_t topic0[32] = MS_EV_ACCESS_REVOKED;
@@ -74,7 +72,7 @@ ms_outcome ms_op_grant_access(ms_call *c)
     ms_asset a;
     MS_CHECK(ms_load_live_asset(c, &a, id));
     MS_CHECK(ms_require_owner(c, &a, id, c->msg->caller.bytes));
-    if (memcmp(grantee, ZERO20, 20) == 0 || memcmp(grantee, a.owner, 20) == 0) {
+    if (ms_is_zero(grantee, 20) || memcmp(grantee, a.owner, 20) == 0) {
         return ms_fail(c, MS_E_INVALID_ADDRESS, 1, ms_w_addr(grantee));
     }
 
@@ -170,7 +168,7 @@ static ms_outcome transfer(ms_call *c, ms_asset *a, const uint8_t id[32], const 
 
 static ms_outcome check_new_owner(ms_call *c, const ms_asset *a, const uint8_t new_owner[20])
 {
-    if (memcmp(new_owner, ZERO20, 20) == 0 || memcmp(new_owner, a->owner, 20) == 0) {
+    if (ms_is_zero(new_owner, 20) || memcmp(new_owner, a->owner, 20) == 0) {
         return ms_fail(c, MS_E_INVALID_ADDRESS, 1, ms_w_addr(new_owner));
     }
     return MS_OUT_OK;

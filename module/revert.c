@@ -38,6 +38,13 @@ ms_word ms_w_sel(uint32_t selector)
     return w;
 }
 
+int ms_is_zero(const uint8_t *p, size_t n)
+{
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++) acc |= p[i];
+    return acc == 0;
+}
+
 ms_outcome ms_fail(ms_call *c, uint32_t selector, unsigned n, ...)
 {
     va_list ap;
