@@ -48,6 +48,10 @@ const char *msd_strerror(msd_status s)
     case MSD_ERR_WRONG_GRANT: return "wrapped key belongs to another asset or key epoch";
     case MSD_ERR_EPOCH_LIMIT: return "key epoch cannot advance further";
     case MSD_ERR_SIGN: return "signing failed";
+    case MSD_ERR_CHAIN: return "version hash chain is broken";
+    case MSD_ERR_PROOF: return "state proof does not verify";
+    case MSD_ERR_BUNDLE: return "not a valid MemSync bundle (truncated, over a limit, or a bad field)";
+    case MSD_ERR_BUNDLE_SIGNATURE: return "bundle signature does not match its owner: the bundle was altered";
     }
     return "unknown error";
 }
@@ -90,11 +94,12 @@ msd_status msd_identity_derive(msd_identity *id)
     for (uint64_t sub = 1; sub <= MSD_SIGN_KEY_TRIES && !found; sub++) {
         if (crypto_kdf_derive_from_key(id->sign_sk, sizeof id->sign_sk, sub, msd_ctx_sign, id->seed) != 0)
             return MSD_ERR_INIT;
-        found = secp256k1_ec_seckey_verify(id->secp, id->sign_sk);
+        found = msd_public(secp256k1_ec_seckey_verify(id->secp, id->sign_sk));
     }
     if (!found) return MSD_ERR_INIT;
     secp256k1_pubkey pub;
-    if (!secp256k1_ec_pubkey_create(id->secp, &pub, id->sign_sk)) return MSD_ERR_INIT;
+    if (!msd_public(secp256k1_ec_pubkey_create(id->secp, &pub, id->sign_sk))) return MSD_ERR_INIT;
+    MSD_DECLASSIFY(&pub, sizeof pub);
     uint8_t ser[65];
     size_t ser_len = sizeof ser;
     secp256k1_ec_pubkey_serialize(id->secp, ser, &ser_len, &pub, SECP256K1_EC_UNCOMPRESSED);

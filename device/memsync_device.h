@@ -58,7 +58,11 @@ typedef enum msd_status {
     MSD_ERR_NOT_FOR_ME = 14,     /* a wrapped key that does not open with this identity */
     MSD_ERR_WRONG_GRANT = 15,    /* a wrapped key that opens, but for another asset or epoch */
     MSD_ERR_EPOCH_LIMIT = 16,    /* the key epoch cannot advance past 2^64 - 1 */
-    MSD_ERR_SIGN = 17            /* signing failed (never for a valid identity) */
+    MSD_ERR_SIGN = 17,           /* signing failed (never for a valid identity) */
+    MSD_ERR_CHAIN = 18,          /* a version hash chain is broken (msd_chain_result says where) */
+    MSD_ERR_PROOF = 19,          /* a state proof does not verify, or proves other values */
+    MSD_ERR_BUNDLE = 20,         /* not a bundle of a known format: truncated, over a cap, bad field */
+    MSD_ERR_BUNDLE_SIGNATURE = 21 /* the bundle's signature does not recover to its owner (altered) */
 } msd_status;
 
 /** Returns a static, human-readable description of s (never NULL, never
@@ -289,6 +293,178 @@ msd_status msd_sign_transfer_ownership(uint8_t *cd, size_t cd_cap, size_t *cd_le
                                        const msd_identity *id, uint64_t chain_id, const uint8_t precompile20[20],
                                        const uint8_t asset_id32[32], const uint8_t new_owner20[20],
                                        uint64_t nonce, uint64_t deadline);
+
+
+/* ------------------------------------------------------- version hash chain */
+
+/** One version as a reader obtained it (getVersionInfo / getVersion, or a
+ *  bundle). versionHash(v) = keccak256(prevHash || assetId || v u64 ||
+ *  ciphertextHash || keyEpoch u64 || author) (spec/abi.md [ABI-21]). */
+typedef struct msd_chain_version {
+    uint64_t version;
+    uint64_t key_epoch;
+    uint8_t author[20];
+    uint8_t version_hash[32];          /* the recorded versionHash */
+    const uint8_t *ciphertext_hash;    /* the recorded ciphertextHash (32 bytes), or NULL */
+    const uint8_t *ciphertext;         /* the ciphertext when retained, else NULL */
+    size_t ciphertext_len;
+    const uint8_t *parent;             /* a recorded prevHash (32 bytes), or NULL */
+} msd_chain_version;
+
+/** Why a link is broken, in the order the checks run for each version. */
+typedef enum msd_chain_break {
+    MSD_CHAIN_INTACT = 0,
+    MSD_CHAIN_NUMBERING = 1,   /* version numbers do not run first, first+1, ... (or a version 0) */
+    MSD_CHAIN_NO_CIPHERTEXT = 2,/* neither the ciphertext nor its hash is given */
+    MSD_CHAIN_CIPHERTEXT = 3,  /* keccak256(ciphertext) differs from the recorded ciphertextHash */
+    MSD_CHAIN_PARENT = 4,      /* the recorded prevHash differs from the previous version's hash */
+    MSD_CHAIN_HASH = 5,        /* the recomputed versionHash differs from the recorded one */
+    MSD_CHAIN_HEAD = 6         /* the last versionHash differs from the expected head hash */
+} msd_chain_break;
+
+typedef struct msd_chain_result {
+    msd_chain_break reason;    /* MSD_CHAIN_INTACT when the chain holds */
+    size_t index;              /* index into the array of the first broken link */
+    uint64_t version;          /* its version number */
+} msd_chain_result;
+
+/** Recompute the version hash chain of asset_id32 over versions[0..n) and
+ *  name the first broken link. For each version, in order: numbering, the
+ *  ciphertext hash (keccak256 of the ciphertext when given; it must equal a
+ *  recorded ciphertext_hash when both are given), the recorded parent, the
+ *  version hash. The chain starts from prev32 (the versionHash of the version
+ *  before versions[0]; NULL means 32 zero bytes, which versions[0].version = 1
+ *  requires). head32, when not NULL, must equal the last version hash (with
+ *  n = 0: prev32, or zero).
+ *  Returns MSD_OK (res->reason = MSD_CHAIN_INTACT), MSD_ERR_CHAIN (res says
+ *  where and why), MSD_ERR_ARGS (res NULL, or versions NULL with n > 0).
+ *  Out: res. In: asset_id32, prev32, versions, n, head32. */
+msd_status msd_chain_verify(msd_chain_result *res, const uint8_t asset_id32[32], const uint8_t *prev32,
+                            const msd_chain_version *versions, size_t n, const uint8_t *head32);
+
+/** The asset record (spec/storage.md [ST-4]) that a state proof shows. */
+typedef struct msd_asset_state {
+    int present;               /* 0: the asset does not exist at that height */
+    uint8_t owner[20];
+    uint64_t head_version;
+    uint8_t head_hash[32];
+    uint64_t key_epoch;
+    uint32_t flags;
+    uint8_t metadata[32];
+    uint32_t grant_count;
+    uint64_t shredded_up_to;
+} msd_asset_state;
+
+/** Check a state proof bundle (spec/state.md "State proof bundle", verified
+ *  by crypto/state_proof.c) about the asset record of asset_id32 against a
+ *  trusted (height, root) from a block header, and decode the record.
+ *  Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_PROOF (malformed, another block,
+ *  another key, does not lead to the root, or a record that does not decode).
+ *  Out: st (zeroed on error). In: proof, proof_len, trusted_height,
+ *  trusted_root32, asset_id32. */
+msd_status msd_verify_asset_proof(msd_asset_state *st, const uint8_t *proof, size_t proof_len,
+                                  uint64_t trusted_height, const uint8_t trusted_root32[32],
+                                  const uint8_t asset_id32[32]);
+
+/* ------------------------------------------------------------------ bundle */
+
+/* The portable bundle (spec/bundle.md): one memory's whole history as one
+ * signed file. Caps, checked before any allocation: */
+#define MSD_BUNDLE_MAX_SIZE (1ull << 32)      /* whole file, bytes */
+#define MSD_BUNDLE_MAX_VERSIONS (1u << 24)
+#define MSD_BUNDLE_MAX_CIPHERTEXT (MSD_MAX_PADDED + 50u)
+#define MSD_BUNDLE_MAX_GRANTS 4096u
+#define MSD_BUNDLE_MAX_WRAPPED 4096u          /* one wrapped key, bytes */
+#define MSD_BUNDLE_MAX_EPOCH_KEYS (1u << 20)
+#define MSD_BUNDLE_MAX_PROOF 16384u
+
+typedef struct msd_bundle_version {
+    uint64_t version;
+    uint8_t state;                 /* 1 retained, 2 pruned, 3 shredded (spec/abi.md [ABI-25]) */
+    uint64_t key_epoch;
+    uint8_t author[20];
+    uint64_t block_number;
+    uint8_t ciphertext_hash[32];
+    uint8_t version_hash[32];
+    const uint8_t *ciphertext;     /* state 1: the envelope; otherwise NULL, length 0 */
+    size_t ciphertext_len;
+} msd_bundle_version;
+
+typedef struct msd_bundle_grant {
+    uint8_t grantee[20];
+    uint8_t permissions;           /* 1 read, 3 read + write */
+    uint64_t expiry;
+    uint64_t key_epoch;
+    const uint8_t *wrapped_key;    /* as stored by grantAccess (may be empty) */
+    size_t wrapped_key_len;
+} msd_bundle_grant;
+
+typedef struct msd_bundle_epoch_key {
+    uint64_t epoch;
+    const uint8_t *wrapped;        /* the epoch's data key sealed to owner_x25519 */
+    size_t wrapped_len;
+} msd_bundle_epoch_key;
+
+/** A bundle in memory. Pointers inside borrow either the caller's arrays (to
+ *  write) or the parsed buffer (after msd_bundle_parse): keep it alive. */
+typedef struct msd_bundle {
+    uint64_t chain_id;
+    uint8_t precompile[20];
+    uint8_t asset_id[32];
+    uint8_t owner[20];             /* the signer of the bundle */
+    uint8_t owner_x25519[32];      /* the key the epoch keys are sealed to */
+    int has_salt;                  /* 1: salt is the creation salt (needed to import) */
+    uint8_t salt[32];
+    uint8_t metadata[32];
+    uint64_t head_version;
+    uint8_t head_hash[32];
+    uint64_t key_epoch;
+    uint32_t flags;
+    size_t version_count;          /* versions 1..head_version, in order */
+    const msd_bundle_version *versions;
+    size_t grant_count;
+    const msd_bundle_grant *grants;
+    size_t epoch_key_count;        /* strictly increasing epochs */
+    const msd_bundle_epoch_key *epoch_keys;
+    uint64_t proof_height;         /* 0 with proof_len 0: no state proof */
+    uint8_t proof_root[32];
+    const uint8_t *proof;          /* state proof bundle of the asset record */
+    size_t proof_len;
+    uint8_t signature[MSD_SIGNATURE_SIZE];   /* filled by write and parse */
+} msd_bundle;
+
+/** Serialise b and sign it with id (whose address must be b->owner).
+ *  Returns MSD_OK, MSD_ERR_ARGS (a field outside the format's rules or caps,
+ *  or id is not the owner), MSD_ERR_NOMEM, MSD_ERR_SIGN.
+ *  Args: id. Out: *out (malloc'd, free with free()), *out_len. In: b. */
+msd_status msd_bundle_write(uint8_t **out, size_t *out_len, const msd_bundle *b, const msd_identity *id);
+
+/** Parse a bundle from buf[0..len). The parser trusts nothing: every read
+ *  is bounds-checked, every count and length is checked against its cap and
+ *  against the bytes left before anything is allocated, every field must be
+ *  canonical, and no byte may follow the signature. It does not check the
+ *  signature or the hashes (msd_bundle_verify does). Safe on any input:
+ *  the fuzz target of the format.
+ *  Returns MSD_OK, MSD_ERR_ARGS (NULL out or buf with len > 0),
+ *  MSD_ERR_BUNDLE (any format error), MSD_ERR_NOMEM.
+ *  Out: *out (a new bundle whose pointers borrow buf; free it with
+ *  msd_bundle_free; NULL on error). In: buf, len. */
+msd_status msd_bundle_parse(msd_bundle **out, const uint8_t *buf, size_t len);
+
+/** Free a parsed bundle (not buf). NULL is a no-op. */
+void msd_bundle_free(msd_bundle *b);
+
+/** Check a parsed bundle: the signature recovers to b->owner (low s), the
+ *  version chain 1..head recomputes to head_hash (msd_chain_verify), and a
+ *  state proof, when present, verifies against trusted (height, root) — or
+ *  against the bundle's own (proof_height, proof_root) when trusted_root32
+ *  is NULL — and shows an asset record with this owner, head, head hash, key
+ *  epoch, flags and metadata.
+ *  Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_BUNDLE_SIGNATURE, MSD_ERR_CHAIN
+ *  (chain filled when not NULL), MSD_ERR_PROOF.
+ *  Out: chain (may be NULL). In: b, trusted_height, trusted_root32. */
+msd_status msd_bundle_verify(const msd_bundle *b, msd_chain_result *chain, uint64_t trusted_height,
+                             const uint8_t *trusted_root32);
 
 #ifdef __cplusplus
 }

@@ -173,9 +173,9 @@ static msd_status msd_diagnose(const msd_data_key *key, const uint8_t *env, cons
     crypto_stream_xchacha20_xor_ic(got, env + MS_ENVELOPE_HEADER_SIZE, MSD_CHECK_SIZE, env + NONCE_OFF, 1u, key->key);
     msd_make_check(want, key->key, ad);
     msd_status st = MSD_ERR_TAMPERED;
-    if (sodium_memcmp(got, want, HALF_CHECK) != 0)
+    if (msd_public(sodium_memcmp(got, want, HALF_CHECK)) != 0)
         st = MSD_ERR_WRONG_KEY;
-    else if (sodium_memcmp(got + HALF_CHECK, want + HALF_CHECK, HALF_CHECK) != 0)
+    else if (msd_public(sodium_memcmp(got + HALF_CHECK, want + HALF_CHECK, HALF_CHECK)) != 0)
         st = MSD_ERR_WRONG_CONTEXT;
     sodium_memzero(got, sizeof got);
     sodium_memzero(want, sizeof want);
@@ -203,9 +203,9 @@ msd_status msd_decrypt(uint8_t *pt, size_t pt_cap, size_t *pt_len, const msd_dat
     msd_make_ad(ad, ctx);
     uint8_t *padded = sodium_malloc(p);
     if (padded == NULL) return MSD_ERR_NOMEM;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(padded, NULL, NULL, env + MS_ENVELOPE_HEADER_SIZE,
-                                                   env_len - MS_ENVELOPE_HEADER_SIZE, ad, AD_SIZE, env + NONCE_OFF,
-                                                   key->key) != 0) {
+    if (msd_public(crypto_aead_xchacha20poly1305_ietf_decrypt(padded, NULL, NULL, env + MS_ENVELOPE_HEADER_SIZE,
+                                                              env_len - MS_ENVELOPE_HEADER_SIZE, ad, AD_SIZE,
+                                                              env + NONCE_OFF, key->key)) != 0) {
         sodium_free(padded);
         return msd_diagnose(key, env, ad);
     }
@@ -214,8 +214,10 @@ msd_status msd_decrypt(uint8_t *pt, size_t pt_cap, size_t *pt_len, const msd_dat
     msd_make_check(want, key->key, ad);
     size_t len = 0;
     msd_status st = MSD_OK;
-    if (sodium_memcmp(padded, want, MSD_CHECK_SIZE) != 0 ||
-        sodium_unpad(&len, padded + MSD_CHECK_SIZE, p - MSD_CHECK_SIZE, p - MSD_CHECK_SIZE) != 0) {
+    /* The message length is an output of the call (*pt_len): public. */
+    if (msd_public(sodium_memcmp(padded, want, MSD_CHECK_SIZE)) != 0 ||
+        msd_public(sodium_unpad(&len, padded + MSD_CHECK_SIZE, p - MSD_CHECK_SIZE, p - MSD_CHECK_SIZE)) != 0 ||
+        (MSD_DECLASSIFY(&len, sizeof len), 0)) {
         st = MSD_ERR_MALFORMED;
     } else if (len > pt_cap) {
         *pt_len = len;
@@ -262,12 +264,13 @@ msd_status msd_unwrap_key(msd_data_key **out, const msd_identity *id, const uint
     msd_data_key *k = msd_data_key_alloc(asset_id32, key_epoch);
     if (k == NULL) return MSD_ERR_NOMEM;
     uint8_t m[WRAP_PLAIN];
-    if (crypto_box_seal_open(m, wrapped, wrapped_len, id->box_pk, id->box_sk) != 0) {
+    if (msd_public(crypto_box_seal_open(m, wrapped, wrapped_len, id->box_pk, id->box_sk)) != 0) {
         sodium_memzero(m, sizeof m);
         msd_data_key_destroy(k);
         return MSD_ERR_NOT_FOR_ME;
     }
-    const int match = sodium_memcmp(m + 32, asset_id32, 32) == 0 && msd_get_be64(m + 64) == key_epoch;
+    const int match = msd_public(sodium_memcmp(m + 32, asset_id32, 32) == 0) &
+                      msd_public(msd_get_be64(m + 64) == key_epoch);
     memcpy(k->key, m, 32);
     sodium_memzero(m, sizeof m);
     if (!match) {

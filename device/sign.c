@@ -19,7 +19,9 @@ msd_status msd_sign_digest(uint8_t sig65[MSD_SIGNATURE_SIZE], const msd_identity
     if (id == NULL || digest32 == NULL) return MSD_ERR_ARGS;
     secp256k1_ecdsa_recoverable_signature sig;
     /* NULL nonce function: RFC 6979; libsecp256k1 always returns low s. */
-    if (!secp256k1_ecdsa_sign_recoverable(id->secp, &sig, digest32, id->sign_sk, NULL, NULL)) return MSD_ERR_SIGN;
+    if (!msd_public(secp256k1_ecdsa_sign_recoverable(id->secp, &sig, digest32, id->sign_sk, NULL, NULL)))
+        return MSD_ERR_SIGN;
+    MSD_DECLASSIFY(&sig, sizeof sig);
     int recid = 0;
     if (!secp256k1_ecdsa_recoverable_signature_serialize_compact(id->secp, sig65, &recid, &sig) || recid < 0 ||
         recid > 1) {

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 2
 
 SECS=${1:-20}
 [ $# -gt 0 ] && shift
-HARNESSES=${*:-"fuzz_abi_decode fuzz_envelope fuzz_signature fuzz_call"}
+HARNESSES=${*:-"fuzz_abi_decode fuzz_envelope fuzz_signature fuzz_call fuzz_state_proof fuzz_bundle"}
 
 CC=${FUZZ_CC:-clang}
 OUT=build/fuzz
@@ -34,10 +34,21 @@ for src in abi/*.c crypto/*.c storage/*.c module/*.c; do
   objs="$objs $obj"
 done
 
-# Extra harness sources beyond tests/fuzz/<harness>.c.
+# The owner's device library (not part of the module), for fuzz_bundle only.
+devobjs=""
+for src in device/*.c; do
+  obj="$OUT/obj/$(echo "$src" | tr / _).o"
+  if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find device crypto abi -name '*.h' -newer "$obj" | head -1)" ]; then
+    $CC $WARN $DEFS $OPT $SAN -fsanitize=fuzzer-no-link -c "$src" -o "$obj" || exit 2
+  fi
+  devobjs="$devobjs $obj"
+done
+
+# Extra harness sources and libraries beyond tests/fuzz/<harness>.c.
 extra() {
   case "$1" in
     fuzz_call) echo tests/fuzz/call_gen.c ;;
+    fuzz_bundle) echo "$devobjs -lsodium" ;;
   esac
 }
 

@@ -1,0 +1,102 @@
+/* The `memsync` owner's command line: shared options, exit codes and helpers.
+ * Secrets (seed, private keys, data keys) stay inside the device library's
+ * handles; the tool prints addresses, public keys, hashes, ciphertext and
+ * signatures only. */
+#ifndef MEMSYNC_CLI_H
+#define MEMSYNC_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "device/memsync_device.h"
+
+/* Exit codes (also printed by --help and listed in the README). */
+enum {
+    CLI_OK = 0,
+    CLI_USAGE = 1,        /* bad command line */
+    CLI_IO = 2,           /* a file is missing, unreadable or cannot be written */
+    CLI_KEYFILE = 3,      /* the key file is not a MemSync key file (corrupt, truncated) */
+    CLI_PASSPHRASE = 4,   /* wrong passphrase (or the key file's encrypted part was altered) */
+    CLI_MALFORMED = 5,    /* the input is not a MemSync envelope */
+    CLI_WRONG_EPOCH = 6,  /* the envelope is from another key epoch */
+    CLI_WRONG_KEY = 7,    /* the data key does not open this envelope */
+    CLI_WRONG_AD = 8,     /* right key, other chain/contract/asset/version (associated data) */
+    CLI_TAMPERED = 9,     /* right key and context, but the ciphertext was altered */
+    CLI_NO_KEY = 10,      /* no data key for this asset and epoch (not granted, or revoked) */
+    CLI_BUNDLE = 11,      /* not a valid bundle (format) */
+    CLI_BUNDLE_SIG = 12,  /* the bundle's signature fails: altered */
+    CLI_CHAIN_BROKEN = 13,/* a version hash chain or state proof does not verify, or heads differ */
+    CLI_NODE = 14,        /* the node could not be reached or loaded, or answered nonsense */
+    CLI_REVERTED = 15,    /* the contract reverted the call (the error is printed) */
+    CLI_INTERNAL = 16     /* out of memory, crypto library initialisation */
+};
+
+/* Options shared by the commands; unset strings are NULL. */
+typedef struct cli_opts {
+    const char *home;            /* --home, MEMSYNC_HOME, or ~/.memsync */
+    const char *passphrase_file; /* --passphrase-file (else MEMSYNC_PASSPHRASE) */
+    const char *rpc;             /* --rpc URL */
+    const char *node;            /* --node DIR: a local module instance */
+    const char *module;          /* --module PATH of libmemsync.so */
+    const char *relayer_key_file;
+    uint64_t chain_id;
+    uint8_t precompile[20];
+    /* command arguments */
+    const char *in, *out, *asset, *salt, *metadata, *grantee, *grantee_key, *new_owner, *wrapped_key;
+    const char *trusted_root;
+    uint64_t version, epoch, nonce, deadline, expiry, expected, trusted_height;
+    int has_version, has_epoch, has_nonce, has_deadline, has_expected;
+    int write_perm, fast_kdf, new_key;
+    const char *action;          /* sign: create | append | transfer */
+} cli_opts;
+
+/* util.c */
+int cli_parse_hex(uint8_t *out, size_t n, const char *s);   /* exactly n bytes, optional 0x; 1 on success */
+void cli_hex(FILE *f, const uint8_t *p, size_t n);          /* 0x-prefixed lowercase */
+int cli_read_file(const char *path, uint8_t **data, size_t *len, size_t max);  /* CLI_OK or CLI_IO */
+int cli_write_file(const char *path, const uint8_t *data, size_t len, int private_mode);
+int cli_exit_of(msd_status st);                             /* map a library status to an exit code */
+int cli_fail(int code, const char *fmt, ...);               /* print "memsync: ..." to stderr, return code */
+
+/* home.c: the owner's local keyring under --home */
+int home_open_identity(msd_identity **out, const cli_opts *o);
+int home_key_path(char *buf, size_t cap, const cli_opts *o);
+int home_asset_dir(char *buf, size_t cap, const cli_opts *o, const uint8_t asset[32], int create);
+/* The data key of (asset, epoch), kept sealed to the identity's own X25519 key. */
+int home_load_data_key(msd_data_key **out, const cli_opts *o, const msd_identity *id, const uint8_t asset[32],
+                       uint64_t epoch);
+int home_store_wrapped(const cli_opts *o, const uint8_t asset[32], uint64_t epoch, const uint8_t *wrapped,
+                       size_t len);
+int home_load_wrapped(const cli_opts *o, const uint8_t asset[32], uint64_t epoch, uint8_t *wrapped, size_t cap,
+                      size_t *len);
+int home_store_key_for_me(const cli_opts *o, const msd_identity *id, const msd_data_key *key);
+int home_store_blob(const cli_opts *o, const uint8_t asset[32], const char *name, const uint8_t *p, size_t n);
+int home_load_blob(const cli_opts *o, const uint8_t asset[32], const char *name, uint8_t *p, size_t n);
+
+/* The asset named by --asset, or derived from --salt (and the identity's address). */
+int cli_asset_of(uint8_t asset[32], const cli_opts *o, const msd_identity *id, int *from_salt, uint8_t salt[32]);
+
+/* cmd_crypt.c: envelopes with the keyring's (or --wrapped-key's) data key; malloc'd outputs */
+int cli_encrypt_buffer(uint8_t **env, size_t *env_len, const cli_opts *o, const msd_identity *id,
+                       const uint8_t asset[32], uint64_t version, uint64_t epoch, const uint8_t *pt, size_t pt_len,
+                       int allow_new_key);
+int cli_decrypt_buffer(uint8_t **pt, size_t *pt_len, const cli_opts *o, const msd_identity *id,
+                       const uint8_t asset[32], uint64_t version, uint64_t epoch, const uint8_t *env, size_t env_len);
+
+/* commands */
+int cmd_keygen(const cli_opts *o);
+int cmd_address(const cli_opts *o);
+int cmd_encrypt(const cli_opts *o);
+int cmd_decrypt(const cli_opts *o);
+int cmd_sign(const cli_opts *o);
+int cmd_grant(const cli_opts *o);
+int cmd_revoke(const cli_opts *o);
+int cmd_push(const cli_opts *o);
+int cmd_pull(const cli_opts *o);
+int cmd_grants(const cli_opts *o);
+int cmd_export(const cli_opts *o);
+int cmd_import(const cli_opts *o);
+int cmd_verify(const cli_opts *o);
+
+#endif

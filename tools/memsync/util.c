@@ -1,0 +1,121 @@
+/* Hex, files and error reporting for the memsync tool. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int cli_parse_hex(uint8_t *out, size_t n, const char *s)
+{
+    if (s == NULL) return 0;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s += 2;
+    if (strlen(s) != 2 * n) return 0;
+    for (size_t i = 0; i < n; i++) {
+        const int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        if (hi < 0 || lo < 0) return 0;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 1;
+}
+
+void cli_hex(FILE *f, const uint8_t *p, size_t n)
+{
+    fputs("0x", f);
+    for (size_t i = 0; i < n; i++) fprintf(f, "%02x", p[i]);
+}
+
+int cli_read_file(const char *path, uint8_t **data, size_t *len, size_t max)
+{
+    *data = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return cli_fail(CLI_IO, "cannot open %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return cli_fail(CLI_IO, "%s is not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > max) {
+        fclose(f);
+        return cli_fail(CLI_IO, "%s is larger than %zu bytes", path, max);
+    }
+    const size_t n = (size_t)st.st_size;
+    uint8_t *buf = malloc(n > 0 ? n : 1);
+    if (buf == NULL) {
+        fclose(f);
+        return cli_fail(CLI_INTERNAL, "out of memory reading %s", path);
+    }
+    if (n > 0 && fread(buf, 1, n, f) != n) {
+        free(buf);
+        fclose(f);
+        return cli_fail(CLI_IO, "cannot read %s", path);
+    }
+    fclose(f);
+    *data = buf;
+    *len = n;
+    return CLI_OK;
+}
+
+int cli_write_file(const char *path, const uint8_t *data, size_t len, int private_mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, private_mode ? 0600 : 0644);
+    if (fd < 0) return cli_fail(CLI_IO, "cannot create %s: %s", path, strerror(errno));
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, data + done, len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            close(fd);
+            return cli_fail(CLI_IO, "cannot write %s: %s", path, strerror(errno));
+        }
+        done += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) return cli_fail(CLI_IO, "cannot write %s", path);
+    return CLI_OK;
+}
+
+int cli_exit_of(msd_status st)
+{
+    switch (st) {
+    case MSD_OK: return CLI_OK;
+    case MSD_ERR_ARGS: return CLI_USAGE;
+    case MSD_ERR_IO: case MSD_ERR_EXISTS: return CLI_IO;
+    case MSD_ERR_KEYFILE: return CLI_KEYFILE;
+    case MSD_ERR_PASSPHRASE: return CLI_PASSPHRASE;
+    case MSD_ERR_MALFORMED: return CLI_MALFORMED;
+    case MSD_ERR_WRONG_EPOCH: return CLI_WRONG_EPOCH;
+    case MSD_ERR_WRONG_KEY: return CLI_WRONG_KEY;
+    case MSD_ERR_WRONG_CONTEXT: return CLI_WRONG_AD;
+    case MSD_ERR_TAMPERED: return CLI_TAMPERED;
+    case MSD_ERR_NOT_FOR_ME: case MSD_ERR_WRONG_GRANT: return CLI_NO_KEY;
+    case MSD_ERR_BUNDLE: return CLI_BUNDLE;
+    case MSD_ERR_BUNDLE_SIGNATURE: return CLI_BUNDLE_SIG;
+    case MSD_ERR_CHAIN: case MSD_ERR_PROOF: return CLI_CHAIN_BROKEN;
+    case MSD_ERR_INIT: case MSD_ERR_NOMEM: case MSD_ERR_BUFFER: case MSD_ERR_EPOCH_LIMIT: case MSD_ERR_SIGN:
+        return CLI_INTERNAL;
+    }
+    return CLI_INTERNAL;
+}
+
+int cli_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("memsync: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
