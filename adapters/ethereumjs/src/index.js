@@ -21,17 +21,18 @@ export * from './journal.js';
  * @param {string} [opts.library]        path of libmemsync.so
  * @param {(err: Error) => void} [opts.onFatal] default: print and exit 70
  * @param {(info: object) => void} [opts.onCall] observer of every precompile call
+ * @param {object} [opts.trie]           the state trie (default: an in-memory one); the dev chain passes one over its store
  * @returns {Promise<{vm, evm, common, instance, journal, stateManager, address, commitBlock, close}>}
  */
 export async function createMemSyncVM({
   dataDir, chainId = 31337n, hardfork = Hardfork.Prague, config = {}, library,
-  onFatal = defaultOnFatal, onCall,
+  onFatal = defaultOnFatal, onCall, trie,
 } = {}) {
   const common = createCustomCommon({ chainId: Number(chainId) }, Mainnet, { hardfork });
   const instance = new MemSyncInstance({ dataDir, library, config: { ...config, chain_id: BigInt(chainId) } });
   try {
     const journal = new MemSyncJournal(instance, { onFatal });
-    const stateManager = new MemSyncMerkleStateManager({ common, memsync: journal });
+    const stateManager = new MemSyncMerkleStateManager({ common, memsync: journal, trie });
     const evm = await createEVM({
       common,
       stateManager,

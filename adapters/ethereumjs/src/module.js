@@ -229,6 +229,9 @@ export function loadModule(library = DEFAULT_LIBRARY) {
   const rcString = (rc) => fn.rc_string(rc) ?? 'unknown error';
   return {
     library,
+    // Held so the library stays mapped: koffi unloads it when the handle is
+    // garbage-collected, which would leave every pointer in fn dangling.
+    lib,
     abiVersion: abi,
     name: desc.name,
     version: desc.version,

@@ -147,3 +147,21 @@ test('a second instance on the same directory gets MS_ERR_LOCKED', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the library stays loaded after garbage collection (koffi unloads a dropped handle)', async () => {
+  // In a child with --expose-gc: load, collect, then call through the decoded
+  // function pointers. Before the module object kept koffi's handle, this
+  // crashed with SIGSEGV (the dev chain did so under load).
+  const { execFile } = await import('node:child_process');
+  const url = new URL('../src/module.js', import.meta.url).href;
+  const script = `import { loadModule } from ${JSON.stringify(url)};
+    const m = loadModule();
+    for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+    process.stdout.write(String(m.defaultConfig().chain_id));`;
+  const r = await new Promise((resolve) => {
+    execFile(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], (error, stdout, stderr) =>
+      resolve({ code: error ? (error.code ?? error.signal) : 0, stdout, stderr }));
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '31337');
+});
