@@ -146,7 +146,7 @@ test: all test-exports test-vectors test-unit test-host test-asan test-crash tes
 # of libmemsync.so. The shared codec sources are compiled again here, without
 # the module's visibility flags.
 DEV_SRC  := $(sort $(wildcard device/*.c)) abi/keccak.c abi/abi_encode.c crypto/eip712.c crypto/envelope.c \
-            crypto/state_proof.c crypto/smt_verify.c crypto/signature.c
+            crypto/state_proof.c crypto/smt_verify.c crypto/signature.c crypto/version_hash.c
 DEV_OBJ  := $(DEV_SRC:%.c=$(BUILD)/device/obj/%.o)
 DEV_LIB  := $(BUILD)/libmemsync-device.a
 DEV_LIBS := -lsodium -lsecp256k1
@@ -191,10 +191,11 @@ test-device: $(SO) $(BUILD)/tests/device $(BUILD)/tests/device-interop tests/dev
 # every-byte bundle tampering, secret grep, the .so's symbol table; and the
 # dev chain (adapters/ethereumjs/bin/devchain.js) on a free port (MEMSYNC_REQUIRE_CHAIN=1:
 # make test fails rather than skip it).
-CLI_SRC := $(sort $(wildcard tools/memsync/*.c)) tools/host/loader.c tools/host/decode.c tools/host/calldata.c
+CLI_SRC := $(sort $(wildcard tools/memsync/*.c)) tools/host/loader.c tools/host/decode.c tools/host/calldata.c \
+           tools/host/text.c
 
 $(BUILD)/memsync: $(CLI_SRC) $(wildcard tools/memsync/*.h) tools/host/loader.h tools/host/decode.h \
-                  tools/host/calldata.h device/memsync_device.h module/memsync.h $(DEV_LIB)
+                  tools/host/calldata.h tools/host/text.h device/memsync_device.h module/memsync.h $(DEV_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -Itools/host -o $@ $(CLI_SRC) $(DEV_LIB) $(DEV_LIBS) -ldl
 
@@ -267,6 +268,7 @@ fuzz test-fuzz: $(BUILD)/.deps
 # module's own answers; reads and writes the store through storage/ for the
 # raw checks and snapshots (never while a node holds the directory).
 OPERATOR_SRC := $(sort $(wildcard tools/operator/*.c)) tools/host/loader.c tools/host/decode.c tools/host/device.c \
+                tools/host/text.c \
                 tools/replay/vectors.c tools/replay/json.c tools/replay/stream.c \
                 crypto/state_proof.c crypto/smt_verify.c crypto/eip712.c abi/keccak.c abi/abi_encode.c \
                 storage/kv.c storage/records.c storage/smt.c storage/undo.c

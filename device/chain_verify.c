@@ -5,24 +5,10 @@
 
 #include "abi/keccak.h"
 #include "crypto/state_proof.h"
+#include "crypto/version_hash.h"
 #include "device/internal.h"
 
 static const uint8_t msd_zero32[32];
-
-/* The 132-byte preimage of [ABI-21], hashed. */
-static void msd_version_hash(uint8_t out32[32], const uint8_t prev32[32], const uint8_t asset_id32[32],
-                             uint64_t version, const uint8_t ct_hash32[32], uint64_t key_epoch,
-                             const uint8_t author20[20])
-{
-    uint8_t p[132];
-    memcpy(p, prev32, 32);
-    memcpy(p + 32, asset_id32, 32);
-    msd_put_be64(p + 64, version);
-    memcpy(p + 72, ct_hash32, 32);
-    msd_put_be64(p + 104, key_epoch);
-    memcpy(p + 112, author20, 20);
-    ms_keccak256(out32, p, sizeof p);
-}
 
 static msd_status msd_chain_broken(msd_chain_result *res, msd_chain_break why, size_t i, uint64_t version)
 {
@@ -61,7 +47,7 @@ msd_status msd_chain_verify(msd_chain_result *res, const uint8_t asset_id32[32],
         if (v->parent != NULL && memcmp(v->parent, prev, 32) != 0)
             return msd_chain_broken(res, MSD_CHAIN_PARENT, i, v->version);
         uint8_t h[32];
-        msd_version_hash(h, prev, asset_id32, v->version, ct_hash, v->key_epoch, v->author);
+        ms_version_hash(h, prev, asset_id32, v->version, ct_hash, v->key_epoch, v->author);
         if (memcmp(h, v->version_hash, 32) != 0) return msd_chain_broken(res, MSD_CHAIN_HASH, i, v->version);
         memcpy(prev, h, 32);
     }

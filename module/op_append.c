@@ -6,6 +6,7 @@
 #include "abi/selectors.h"
 #include "crypto/eip712.h"
 #include "crypto/envelope.h"
+#include "crypto/version_hash.h"
 #include "module/ops.h"
 
 ms_outcome ms_check_ciphertext(ms_call *c, const uint8_t *ct, size_t len, uint64_t key_epoch)
@@ -16,21 +17,6 @@ ms_outcome ms_check_ciphertext(ms_call *c, const uint8_t *ct, size_t len, uint64
     const ms_env_err e = ms_envelope_check(ct, len, key_epoch, c->cfg->bucket_policy);
     if (e != MS_ENV_OK) return ms_fail(c, MS_E_INVALID_ENVELOPE, 1, ms_w_u64((uint64_t)e));
     return MS_OUT_OK;
-}
-
-/* versionHash = keccak256(prevHash 32 | assetId 32 | version u64 | ciphertextHash 32 |
- *                         keyEpoch u64 | author 20), i.e. abi.encodePacked. */
-static void version_hash(uint8_t out32[32], const uint8_t prev[32], const uint8_t id[32], uint64_t version,
-                         const uint8_t ct_hash[32], uint64_t key_epoch, const uint8_t author[20])
-{
-    uint8_t buf[132];
-    memcpy(buf, prev, 32);
-    memcpy(buf + 32, id, 32);
-    ms_put_be64(buf + 64, version);
-    memcpy(buf + 72, ct_hash, 32);
-    ms_put_be64(buf + 104, key_epoch);
-    memcpy(buf + 112, author, 20);
-    ms_keccak256(out32, buf, sizeof buf);
 }
 
 /* Retention: when version v is appended, version v - K loses its bytes. */
@@ -65,7 +51,7 @@ ms_outcome ms_append_core(ms_call *c, uint8_t hash32[32], ms_asset *a, const uin
 
     ms_version v;
     memset(&v, 0, sizeof v);
-    version_hash(v.version_hash, a->head_hash, id, version, ct_hash, key_epoch, author);
+    ms_version_hash(v.version_hash, a->head_hash, id, version, ct_hash, key_epoch, author);
     memcpy(v.ciphertext_hash, ct_hash, 32);
     v.key_epoch = key_epoch;
     memcpy(v.author, author, 20);

@@ -58,6 +58,13 @@ printf 'wrong\n' >"$T/pf"
 run 4 "wrong passphrase file" -- "$M" address --home "$T/a" --passphrase-file "$T/pf"
 printf '%s\n' "$MEMSYNC_PASSPHRASE" >"$T/pf"
 (unset MEMSYNC_PASSPHRASE; run 0 "passphrase file" -- "$M" address --home "$T/a" --passphrase-file "$T/pf")
+(unset MEMSYNC_PASSPHRASE; run 2 "unreadable passphrase file (a folder) is not an empty passphrase" -- \
+    "$M" keygen --home "$T/pfdir" --fast-kdf --passphrase-file "$T")
+[ ! -e "$T/pfdir/key" ] && ok || bad "no key file made from an unreadable passphrase file"
+head -c 1100 /dev/zero | tr '\0' x >"$T/pflong"
+(unset MEMSYNC_PASSPHRASE; run 1 "passphrase file line too long" -- "$M" keygen --home "$T/pflong.d" --fast-kdf --passphrase-file "$T/pflong")
+MEMSYNC_PASSPHRASE= run 1 "keygen refuses an empty passphrase" -- "$M" keygen --home "$T/pfempty" --fast-kdf
+[ ! -e "$T/pflong.d/key" ] && [ ! -e "$T/pfempty/key" ] && ok || bad "no key file from a cut or empty passphrase"
 mkdir -p "$T/corrupt"; head -c 100 "$T/a/key" >"$T/corrupt/key"
 run 3 "truncated key file" -- "$M" address --home "$T/corrupt"
 run 2 "missing key file" -- "$M" address --home "$T/nowhere"
@@ -68,7 +75,15 @@ run 0 "encrypt" -- "$M" encrypt --home "$T/a" --salt $SALT2 --version 1 --epoch 
 ASSET2=$(field asset "$T/out")
 run 0 "decrypt" -- "$M" decrypt --home "$T/a" --asset $ASSET2 --version 1 --epoch 1 --in "$T/env" --out "$T/back"
 cmp -s "$T/plain" "$T/back" && ok || bad "round trip"
-cp "$T/env" "$T/env.t"; printf '\377' | dd of="$T/env.t" bs=1 seek=200 conv=notrunc 2>/dev/null
+: >"$T/back2"; chmod 644 "$T/back2"
+run 0 "decrypt into an existing file" -- "$M" decrypt --home "$T/a" --asset $ASSET2 --version 1 --epoch 1 --in "$T/env" --out "$T/back2"
+[ "$(stat -c %a "$T/back2")" = 600 ] && ok || bad "a plaintext output is made private (mode $(stat -c %a "$T/back2"))"
+# flip_byte FILE OFFSET: one bit changed (setting a value would miss when the byte already had it)
+flip_byte() {
+    byte=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+    printf "\\$(printf %o $((byte ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+cp "$T/env" "$T/env.t"; flip_byte "$T/env.t" 200
 run 9 "tampered ciphertext" -- "$M" decrypt --home "$T/a" --asset $ASSET2 --version 1 --epoch 1 --in "$T/env.t" --out "$T/x"
 run 8 "wrong associated data (version)" -- "$M" decrypt --home "$T/a" --asset $ASSET2 --version 2 --epoch 1 --in "$T/env" --out "$T/x"
 run 8 "wrong associated data (chain id)" -- "$M" decrypt --home "$T/a" --asset $ASSET2 --version 1 --epoch 1 --chain-id 1 --in "$T/env" --out "$T/x"
@@ -78,6 +93,10 @@ run 0 "another device's key for the same asset" -- "$M" encrypt --home "$T/d" --
 run 7 "wrong key" -- "$M" decrypt --home "$T/a" --asset $ASSET2 --version 1 --epoch 1 --in "$T/envd" --out "$T/x"
 run 10 "no key" -- "$M" decrypt --home "$T/b" --asset $ASSET2 --version 1 --epoch 1 --in "$T/env" --out "$T/x"
 run 5 "not an envelope" -- "$M" decrypt --home "$T/a" --asset $ASSET2 --version 1 --epoch 1 --in "$T/plain" --out "$T/x"
+run 0 "a leading zero is decimal, not octal" -- "$M" encrypt --home "$T/a" --asset $ASSET2 --version 010 --epoch 0x1 --in "$T/plain" --out "$T/env10"
+grep -q "version 10, epoch 1$" "$T/out" && ok || bad "--version 010 is version 10: $(grep envelope "$T/out")"
+run 1 "a signed number is refused" -- "$M" encrypt --home "$T/a" --asset $ASSET2 --version +1 --epoch 1 --in "$T/plain" --out "$T/x"
+(HOME=$(head -c 5000 /dev/zero | tr '\0' a); export HOME; unset MEMSYNC_HOME; run 1 "a HOME too long for the default home" -- "$M" address)
 run 2 "missing input" -- "$M" decrypt --home "$T/a" --asset $ASSET2 --version 1 --epoch 1 --in "$T/none" --out "$T/x"
 
 # --------------------------------------------------------------- signing
@@ -110,6 +129,13 @@ run 0 "grants" -- "$M" grants $N --asset $ASSET
 grep -q "^2 grant" "$T/out" && ok || bad "two grants listed"
 run 0 "b reads v2" -- "$M" pull --home "$T/b" $N --asset $ASSET --out "$T/o"
 cmp -s "$T/p2" "$T/o" && ok || bad "b reads v2"
+# The new epoch's key is kept before the chain rotates: when it cannot be
+# stored (its file name taken by a folder), nothing is sent.
+mkdir "$T/a/assets/${ASSET#0x}/epoch-2"
+run 2 "revoke stops when the new key cannot be kept" -- "$M" revoke --home "$T/a" $N --asset $ASSET --grantee $BA
+run 0 "grants after the stopped revoke" -- "$M" grants $N --asset $ASSET
+grep -q "^2 grant" "$T/out" && grep -q "key epoch 1" "$T/out" && ok || bad "a stopped revoke sent nothing"
+rmdir "$T/a/assets/${ASSET#0x}/epoch-2"
 run 0 "revoke b (rotate, rewrap for c)" -- "$M" revoke --home "$T/a" $N --asset $ASSET --grantee $BA
 printf 'after the rotation\n' >"$T/p3"
 run 0 "push v3 under epoch 2" -- "$M" push --home "$T/a" $N --asset $ASSET --in "$T/p3"
@@ -126,6 +152,10 @@ run 0 "export" -- "$M" export --home "$T/a" $N --asset $ASSET --out "$T/bundle"
 HEAD=$(awk '$1 == "head" {print $3}' "$T/out")
 grep -q "state proof yes" "$T/out" && ok || bad "bundle has a state proof"
 run 0 "verify" -- "$M" verify --in "$T/bundle"
+PH=$(awk '$1 == "proof" {print $6}' "$T/out"); PR=$(field root "$T/out")
+run 0 "verify against a trusted root" -- "$M" verify --in "$T/bundle" --trusted-height "$PH" --trusted-root "$PR"
+BADR=$(printf '%s' "$PR" | sed 's/.$/0/'); [ "$BADR" = "$PR" ] && BADR=$(printf '%s' "$PR" | sed 's/.$/1/')
+run 13 "verify against another root" -- "$M" verify --in "$T/bundle" --trusted-height "$PH" --trusted-root "$BADR"
 mkdir -p "$T/a2"; cp "$T/a/key" "$T/a2/key"
 run 0 "import into a fresh data directory" -- "$M" import --home "$T/a2" --node "$T/node2" --in "$T/bundle"
 [ "$(awk '$1 == "head" {print $3}' "$T/out")" = "$HEAD" ] && [ -n "$HEAD" ] && ok || bad "imported head hash equals the original"
@@ -145,8 +175,7 @@ i=0; fails=0; tried=0
 while [ $i -lt "$SIZE" ]; do
     if [ $((i % 7)) -eq 0 ] || [ $i -ge $((SIZE - 80)) ]; then
         cp "$T/bundle" "$T/tb"
-        byte=$(od -An -tu1 -j $i -N1 "$T/bundle" | tr -d ' ')
-        printf "\\$(printf %o $((byte ^ 1)))" | dd of="$T/tb" bs=1 seek=$i conv=notrunc 2>/dev/null
+        flip_byte "$T/tb" $i
         "$M" verify --in "$T/tb" >/dev/null 2>>"$LOG"
         rc=$?
         tried=$((tried + 1))
@@ -211,6 +240,9 @@ if [ -f "$DC" ] && command -v node >/dev/null && [ -d "$ROOT/adapters/ethereumjs
         grep -q "^0 grant" "$T/out" && ok || bad "no grants yet"
         run 15 "rpc revert decoded" -- "$M" push --home "$T/b" $R --asset $ASSET --in "$T/p2"
         grep -q NotAuthorized "$T/err" && ok || bad "rpc revert names NotAuthorized"
+        run 0 "rpc export (no state proof over JSON-RPC)" -- "$M" export --home "$T/a" $R --asset $ASSET --out "$T/rb"
+        run 0 "rpc bundle verifies" -- "$M" verify --in "$T/rb"
+        run 13 "no proof to check against --trusted-root" -- "$M" verify --in "$T/rb" --trusted-height 1 --trusted-root $SALT
         grep -qiF "${KEY#0x}" "$LOG" && bad "the relayer key appears in an output" || ok
     else
         bad "the dev chain did not start: $(tail -3 "$T/dev.out")"

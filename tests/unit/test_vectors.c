@@ -14,6 +14,7 @@
 #include "abi/selectors.h"
 #include "crypto/eip712.h"
 #include "crypto/signature.h"
+#include "crypto/version_hash.h"
 #include "test_util.h"
 #include "vectors_gen.h"
 
@@ -425,6 +426,12 @@ Test(vectors, version_hash_chain)
         uint8_t vh[32];
         ms_keccak256(vh, packed, sizeof packed);
         expect_bytes(vh, v->version_hash_hex, 32, "versionHash");
+        /* The shared function the module and the device library both call. */
+        uint8_t id[32], author[20], vh2[32];
+        hex_in(id, 32, v->asset_id_hex, 32);
+        hex_in(author, 20, v->author_hex, 20);
+        ms_version_hash(vh2, prev, id, v->version, cth, v->key_epoch, author);
+        expect_bytes(vh2, v->version_hash_hex, 32, "ms_version_hash");
         memcpy(prev, vh, 32);
     }
 }

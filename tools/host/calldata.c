@@ -129,3 +129,16 @@ void cd_none(ms_buf *b, uint32_t selector)
 {
     encode(b, selector, NULL, 0);
 }
+
+ms_message cd_message(ms_call_kind kind, const uint8_t caller[20], const ms_buf *b, uint64_t gas)
+{
+    ms_message m;
+    memset(&m, 0, sizeof m);
+    m.kind = kind;
+    m.is_static = kind == MS_STATICCALL;
+    if (caller != NULL) memcpy(m.caller.bytes, caller, 20);
+    m.input = b->data;
+    m.input_size = b->size;
+    m.gas = gas;
+    return m;
+}

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "abi/abi_encode.h"
+#include "module/memsync.h"
 
 void cd_create_memory(ms_buf *b, const uint8_t salt[32], const uint8_t metadata[32],
                       const uint8_t *ct, size_t ct_len);
@@ -30,5 +31,10 @@ void cd_id_addr(ms_buf *b, uint32_t selector, const uint8_t id[32], const uint8_
 void cd_addr(ms_buf *b, uint32_t selector, const uint8_t addr[20]);
 /** f(): domainSeparator. */
 void cd_none(ms_buf *b, uint32_t selector);
+
+/** A top-level frame carrying the calldata in b (borrowed: keep b alive and
+ *  unchanged while the message is used), no value, from caller (NULL: the
+ *  zero address); MS_STATICCALL also sets is_static. */
+ms_message cd_message(ms_call_kind kind, const uint8_t caller[20], const ms_buf *b, uint64_t gas);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "calldata.h"
 #include "decode.h"
 
 static const char *status_name(ms_status s)
@@ -85,13 +86,7 @@ int node_tx(node *n, const char *actor, const uint8_t caller[20], const ms_buf *
     dec_print_call(n->out, cd->data, cd->size);
     fputc('\n', n->out);
 
-    ms_message msg;
-    memset(&msg, 0, sizeof msg);
-    msg.kind = MS_CALL;
-    memcpy(msg.caller.bytes, caller, 20);
-    msg.input = cd->data;
-    msg.input_size = cd->size;
-    msg.gas = NODE_GAS_LIMIT;
+    const ms_message msg = cd_message(MS_CALL, caller, cd, NODE_GAS_LIMIT);
 
     uint64_t cp = 0;
     if (!lifecycle(n, n->m->checkpoint(n->inst, &cp), "checkpoint")) return 0;
@@ -113,13 +108,7 @@ int node_view(node *n, const ms_buf *cd, uint32_t expect, int quiet)
         n->fatal = 1;
         return 0;
     }
-    ms_message msg;
-    memset(&msg, 0, sizeof msg);
-    msg.kind = MS_STATICCALL;
-    msg.is_static = 1;
-    msg.input = cd->data;
-    msg.input_size = cd->size;
-    msg.gas = NODE_GAS_LIMIT;
+    const ms_message msg = cd_message(MS_STATICCALL, NULL, cd, NODE_GAS_LIMIT);
     if (!quiet) {
         fputs("[eth_call] ", n->out);
         dec_print_call(n->out, cd->data, cd->size);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "calldata.h"
 #include "chain.h"
 #include "decode.h"
 #include "loader.h"
@@ -78,15 +79,10 @@ int chain_call(chain *c, const ms_buf *cd, ms_buf *out, int *reverted)
 {
     ms_buf_reset(out);
     *reverted = 0;
+    if (cd->failed) return cli_fail(CLI_INTERNAL, "out of memory");
     if (c->r != NULL) return rpc_call(c->r, cd, out, reverted);
     ms_block_context b = next_block(c);
-    ms_message m;
-    memset(&m, 0, sizeof m);
-    m.kind = MS_STATICCALL;
-    m.is_static = 1;
-    m.input = cd->data;
-    m.input_size = cd->size;
-    m.gas = CHAIN_GAS;
+    const ms_message m = cd_message(MS_STATICCALL, NULL, cd, CHAIN_GAS);
     ms_result res;
     if (c->hm.m->simulate(c->inst, &res, &b, &m) != MS_OK || res.status == MS_FATAL)
         return cli_fail(CLI_NODE, "the local node failed");
@@ -95,7 +91,7 @@ int chain_call(chain *c, const ms_buf *cd, ms_buf *out, int *reverted)
     return out->failed ? cli_fail(CLI_INTERNAL, "out of memory") : CLI_OK;
 }
 
-static int report_revert(const uint8_t *p, size_t n)
+int chain_report_revert(const uint8_t *p, size_t n)
 {
     fputs("memsync: the contract reverted: ", stderr);
     if (n == 0)
@@ -108,33 +104,30 @@ static int report_revert(const uint8_t *p, size_t n)
 
 int chain_send(chain *c, const msd_identity *from, const ms_buf *cd)
 {
+    if (cd->failed) return cli_fail(CLI_INTERNAL, "out of memory");
     if (c->r != NULL) {
         ms_buf rev;
         ms_buf_init(&rev);
         int reverted = 0;
         int rc = rpc_send(c->r, from, cd, &rev, &reverted);
-        if (rc == CLI_OK && reverted) rc = report_revert(rev.data, rev.size);
+        if (rc == CLI_OK && reverted) rc = chain_report_revert(rev.data, rev.size);
         ms_buf_free(&rev);
         return rc;
     }
     ms_block_context b = next_block(c);
-    ms_message m;
-    memset(&m, 0, sizeof m);
-    m.kind = MS_CALL;
+    uint8_t caller[20];
     if (from != NULL)
-        msd_identity_address(from, m.caller.bytes);
+        msd_identity_address(from, caller);
     else
-        memcpy(m.caller.bytes, c->relayer, 20);
-    m.input = cd->data;
-    m.input_size = cd->size;
-    m.gas = CHAIN_GAS;
+        memcpy(caller, c->relayer, 20);
+    const ms_message m = cd_message(MS_CALL, caller, cd, CHAIN_GAS);
     uint64_t cp;
     ms_result res;
     if (c->hm.m->checkpoint(c->inst, &cp) != MS_OK || c->hm.m->execute(c->inst, &res, &b, &m) != MS_OK ||
         res.status == MS_FATAL)
         return cli_fail(CLI_NODE, "the local node failed");
     if (res.status != MS_SUCCESS) {
-        int rc = report_revert(res.output, res.output_size);
+        int rc = chain_report_revert(res.output, res.output_size);
         c->hm.m->discard_block(c->inst);
         return rc;
     }

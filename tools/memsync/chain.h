@@ -21,6 +21,10 @@ void chain_close(chain *c);
  *  Returns CLI_OK (whatever the call's outcome) or CLI_NODE. */
 int chain_call(chain *c, const ms_buf *cd, ms_buf *out, int *reverted);
 
+/** Print the revert data decoded ("memsync: the contract reverted: ...") on
+ *  stderr. Returns CLI_REVERTED. */
+int chain_report_revert(const uint8_t *p, size_t n);
+
 /** A transaction to the precompile from `from` (the owner, who signs it),
  *  or from the relayer when from is NULL. Returns CLI_OK when it succeeded,
  *  CLI_REVERTED (revert data decoded on stderr), or CLI_NODE. */

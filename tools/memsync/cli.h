@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "decode.h"
 #include "device/memsync_device.h"
+#include "text.h"
 
 /* Exit codes (also printed by --help and listed in the README). */
 enum {
@@ -51,9 +53,8 @@ typedef struct cli_opts {
     const char *action;          /* sign: create | append | transfer */
 } cli_opts;
 
-/* util.c */
-int cli_parse_hex(uint8_t *out, size_t n, const char *s);   /* exactly n bytes, optional 0x; 1 on success */
-void cli_hex(FILE *f, const uint8_t *p, size_t n);          /* 0x-prefixed lowercase */
+/* util.c; hex options are read with text_hex_exact (tools/host/text.h) */
+void cli_print_field(const char *label, const uint8_t *p, size_t n);   /* "label     0x...\n" on stdout */
 int cli_read_file(const char *path, uint8_t **data, size_t *len, size_t max);  /* CLI_OK or CLI_IO */
 int cli_write_file(const char *path, const uint8_t *data, size_t len, int private_mode);
 int cli_exit_of(msd_status st);                             /* map a library status to an exit code */

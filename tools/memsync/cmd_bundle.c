@@ -9,13 +9,6 @@
 
 #define PROOF_CAP 16384u
 
-static void field(const char *label, const uint8_t *p, size_t n)
-{
-    printf("%-10s", label);
-    cli_hex(stdout, p, n);
-    printf("\n");
-}
-
 static int open_owner(msd_identity **id, uint8_t me[20], const cli_opts *o)
 {
     int rc = home_open_identity(id, o);
@@ -26,7 +19,7 @@ static int open_owner(msd_identity **id, uint8_t me[20], const cli_opts *o)
 int cmd_export(const cli_opts *o)
 {
     uint8_t asset[32];
-    if (o->asset == NULL || !cli_parse_hex(asset, 32, o->asset)) return cli_fail(CLI_USAGE, "export needs --asset ID");
+    if (o->asset == NULL || !text_hex_exact(asset, 32, o->asset)) return cli_fail(CLI_USAGE, "export needs --asset ID");
     if (o->out == NULL) return cli_fail(CLI_USAGE, "export needs --out FILE");
     msd_identity *id = NULL;
     uint8_t me[20];
@@ -132,10 +125,10 @@ int cmd_export(const cli_opts *o)
     }
     if (rc == CLI_OK) rc = cli_write_file(o->out, out, out_len, 0);
     if (rc == CLI_OK) {
-        field("asset", asset, 32);
+        cli_print_field("asset", asset, 32);
         printf("versions  %zu, grants %zu, epoch keys %zu, state proof %s\n", nv, ng, ne,
                proof_len > 0 ? "yes" : "no (the node offers none)");
-        field("head hash", h.head_hash, 32);
+        cli_print_field("head hash", h.head_hash, 32);
         printf("bundle    %s (%zu bytes, signed by the owner)\n", o->out, out_len);
     }
     free(out);
@@ -165,7 +158,7 @@ static int load_bundle(msd_bundle **b, uint8_t **buf, const cli_opts *o)
     uint8_t root[32];
     const uint8_t *trusted = NULL;
     if (o->trusted_root != NULL) {
-        if (!cli_parse_hex(root, 32, o->trusted_root)) return cli_fail(CLI_USAGE, "--trusted-root needs 32 bytes");
+        if (!text_hex_exact(root, 32, o->trusted_root)) return cli_fail(CLI_USAGE, "--trusted-root needs 32 bytes");
         trusted = root;
     }
     msd_chain_result cr;
@@ -178,6 +171,10 @@ static int load_bundle(msd_bundle **b, uint8_t **buf, const cli_opts *o)
                         (unsigned long long)cr.version, why[cr.reason <= 6 ? cr.reason : 0]);
     }
     if (st != MSD_OK) return cli_fail(cli_exit_of(st), "%s: %s", o->in, msd_strerror(st));
+    /* The library checks a proof only when the bundle has one; a reader who
+     * names a trusted root wants the bundle anchored to it, not just intact. */
+    if (trusted != NULL && (*b)->proof_len == 0)
+        return cli_fail(CLI_CHAIN_BROKEN, "%s has no state proof to check against --trusted-root", o->in);
     return CLI_OK;
 }
 
@@ -190,16 +187,18 @@ int cmd_verify(const cli_opts *o)
     if (rc == CLI_OK) {
         size_t kept = 0;
         for (size_t i = 0; i < b->version_count; i++) kept += b->versions[i].state == 1;
-        field("asset", b->asset_id, 32);
-        field("owner", b->owner, 20);
+        cli_print_field("asset", b->asset_id, 32);
+        cli_print_field("owner", b->owner, 20);
         printf("chain id  %llu\n", (unsigned long long)b->chain_id);
         printf("versions  %zu (%zu with ciphertext, %zu hashes only), key epoch %llu\n", b->version_count, kept,
                b->version_count - kept, (unsigned long long)b->key_epoch);
         printf("grants    %zu, epoch keys %zu\n", b->grant_count, b->epoch_key_count);
-        field("head hash", b->head_hash, 32);
-        if (b->proof_len > 0)
+        cli_print_field("head hash", b->head_hash, 32);
+        if (b->proof_len > 0) {
             printf("proof     asset record at height %llu %s\n", (unsigned long long)b->proof_height,
                    o->trusted_root != NULL ? "verified against the trusted root" : "consistent with the bundle's root");
+            cli_print_field("root", b->proof_root, 32);
+        }
         printf("OK: signature, version hash chain%s verify\n", b->proof_len > 0 ? " and state proof" : "");
     }
     msd_bundle_free(b);
@@ -295,10 +294,10 @@ int cmd_import(const cli_opts *o)
     ms_buf_free(&cd);
     if (rc == CLI_OK) rc = view_head_of(c, b->asset_id, &h);
     if (rc == CLI_OK) {
-        field("asset", b->asset_id, 32);
+        cli_print_field("asset", b->asset_id, 32);
         printf("replayed  %zu version(s), key epoch %llu, %zu grant(s)\n", b->version_count,
                (unsigned long long)h.key_epoch, b->grant_count);
-        field("head hash", h.head_hash, 32);
+        cli_print_field("head hash", h.head_hash, 32);
         if (h.version != b->head_version || memcmp(h.head_hash, b->head_hash, 32) != 0)
             rc = cli_fail(CLI_CHAIN_BROKEN, "the replayed head differs from the bundle's head");
         else

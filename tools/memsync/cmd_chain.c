@@ -41,18 +41,11 @@ static int session_open(session *s, const cli_opts *o, int need_chain)
     return rc;
 }
 
-static void print_field(const char *label, const uint8_t *p, size_t n)
-{
-    printf("%-10s", label);
-    cli_hex(stdout, p, n);
-    printf("\n");
-}
-
 int cmd_push(const cli_opts *o)
 {
     if (o->in == NULL) return cli_fail(CLI_USAGE, "push needs --in FILE (the memory in clear)");
     uint8_t metadata[32] = {0};
-    if (o->metadata != NULL && !cli_parse_hex(metadata, 32, o->metadata))
+    if (o->metadata != NULL && !text_hex_exact(metadata, 32, o->metadata))
         return cli_fail(CLI_USAGE, "--metadata needs 32 bytes of hex");
     session s;
     int rc = session_open(&s, o, 1);
@@ -94,9 +87,9 @@ int cmd_push(const cli_opts *o)
     ms_buf_free(&cd);
     if (rc == CLI_OK) rc = view_head_of(s.c, s.asset, &h);
     if (rc == CLI_OK) {
-        print_field("asset", s.asset, 32);
+        cli_print_field("asset", s.asset, 32);
         printf("version   %llu (key epoch %llu)\n", (unsigned long long)h.version, (unsigned long long)h.key_epoch);
-        print_field("head hash", h.head_hash, 32);
+        cli_print_field("head hash", h.head_hash, 32);
     }
     session_close(&s);
     return rc;
@@ -168,7 +161,7 @@ int cmd_pull(const cli_opts *o)
             if (rc == CLI_OK) {
                 printf("version   %llu (key epoch %llu), %zu bytes\n", (unsigned long long)v,
                        (unsigned long long)vi.key_epoch, pt_len);
-                print_field("hash", vi.version_hash, 32);
+                cli_print_field("hash", vi.version_hash, 32);
             }
         }
     }
@@ -182,7 +175,7 @@ int cmd_pull(const cli_opts *o)
 int cmd_grants(const cli_opts *o)
 {
     uint8_t asset[32];
-    if (o->asset == NULL || !cli_parse_hex(asset, 32, o->asset)) return cli_fail(CLI_USAGE, "grants needs --asset ID");
+    if (o->asset == NULL || !text_hex_exact(asset, 32, o->asset)) return cli_fail(CLI_USAGE, "grants needs --asset ID");
     chain *c;
     int rc = chain_open(&c, o);
     if (rc != CLI_OK) return rc;
@@ -192,7 +185,7 @@ int cmd_grants(const cli_opts *o)
     if (rc == CLI_OK) {
         printf("%zu grant(s)\n", n);
         for (size_t i = 0; i < n; i++) {
-            cli_hex(stdout, g[i].grantee, 20);
+            dec_hex(stdout, g[i].grantee, 20);
             printf("  %s  expiry %llu  key epoch %llu\n", g[i].permissions == 3 ? "read+write" : "read",
                    (unsigned long long)g[i].expiry, (unsigned long long)g[i].key_epoch);
         }
@@ -212,8 +205,8 @@ static int grantee_name(char *name, size_t cap, const uint8_t addr[20])
 int cmd_grant(const cli_opts *o)
 {
     uint8_t grantee[20], pk[32];
-    if (!cli_parse_hex(grantee, 20, o->grantee)) return cli_fail(CLI_USAGE, "grant needs --grantee ADDRESS");
-    if (!cli_parse_hex(pk, 32, o->grantee_key))
+    if (!text_hex_exact(grantee, 20, o->grantee)) return cli_fail(CLI_USAGE, "grant needs --grantee ADDRESS");
+    if (!text_hex_exact(pk, 32, o->grantee_key))
         return cli_fail(CLI_USAGE, "grant needs --grantee-key X25519 (the grantee's `memsync address`)");
     session s;
     int rc = session_open(&s, o, 0);
@@ -245,12 +238,13 @@ int cmd_grant(const cli_opts *o)
     ms_buf_init(&cd);
     if (rc == CLI_OK) {
         cd_grant_access(&cd, s.asset, grantee, o->write_perm ? 3 : 1, o->expiry, wk, sizeof wk);
-        if (s.c != NULL) rc = chain_send(s.c, s.id, &cd);
+        if (cd.failed) rc = cli_fail(CLI_INTERNAL, "out of memory");
+        if (rc == CLI_OK && s.c != NULL) rc = chain_send(s.c, s.id, &cd);
     }
     if (rc == CLI_OK) {
         printf("key epoch %llu\n", (unsigned long long)epoch);
-        print_field("wrapped", wk, sizeof wk);
-        print_field("calldata", cd.data, cd.size);
+        cli_print_field("wrapped", wk, sizeof wk);
+        cli_print_field("calldata", cd.data, cd.size);
         if (s.c != NULL) printf("granted on chain\n");
     }
     ms_buf_free(&cd);
@@ -261,7 +255,7 @@ int cmd_grant(const cli_opts *o)
 int cmd_revoke(const cli_opts *o)
 {
     uint8_t grantee[20];
-    if (!cli_parse_hex(grantee, 20, o->grantee)) return cli_fail(CLI_USAGE, "revoke needs --grantee ADDRESS");
+    if (!text_hex_exact(grantee, 20, o->grantee)) return cli_fail(CLI_USAGE, "revoke needs --grantee ADDRESS");
     session s;
     int rc = session_open(&s, o, 1);
     if (rc != CLI_OK) return rc;
@@ -296,6 +290,11 @@ int cmd_revoke(const cli_opts *o)
         msd_status st = msd_rotate(&fresh, wrapped, old, (const uint8_t(*)[32])pks, m);
         if (st != MSD_OK) rc = cli_fail(cli_exit_of(st), "rotate: %s", msd_strerror(st));
     }
+    /* The owner's copy of the new key is on disk before the chain moves to its
+     * epoch: once rotateKey is mined, a key only held in memory would be lost
+     * with the process. A failed revocation leaves an unused epoch file that
+     * the next rotation overwrites. */
+    if (rc == CLI_OK) rc = home_store_wrapped(o, s.asset, h.key_epoch + 1, wrapped, MSD_WRAPPED_KEY_SIZE);
     ms_buf cd;
     ms_buf_init(&cd);
     if (rc == CLI_OK) {
@@ -306,7 +305,6 @@ int cmd_revoke(const cli_opts *o)
         cd_id(&cd, MS_FN_ROTATE_KEY, s.asset);
         rc = chain_send(s.c, s.id, &cd);
     }
-    if (rc == CLI_OK) rc = home_store_wrapped(o, s.asset, h.key_epoch + 1, wrapped, MSD_WRAPPED_KEY_SIZE);
     size_t k = 1;
     for (size_t i = 0; rc == CLI_OK && i < n; i++) {
         if (memcmp(g[i].grantee, grantee, 20) == 0) continue;

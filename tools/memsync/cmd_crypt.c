@@ -117,12 +117,10 @@ int cmd_encrypt(const cli_opts *o)
     if (rc == CLI_OK) ms_keccak256(h, env, env_len);
     free(env);
     if (rc != CLI_OK) return rc;
-    printf("asset     ");
-    cli_hex(stdout, asset, 32);
-    printf("\nenvelope  %zu bytes, version %llu, epoch %llu\nct hash   ", env_len, (unsigned long long)o->version,
+    cli_print_field("asset", asset, 32);
+    printf("envelope  %zu bytes, version %llu, epoch %llu\n", env_len, (unsigned long long)o->version,
            (unsigned long long)o->epoch);
-    cli_hex(stdout, h, 32);
-    printf("\n");
+    cli_print_field("ct hash", h, 32);
     return CLI_OK;
 }
 
@@ -173,13 +171,6 @@ int cmd_decrypt(const cli_opts *o)
     return rc;
 }
 
-static void print_words(const char *label, const uint8_t *p, size_t n)
-{
-    printf("%-10s", label);
-    cli_hex(stdout, p, n);
-    printf("\n");
-}
-
 int cmd_sign(const cli_opts *o)
 {
     if (o->action == NULL) return cli_fail(CLI_USAGE, "sign needs an action: create, append or transfer");
@@ -191,9 +182,9 @@ int cmd_sign(const cli_opts *o)
         return cli_fail(CLI_USAGE, "sign append needs --expected N and --epoch N");
     if ((create || append) && o->in == NULL) return cli_fail(CLI_USAGE, "--in ENVELOPE is required");
     uint8_t new_owner[20], metadata[32] = {0};
-    if (transfer && !cli_parse_hex(new_owner, 20, o->new_owner))
+    if (transfer && !text_hex_exact(new_owner, 20, o->new_owner))
         return cli_fail(CLI_USAGE, "--new-owner needs a 20-byte address");
-    if (o->metadata != NULL && !cli_parse_hex(metadata, 32, o->metadata))
+    if (o->metadata != NULL && !text_hex_exact(metadata, 32, o->metadata))
         return cli_fail(CLI_USAGE, "--metadata needs 32 bytes of hex");
     if (create && o->salt == NULL) return cli_fail(CLI_USAGE, "sign create needs --salt");
     msd_identity *id;
@@ -255,11 +246,11 @@ int cmd_sign(const cli_opts *o)
         free(cd);
         return cli_fail(cli_exit_of(s), "sign: %s", msd_strerror(s));
     }
-    print_words("signer", me, 20);
-    print_words("asset", asset, 32);
-    print_words("digest", digest, 32);
-    print_words("signature", sig, 65);
-    print_words("calldata", cd, cd_len);
+    cli_print_field("signer", me, 20);
+    cli_print_field("asset", asset, 32);
+    cli_print_field("digest", digest, 32);
+    cli_print_field("signature", sig, 65);
+    cli_print_field("calldata", cd, cd_len);
     free(cd);
     return CLI_OK;
 }

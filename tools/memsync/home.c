@@ -44,20 +44,30 @@ int home_asset_dir(char *buf, size_t cap, const cli_opts *o, const uint8_t asset
 }
 
 /* The passphrase from --passphrase-file (its first line) or MEMSYNC_PASSPHRASE;
- * never from argv, where other users of the machine could read it. */
+ * never from argv, where other users of the machine could read it. A file
+ * that cannot be read, or whose first line does not fit, is an error: reading
+ * it as an empty or cut passphrase would protect a new key file with less than
+ * the owner typed. */
 static int read_passphrase(char *pass, size_t cap, size_t *len, const cli_opts *o)
 {
     *len = 0;
     if (o->passphrase_file != NULL) {
         FILE *f = fopen(o->passphrase_file, "rb");
         if (f == NULL) return cli_fail(CLI_IO, "cannot open passphrase file %s: %s", o->passphrase_file, strerror(errno));
-        size_t n = fread(pass, 1, cap - 1, f);
+        setvbuf(f, NULL, _IONBF, 0);   /* no stdio buffer keeps a copy on the heap */
+        size_t n = fread(pass, 1, cap, f);
+        const int failed = ferror(f);
         fclose(f);
         size_t i = 0;
         while (i < n && pass[i] != '\n' && pass[i] != '\r') i++;
-        *len = i;
         sodium_memzero(pass + i, cap - i);
-        return CLI_OK;
+        if (!failed && i < cap) {
+            *len = i;
+            return CLI_OK;
+        }
+        sodium_memzero(pass, cap);
+        if (failed) return cli_fail(CLI_IO, "cannot read passphrase file %s", o->passphrase_file);
+        return cli_fail(CLI_USAGE, "passphrase longer than %u bytes", PASS_MAX - 1);
     }
     const char *env = getenv("MEMSYNC_PASSPHRASE");
     if (env == NULL)
@@ -88,6 +98,16 @@ int home_open_identity(msd_identity **out, const cli_opts *o)
     return CLI_OK;
 }
 
+/* The public half only: the address and the X25519 key grantors seal to. */
+static void print_identity(const msd_identity *id)
+{
+    uint8_t addr[20], pk[32];
+    msd_identity_address(id, addr);
+    msd_identity_x25519_public(id, pk);
+    cli_print_field("address", addr, 20);
+    cli_print_field("x25519", pk, 32);
+}
+
 int cmd_keygen(const cli_opts *o)
 {
     char path[4096];
@@ -98,6 +118,7 @@ int cmd_keygen(const cli_opts *o)
     size_t plen;
     rc = read_passphrase(pass, sizeof pass, &plen, o);
     if (rc != CLI_OK) return rc;
+    if (plen == 0) return cli_fail(CLI_USAGE, "keygen refuses an empty passphrase: the key file would keep the seed in clear");
     msd_identity *id = NULL;
     msd_status s = msd_identity_generate(&id);
     if (s == MSD_OK)
@@ -109,15 +130,9 @@ int cmd_keygen(const cli_opts *o)
         if (s == MSD_ERR_EXISTS) return cli_fail(CLI_IO, "%s already exists; it is never overwritten", path);
         return cli_fail(cli_exit_of(s), "keygen: %s", msd_strerror(s));
     }
-    uint8_t addr[20], pk[32];
-    msd_identity_address(id, addr);
-    msd_identity_x25519_public(id, pk);
+    printf("key file  %s\n", path);
+    print_identity(id);
     msd_identity_destroy(id);
-    printf("key file  %s\naddress   ", path);
-    cli_hex(stdout, addr, 20);
-    printf("\nx25519    ");
-    cli_hex(stdout, pk, 32);
-    printf("\n");
     return CLI_OK;
 }
 
@@ -126,15 +141,8 @@ int cmd_address(const cli_opts *o)
     msd_identity *id;
     int rc = home_open_identity(&id, o);
     if (rc != CLI_OK) return rc;
-    uint8_t addr[20], pk[32];
-    msd_identity_address(id, addr);
-    msd_identity_x25519_public(id, pk);
+    print_identity(id);
     msd_identity_destroy(id);
-    printf("address   ");
-    cli_hex(stdout, addr, 20);
-    printf("\nx25519    ");
-    cli_hex(stdout, pk, 32);
-    printf("\n");
     return CLI_OK;
 }
 
@@ -217,12 +225,12 @@ int cli_asset_of(uint8_t asset[32], const cli_opts *o, const msd_identity *id, i
 {
     if (from_salt != NULL) *from_salt = 0;
     if (o->asset != NULL) {
-        if (!cli_parse_hex(asset, 32, o->asset)) return cli_fail(CLI_USAGE, "--asset needs 32 bytes of hex");
+        if (!text_hex_exact(asset, 32, o->asset)) return cli_fail(CLI_USAGE, "--asset needs 32 bytes of hex");
         return CLI_OK;
     }
     if (o->salt == NULL) return cli_fail(CLI_USAGE, "give --asset ID or --salt HEX");
     uint8_t s[32];
-    if (!cli_parse_hex(s, 32, o->salt)) return cli_fail(CLI_USAGE, "--salt needs 32 bytes of hex");
+    if (!text_hex_exact(s, 32, o->salt)) return cli_fail(CLI_USAGE, "--salt needs 32 bytes of hex");
     if (id == NULL) return cli_fail(CLI_USAGE, "--salt needs the owner's key");
     uint8_t owner[20];
     msd_identity_address(id, owner);

@@ -1,6 +1,5 @@
 /* memsync: the owner's command line (keys, envelopes, signatures, grants,
  * chain commands and portable bundles). Usage: memsync --help. */
-#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +29,7 @@ static const char USAGE[] =
     "  export   --asset ID --out BUNDLE      the signed portable bundle (spec/bundle.md)\n"
     "  import   --in BUNDLE                  verify, then replay it into this chain and keyring\n"
     "\n"
-    "Common options: --home DIR (MEMSYNC_HOME, default ~/.memsync), --chain-id N (31337),\n"
+    "Numbers are decimal or 0x-hex. Common options: --home DIR (MEMSYNC_HOME, default ~/.memsync), --chain-id N (31337),\n"
     "  --precompile ADDR (0x0000000000000000000000000000000000004d53), --module PATH (MEMSYNC_MODULE,\n"
     "  libmemsync.so for --node), --relayer-key-file FILE (a dev account key in hex, for --rpc).\n"
     "\n"
@@ -40,17 +39,6 @@ static const char USAGE[] =
     "  10 no data key (not granted or revoked); 11 not a valid bundle; 12 bundle signature fails\n"
     "  (altered); 13 hash chain, state proof or head mismatch; 14 node unreachable or failing;\n"
     "  15 the contract reverted; 16 internal error.\n";
-
-static int parse_u64(uint64_t *v, const char *s)
-{
-    if (s == NULL || *s == '\0' || *s == '-') return 0;
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(s, &end, 0);
-    if (errno != 0 || *end != '\0') return 0;
-    *v = (uint64_t)x;
-    return 1;
-}
 
 typedef struct opt_str {
     const char *name;
@@ -93,7 +81,7 @@ static int parse_args(cli_opts *o, int argc, char **argv, int first)
         };
         for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {
             if (strcmp(a, nums[k].name) == 0) {
-                if (i + 1 >= argc || !parse_u64(nums[k].v, argv[i + 1]))
+                if (i + 1 >= argc || !text_u64(argv[i + 1], nums[k].v))
                     return cli_fail(CLI_USAGE, "%s needs an unsigned 64-bit number", a);
                 if (nums[k].has != NULL) *nums[k].has = 1;
                 i++;
@@ -102,7 +90,7 @@ static int parse_args(cli_opts *o, int argc, char **argv, int first)
         }
         if (done) continue;
         if (strcmp(a, "--precompile") == 0) {
-            if (i + 1 >= argc || !cli_parse_hex(o->precompile, 20, argv[i + 1]))
+            if (i + 1 >= argc || !text_hex_exact(o->precompile, 20, argv[i + 1]))
                 return cli_fail(CLI_USAGE, "--precompile needs a 20-byte address");
             i++;
             continue;
@@ -146,7 +134,8 @@ int main(int argc, char **argv)
     if (o.home == NULL) {
         const char *h = getenv("HOME");
         if (h == NULL) return cli_fail(CLI_USAGE, "give --home DIR (no HOME)");
-        snprintf(home, sizeof home, "%s/.memsync", h);
+        if ((size_t)snprintf(home, sizeof home, "%s/.memsync", h) >= sizeof home)
+            return cli_fail(CLI_USAGE, "HOME is too long: give --home DIR");
         o.home = home;
     }
     if (o.module == NULL) o.module = getenv("MEMSYNC_MODULE");

@@ -218,14 +218,6 @@ static int rpc_request(rpc *r, const char *method, const char *params, char **re
     return rc;
 }
 
-static int hexdig(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 static int hex_to_buf(ms_buf *out, const char *s)
 {
     if (s == NULL || s[0] != '0' || s[1] != 'x') return 0;
@@ -234,7 +226,7 @@ static int hex_to_buf(ms_buf *out, const char *s)
     if (n % 2 != 0) return 0;
     if (!ms_buf_reserve(out, n / 2)) return 0;
     for (size_t i = 0; i < n; i += 2) {
-        int hi = hexdig(s[i]), lo = hexdig(s[i + 1]);
+        int hi = text_hex_digit(s[i]), lo = text_hex_digit(s[i + 1]);
         if (hi < 0 || lo < 0) return 0;
         out->data[out->size++] = (uint8_t)(hi << 4 | lo);
     }
@@ -246,7 +238,7 @@ static int quantity(uint64_t *v, const char *s)
     if (s == NULL || s[0] != '0' || s[1] != 'x' || s[2] == '\0' || strlen(s) > 18) return 0;
     *v = 0;
     for (const char *p = s + 2; *p; p++) {
-        int d = hexdig(*p);
+        int d = text_hex_digit(*p);
         if (d < 0) return 0;
         *v = *v << 4 | (uint64_t)d;
     }

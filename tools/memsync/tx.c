@@ -147,7 +147,7 @@ int tx_key_load(tx_key *k, const char *path)
     hex[n] = '\0';
     sodium_memzero(data, len);
     free(data);
-    int ok = cli_parse_hex(k->sk, 32, hex);
+    int ok = text_hex_exact(k->sk, 32, hex);
     sodium_memzero(hex, sizeof hex);
     secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
     secp256k1_pubkey pub;

@@ -9,31 +9,11 @@
 
 #include "cli.h"
 
-static int hexval(char c)
+void cli_print_field(const char *label, const uint8_t *p, size_t n)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-int cli_parse_hex(uint8_t *out, size_t n, const char *s)
-{
-    if (s == NULL) return 0;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s += 2;
-    if (strlen(s) != 2 * n) return 0;
-    for (size_t i = 0; i < n; i++) {
-        const int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0) return 0;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 1;
-}
-
-void cli_hex(FILE *f, const uint8_t *p, size_t n)
-{
-    fputs("0x", f);
-    for (size_t i = 0; i < n; i++) fprintf(f, "%02x", p[i]);
+    printf("%-10s", label);
+    dec_hex(stdout, p, n);
+    putchar('\n');
 }
 
 int cli_read_file(const char *path, uint8_t **data, size_t *len, size_t max)
@@ -42,6 +22,9 @@ int cli_read_file(const char *path, uint8_t **data, size_t *len, size_t max)
     *len = 0;
     FILE *f = fopen(path, "rb");
     if (f == NULL) return cli_fail(CLI_IO, "cannot open %s: %s", path, strerror(errno));
+    /* Plaintexts and keys are read here: unbuffered, no stdio copy is left
+     * behind on the heap for the caller's sodium_memzero to miss. */
+    setvbuf(f, NULL, _IONBF, 0);
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
@@ -72,6 +55,15 @@ int cli_write_file(const char *path, const uint8_t *data, size_t len, int privat
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, private_mode ? 0600 : 0644);
     if (fd < 0) return cli_fail(CLI_IO, "cannot create %s: %s", path, strerror(errno));
+    /* open's mode applies only to a new file: an existing one readable by
+     * others is made private before a plaintext goes into it. */
+    struct stat st;
+    if (private_mode && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0 &&
+        fchmod(fd, st.st_mode & 0700) != 0) {
+        int e = errno;
+        close(fd);
+        return cli_fail(CLI_IO, "cannot make %s private: %s", path, strerror(e));
+    }
     size_t done = 0;
     while (done < len) {
         ssize_t w = write(fd, data + done, len - done);
@@ -82,7 +74,9 @@ int cli_write_file(const char *path, const uint8_t *data, size_t len, int privat
         }
         done += (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) return cli_fail(CLI_IO, "cannot write %s", path);
+    /* fsync of a pipe or terminal (--out /dev/stdout) is EINVAL: nothing to sync. */
+    const int synced = fsync(fd) == 0 || errno == EINVAL;
+    if (close(fd) != 0 || !synced) return cli_fail(CLI_IO, "cannot write %s", path);
     return CLI_OK;
 }
 

@@ -18,7 +18,7 @@ static int make_bundle(const ms_module *m, ms_instance *inst, uint8_t *buf, size
     ms_bytes32 root;
     m->committed(inst, &last, &root);
     *height = last;
-    if (hopt != NULL && !op_parse_u64(hopt, height)) {
+    if (hopt != NULL && !text_u64(hopt, height)) {
         op_err("prove: --height: '%s' is not a number", hopt);
         return OP_EXIT_USAGE;
     }
@@ -65,11 +65,11 @@ int cmd_prove(int argc, char **argv)
     if (so == NULL) so = OP_DEFAULT_MODULE;
     ms_bytes32 id;
     uint64_t version = 0;
-    if (!op_parse_hex_exact(id.bytes, 32, op_opt_get(o, n, "--asset"))) {
+    if (!text_hex_exact(id.bytes, 32, op_opt_get(o, n, "--asset"))) {
         op_err("prove: --asset: not a 32-byte hex asset id");
         return OP_EXIT_USAGE;
     }
-    if (vopt != NULL && !op_parse_u64(vopt, &version)) {
+    if (vopt != NULL && !text_u64(vopt, &version)) {
         op_err("prove: --version: '%s' is not a number", vopt);
         return OP_EXIT_USAGE;
     }

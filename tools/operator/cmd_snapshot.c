@@ -22,7 +22,7 @@ static int export_at(op_store *s, const char *out, const char *hopt)
         return s->has_schema && s->schema != MS_SCHEMA_VERSION ? OP_EXIT_STORE : OP_EXIT_HEIGHT;
     }
     uint64_t height = s->height;
-    if (hopt != NULL && !op_parse_u64(hopt, &height)) {
+    if (hopt != NULL && !text_u64(hopt, &height)) {
         op_err("snapshot export: --height: '%s' is not a number", hopt);
         return OP_EXIT_USAGE;
     }

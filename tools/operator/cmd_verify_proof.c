@@ -19,11 +19,11 @@ int cmd_verify_proof(int argc, char **argv)
         return OP_EXIT_USAGE;
     uint64_t height = 0;
     uint8_t root[32];
-    if (!op_parse_u64(op_opt_get(o, n, "--height"), &height)) {
+    if (!text_u64(op_opt_get(o, n, "--height"), &height)) {
         op_err("verify-proof: --height: not a number");
         return OP_EXIT_USAGE;
     }
-    if (!op_parse_hex_exact(root, 32, op_opt_get(o, n, "--root"))) {
+    if (!text_hex_exact(root, 32, op_opt_get(o, n, "--root"))) {
         op_err("verify-proof: --root: not a 32-byte hex root");
         return OP_EXIT_USAGE;
     }

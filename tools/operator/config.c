@@ -34,7 +34,7 @@ size_t op_config_opts(op_opt *opts, size_t at)
 static int set_u32(uint32_t *dst, const char *v, const char *flag, const char *cmd)
 {
     uint64_t x = 0;
-    if (!op_parse_u64(v, &x) || x > UINT32_MAX) {
+    if (!text_u64(v, &x) || x > UINT32_MAX) {
         op_err("%s: %s: '%s' is not a number of at most 32 bits", cmd, flag, v);
         return 0;
     }
@@ -44,7 +44,7 @@ static int set_u32(uint32_t *dst, const char *v, const char *flag, const char *c
 
 static int set_u64(uint64_t *dst, const char *v, const char *flag, const char *cmd)
 {
-    if (!op_parse_u64(v, dst)) {
+    if (!text_u64(v, dst)) {
         op_err("%s: %s: '%s' is not an unsigned 64-bit number", cmd, flag, v);
         return 0;
     }
@@ -56,7 +56,7 @@ int op_config_build(ms_config *cfg, const ms_module *m, const op_opt *opts, size
     m->default_config(cfg);
     const char *v;
     if ((v = op_opt_get(opts, n, "--chain-id")) && !set_u64(&cfg->chain_id, v, "--chain-id", cmd)) return 0;
-    if ((v = op_opt_get(opts, n, "--address")) && !op_parse_hex_exact(cfg->precompile_address.bytes, 20, v)) {
+    if ((v = op_opt_get(opts, n, "--address")) && !text_hex_exact(cfg->precompile_address.bytes, 20, v)) {
         op_err("%s: --address: '%s' is not a 20-byte hex address", cmd, v);
         return 0;
     }

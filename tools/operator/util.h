@@ -7,15 +7,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tools/host/text.h"
+
 #define OP_NAME "memsync-operator"
 
 /** "memsync-operator: <message>\n" on stderr. */
 void op_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/** Decimal or 0x-hex u64. Returns 1 on success. */
-int op_parse_u64(const char *s, uint64_t *v);
-/** Exactly n bytes of hex (0x prefix optional). Returns 1 on success. */
-int op_parse_hex_exact(uint8_t *out, size_t n, const char *s);
+/* Numbers (decimal or 0x-hex) and exact-length hex: text_u64 and
+ * text_hex_exact (tools/host/text.h). */
 /** Any even number of hex digits (0x optional, surrounding whitespace ignored).
  *  Out: *out malloc'd. Returns 1 on success. */
 int op_parse_hex_alloc(uint8_t **out, size_t *n, const char *s, size_t len);
