@@ -50,7 +50,20 @@ uint64_t ms_domain_cost(const ms_call *c)
 
 void ms_call_domain(const ms_call *c, uint8_t out32[32])
 {
-    ms_eip712_domain(out32, c->block->chain_id, c->cfg->precompile_address.bytes);
+    const uint64_t chain_id = c->block->chain_id;
+    const uint8_t *address = c->cfg->precompile_address.bytes;
+    ms_domain_memo *m = c->domain;
+    if (m == NULL) {
+        ms_eip712_domain(out32, chain_id, address);
+        return;
+    }
+    if (!m->valid || m->chain_id != chain_id || memcmp(m->address, address, 20) != 0) {
+        ms_eip712_domain(m->domain, chain_id, address);
+        m->chain_id = chain_id;
+        memcpy(m->address, address, 20);
+        m->valid = 1;
+    }
+    memcpy(out32, m->domain, 32);
 }
 
 ms_outcome ms_signed_begin(ms_call *c, uint64_t *nonce, const uint8_t signer[20], const uint8_t nonce_word[32],

@@ -106,6 +106,7 @@ ms_rc ms_dispatch(ms_instance *inst, ms_result *result, const ms_block_context *
     c.msg = msg;
     c.gas_limit = msg->gas;
     c.out = &inst->out;
+    c.domain = &inst->domain;
 
     const uint64_t cp = ms_journal_checkpoint(inst->st.journal);
     const ms_pending_log *logs;

@@ -5,6 +5,7 @@
 #include "abi/abi_encode.h"
 #include "crypto/signature.h"
 #include "memsync.h"
+#include "module/call.h"
 #include "storage/state.h"
 
 struct ms_instance {
@@ -17,6 +18,7 @@ struct ms_instance {
     size_t logs_cap;
     int poisoned;        /* after a fatal fault only destroy is legal */
     uint32_t generation; /* blocks committed or discarded by this instance */
+    ms_domain_memo domain;
 };
 
 /** Run one call; see ms_module.execute. Defined in dispatch.c. */

@@ -14,7 +14,9 @@
 /* Undo record of block h (spec/storage.md [ST-17]): prev u64 (the block
  * committed before h, 0 if none) | count u32 | per overlay key in ascending
  * order: klen u8 | key | present u8 | [vlen u32 | value]: the committed
- * value the block replaced. */
+ * value the block replaced. The journal already knows that value for keys
+ * the block read before writing them (ms_journal_note_prior); only the
+ * others are read from the store. */
 static int build_undo(ms_state *st, ms_buf *undo, const ms_overlay_entry *const *entries, size_t count)
 {
     uint8_t be[8];
@@ -24,20 +26,26 @@ static int build_undo(ms_state *st, ms_buf *undo, const ms_overlay_entry *const 
     ms_buf_put(undo, be, 4);
     for (size_t i = 0; i < count; i++) {
         const ms_overlay_entry *e = entries[i];
-        uint8_t *old = NULL;
+        const uint8_t *old = NULL;
+        uint8_t *got = NULL;
         size_t olen = 0;
-        const ms_kv_status s = ms_kv_get(st->kv, &old, &olen, e->key, e->klen);
-        if (s != MS_KV_OK && s != MS_KV_NOT_FOUND) return ms_rc_from_kv(s);
-        const uint8_t klen = (uint8_t)e->klen, present = s == MS_KV_OK;
+        int present = 0;
+        if (!ms_journal_prior(st->journal, e, &present, &old, &olen)) {
+            const ms_kv_status s = ms_kv_get(st->kv, &got, &olen, e->key, e->klen);
+            if (s != MS_KV_OK && s != MS_KV_NOT_FOUND) return ms_rc_from_kv(s);
+            present = s == MS_KV_OK;
+            old = got;
+        }
+        const uint8_t klen = (uint8_t)e->klen, flag = (uint8_t)present;
         ms_buf_put(undo, &klen, 1);
         ms_buf_put(undo, e->key, e->klen);
-        ms_buf_put(undo, &present, 1);
+        ms_buf_put(undo, &flag, 1);
         if (present) {
             ms_put_be32(be, (uint32_t)olen);
             ms_buf_put(undo, be, 4);
             ms_buf_put(undo, old, olen);
         }
-        free(old);
+        free(got);
     }
     return undo->failed ? MS_ERR_NOMEM : MS_OK;
 }
@@ -88,6 +96,7 @@ int ms_state_commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t 
             ms_kv_batch_delete(b, k.bytes, k.len);
         }
         put_head(b, height, root);
+        ms_state_forget_reads(st);
         rc = ms_rc_from_kv(ms_kv_write(st->kv, b, 1));
     }
     ms_kv_batch_destroy(b);
@@ -160,6 +169,7 @@ int ms_state_rollback(ms_state *st, uint64_t height, uint32_t reorg_depth)
     if (rc == MS_OK && h != height) rc = MS_ERR_HEIGHT;   /* not a committed height */
     if (rc == MS_OK) {
         put_head(b, height, root);
+        ms_state_forget_reads(st);
         rc = ms_rc_from_kv(ms_kv_write(st->kv, b, 1));
     }
     ms_kv_batch_destroy(b);

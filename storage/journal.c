@@ -21,7 +21,16 @@ typedef struct ms_node {
     ms_overlay_entry e; /* first, so &node->e is what ms_journal_sorted hands out */
     uint64_t hash;
     size_t next;
+    /* The key's committed value from before the block, when a caller told
+     * us (ms_journal_note_prior): it never changes while the block is
+     * pending, so it outlives every later put, delete and revert of the key
+     * and goes only with the node. */
+    int prior;          /* MS_PRIOR_UNKNOWN, _ABSENT or _PRESENT */
+    uint8_t *prior_val; /* owned; NULL when absent or empty */
+    size_t prior_vlen;
 } ms_node;
+
+enum { MS_PRIOR_UNKNOWN, MS_PRIOR_ABSENT, MS_PRIOR_PRESENT };
 
 enum { MS_UNDO_ABSENT, MS_UNDO_DELETED, MS_UNDO_VALUE, MS_UNDO_LOG };
 
@@ -202,6 +211,9 @@ static int ms_set(ms_journal *j, const uint8_t *key, size_t klen, const uint8_t 
         n->e.val = NULL;
         n->e.vlen = 0;
         n->e.deleted = 0;
+        n->prior = MS_PRIOR_UNKNOWN;
+        n->prior_val = NULL;
+        n->prior_vlen = 0;
         n->hash = h;
         n->next = j->buckets[b];
         j->buckets[b] = idx;
@@ -228,6 +240,30 @@ int ms_journal_put(ms_journal *j, const uint8_t *key, size_t klen, const uint8_t
 int ms_journal_delete(ms_journal *j, const uint8_t *key, size_t klen)
 {
     return ms_set(j, key, klen, NULL, 0, 1);
+}
+
+int ms_journal_note_prior(ms_journal *j, const uint8_t *key, size_t klen, int present, const uint8_t *val,
+                          size_t vlen)
+{
+    const size_t i = ms_find(j, ms_hash(key, klen), key, klen);
+    if (i == MS_NIL || j->nodes[i].prior != MS_PRIOR_UNKNOWN) return 1;
+    ms_node *n = &j->nodes[i];
+    if (present && !ms_dup(&n->prior_val, val, vlen)) return 0;
+    n->prior_vlen = present ? vlen : 0;
+    n->prior = present ? MS_PRIOR_PRESENT : MS_PRIOR_ABSENT;
+    return 1;
+}
+
+int ms_journal_prior(const ms_journal *j, const ms_overlay_entry *e, int *present, const uint8_t **val,
+                     size_t *vlen)
+{
+    (void)j;
+    /* e is the first member of its node (C11 6.7.2.1p15). */
+    const ms_node *n = (const ms_node *)e;
+    *present = n->prior == MS_PRIOR_PRESENT;
+    *val = n->prior_val;
+    *vlen = n->prior_vlen;
+    return n->prior != MS_PRIOR_UNKNOWN;
 }
 
 int ms_journal_log(ms_journal *j, const uint8_t *bytes, size_t len)
@@ -277,6 +313,7 @@ static void ms_undo_one(ms_journal *j)
         /* LIFO: this is the last node and the head of its chain. */
         j->buckets[ms_bucket(n->hash, j->shift)] = n->next;
         free(n->e.key);
+        free(n->prior_val);
         j->nnodes--;
         return;
     }
@@ -332,6 +369,7 @@ void ms_journal_clear(ms_journal *j)
     for (size_t i = 0; i < j->nnodes; i++) {
         free(j->nodes[i].e.key);
         free(j->nodes[i].e.val);
+        free(j->nodes[i].prior_val);
     }
     for (size_t i = 0; i < j->nlogs; i++) free(j->logs[i].bytes);
     free(j->undo);

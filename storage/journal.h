@@ -50,6 +50,22 @@ int ms_journal_get(const ms_journal *j, const uint8_t **val, size_t *vlen, int *
 int ms_journal_put(ms_journal *j, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
 int ms_journal_delete(ms_journal *j, const uint8_t *key, size_t klen);
 
+/** Remember what key held in the committed store before the pending block
+ *  (present, and then its value, copied), for the block's undo record. Only
+ *  a key with an overlay entry is noted, and only its first note counts: the
+ *  committed value cannot change while the block is pending. Returns 1, or
+ *  0 when out of memory (nothing is noted; the prior stays unknown, which
+ *  is always safe). */
+int ms_journal_note_prior(ms_journal *j, const uint8_t *key, size_t klen, int present, const uint8_t *val,
+                          size_t vlen);
+
+/** The noted prior of an overlay entry e (one of ms_journal_sorted's).
+ *  Returns 1 when known (then *present, and *val and *vlen when present;
+ *  *val points into the journal, valid until the entry is reverted away or
+ *  the journal cleared), 0 when unknown. */
+int ms_journal_prior(const ms_journal *j, const ms_overlay_entry *e, int *present, const uint8_t **val,
+                     size_t *vlen);
+
 /** Append a log (copied). Returns 1, or 0 when out of memory. */
 int ms_journal_log(ms_journal *j, const uint8_t *bytes, size_t len);
 

@@ -102,7 +102,44 @@ void ms_state_close(ms_state *st)
     if (st->journal != NULL) ms_journal_destroy(st->journal);
     if (st->kv != NULL) ms_kv_close(st->kv);
     free(st->scratch);
+    ms_state_forget_reads(st);
     memset(st, 0, sizeof *st);
+}
+
+_Static_assert(MS_GRANT_FIXED_SIZE + MS_MAX_WRAPPED_KEY_CEILING <= MS_STATE_RECENT_MAX,
+               "every record but a ciphertext fits a recent read");
+
+void ms_state_forget_reads(ms_state *st)
+{
+    for (unsigned i = 0; i < MS_STATE_RECENT; i++) {
+        free(st->recent[i].val);
+        st->recent[i].val = NULL;
+        st->recent[i].klen = 0;
+    }
+    st->recent_next = 0;
+}
+
+static const ms_recent_read *recent_find(const ms_state *st, const ms_key *key)
+{
+    for (unsigned i = 0; i < MS_STATE_RECENT; i++) {
+        const ms_recent_read *r = &st->recent[i];
+        if (r->klen == key->len && memcmp(r->key, key->bytes, key->len) == 0) return r;
+    }
+    return NULL;
+}
+
+/* Takes val (malloc'd or NULL). */
+static const ms_recent_read *recent_add(ms_state *st, const ms_key *key, int present, uint8_t *val, size_t vlen)
+{
+    ms_recent_read *r = &st->recent[st->recent_next];
+    st->recent_next = (st->recent_next + 1) % MS_STATE_RECENT;
+    free(r->val);
+    memcpy(r->key, key->bytes, key->len);
+    r->klen = key->len;
+    r->present = present;
+    r->val = val;
+    r->vlen = vlen;
+    return r;
 }
 
 ms_state_status ms_state_get(ms_state *st, const uint8_t **val, size_t *vlen, const ms_key *key)
@@ -113,23 +150,48 @@ ms_state_status ms_state_get(ms_state *st, const uint8_t **val, size_t *vlen, co
     if (ms_journal_get(st->journal, val, vlen, &deleted, key->bytes, key->len)) {
         return deleted ? MS_STATE_NOT_FOUND : MS_STATE_OK;
     }
-    free(st->scratch);
-    st->scratch = NULL;
-    ms_kv_status s = ms_kv_get(st->kv, &st->scratch, vlen, key->bytes, key->len);
-    if (s == MS_KV_NOT_FOUND) return MS_STATE_NOT_FOUND;
-    if (s != MS_KV_OK) return MS_STATE_FAULT;
-    *val = st->scratch;
+    const ms_recent_read *r = recent_find(st, key);
+    if (r == NULL) {
+        free(st->scratch);
+        st->scratch = NULL;
+        uint8_t *got = NULL;
+        size_t n = 0;
+        const ms_kv_status s = ms_kv_get(st->kv, &got, &n, key->bytes, key->len);
+        if (s != MS_KV_OK && s != MS_KV_NOT_FOUND) return MS_STATE_FAULT;
+        if (n > MS_STATE_RECENT_MAX) {
+            st->scratch = got;
+            *val = got;
+            *vlen = n;
+            return MS_STATE_OK;
+        }
+        r = recent_add(st, key, s == MS_KV_OK, got, n);
+    }
+    if (!r->present) return MS_STATE_NOT_FOUND;
+    *val = r->val;
+    *vlen = r->vlen;
     return MS_STATE_OK;
+}
+
+/* A write to a key read just before tells the journal its committed value. */
+static void note_prior(ms_state *st, const ms_key *key)
+{
+    const ms_recent_read *r = recent_find(st, key);
+    /* Out of memory here only leaves the prior unknown: commit reads it. */
+    if (r != NULL) (void)ms_journal_note_prior(st->journal, key->bytes, key->len, r->present, r->val, r->vlen);
 }
 
 ms_state_status ms_state_put(ms_state *st, const ms_key *key, const uint8_t *val, size_t vlen)
 {
-    return ms_journal_put(st->journal, key->bytes, key->len, val, vlen) ? MS_STATE_OK : MS_STATE_FAULT;
+    if (!ms_journal_put(st->journal, key->bytes, key->len, val, vlen)) return MS_STATE_FAULT;
+    note_prior(st, key);
+    return MS_STATE_OK;
 }
 
 ms_state_status ms_state_delete(ms_state *st, const ms_key *key)
 {
-    return ms_journal_delete(st->journal, key->bytes, key->len) ? MS_STATE_OK : MS_STATE_FAULT;
+    if (!ms_journal_delete(st->journal, key->bytes, key->len)) return MS_STATE_FAULT;
+    note_prior(st, key);
+    return MS_STATE_OK;
 }
 
 ms_state_status ms_state_get_asset(ms_state *st, ms_asset *a, const uint8_t asset32[32])

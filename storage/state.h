@@ -19,11 +19,33 @@ typedef enum ms_state_status {
 
 struct ms_smt;
 
+/* The last few committed-store reads of the pending block with values of
+ * at most MS_STATE_RECENT_MAX bytes (every record but a larger ciphertext:
+ * the largest other is a grant with the ceiling's wrapped key). They answer a
+ * repeated read without RocksDB and tell the journal what a key held before
+ * the block when the block then writes it (a read-modify-write: asset,
+ * nonce, pruned version record), so that commit need not read it again for
+ * the undo record. Valid while the committed store is unchanged: cleared by
+ * every commit and rollback. Bounded, so a call's memory stays within
+ * [HOST-51]'s slack. */
+#define MS_STATE_RECENT 8
+#define MS_STATE_RECENT_MAX 2048u
+
+typedef struct ms_recent_read {
+    uint8_t key[MS_KEY_MAX];
+    size_t klen;        /* 0: empty slot (every key has a tag byte) */
+    int present;
+    uint8_t *val;       /* owned; NULL when absent or empty */
+    size_t vlen;
+} ms_recent_read;
+
 typedef struct ms_state {
     ms_kv *kv;
     ms_journal *journal;
     struct ms_smt *smt;      /* the authenticated tree over every state record */
-    uint8_t *scratch;        /* the last value read from the committed store */
+    uint8_t *scratch;        /* the last larger value read from the committed store */
+    ms_recent_read recent[MS_STATE_RECENT];
+    unsigned recent_next;    /* the slot the next read replaces */
     uint64_t height;         /* last committed height */
     uint8_t root[32];        /* last committed root */
 } ms_state;
@@ -82,6 +104,9 @@ int ms_state_rollback(ms_state *st, uint64_t height, uint32_t reorg_depth);
  *  small: MS_STATE_PROOF_MAX always suffices), or an I/O ms_rc.
  *  Out: out (cap bytes), out_len. */
 int ms_state_prove(ms_state *st, uint8_t *out, size_t cap, size_t *out_len, uint64_t height, const ms_key *key);
+
+/** Forget the recent reads (the committed store is about to change). */
+void ms_state_forget_reads(ms_state *st);
 
 /* Status conversions shared by the storage files (return ms_rc values). */
 int ms_rc_from_kv(ms_kv_status s);

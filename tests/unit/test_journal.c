@@ -677,6 +677,8 @@ static void *oom_calloc(size_t c, size_t n)
 #define ms_journal_sorted oomj_sorted
 #define ms_journal_size oomj_size
 #define ms_journal_clear oomj_clear
+#define ms_journal_note_prior oomj_note_prior
+#define ms_journal_prior oomj_prior
 #define malloc(n) oom_malloc(n)
 #define realloc(p, n) oom_realloc(p, n)
 #define calloc(c, n) oom_calloc(c, n)
