@@ -194,3 +194,16 @@ ms_kv_status ms_kv_write(ms_kv *kv, ms_kv_batch *b, int sync)
     rocksdb_write(kv->db, sync ? kv->wopts_sync : kv->wopts, b->wb, &err);
     return ms_kv_take_error(err);
 }
+
+int ms_kv_busy(ms_kv *kv)
+{
+    static const char *const props[] = {
+        "rocksdb.mem-table-flush-pending", "rocksdb.compaction-pending",
+        "rocksdb.num-running-flushes", "rocksdb.num-running-compactions",
+    };
+    for (size_t i = 0; i < sizeof props / sizeof props[0]; i++) {
+        uint64_t v = 0;
+        if (rocksdb_property_int(kv->db, props[i], &v) != 0 || v != 0) return 1;
+    }
+    return 0;
+}

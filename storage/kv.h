@@ -36,4 +36,9 @@ void ms_kv_batch_delete(ms_kv_batch *b, const uint8_t *key, size_t klen);
 /** Write the batch atomically; with sync non-zero, fsync before returning. */
 ms_kv_status ms_kv_write(ms_kv *kv, ms_kv_batch *b, int sync);
 
+/** Returns: 1 while RocksDB has a memtable flush or a compaction running or
+ *  pending (e.g. a store still digesting a bulk load), 0 when it is idle.
+ *  Speed only, never results: benchmarks use it to measure a settled store. */
+int ms_kv_busy(ms_kv *kv);
+
 #endif

@@ -33,8 +33,9 @@
  * which must outlive it. A handle is not thread-safe.
  *
  * Determinism: roots, proofs and stored bytes depend only on the committed
- * store and the arguments. The handle keeps a bounded cache of decoded nodes
- * (immutable records keyed by version); it changes speed, never results. */
+ * store and the arguments. The handle keeps a bounded cache of node records
+ * (immutable, keyed by version, checked against their hash when they enter
+ * it; shallow levels first); it changes speed, never results. */
 #ifndef MS_STORAGE_SMT_H
 #define MS_STORAGE_SMT_H
 
@@ -69,10 +70,16 @@ enum {
 /* Largest serialized proof: see crypto/smt_verify.h. */
 #define MS_SMT_PROOF_MAX 8324u
 
-/* Suggested cache size in nodes (about 2.3 KiB each: 38 MiB). It holds
- * the whole top four levels (4369 nodes at most) plus recently used deeper
- * nodes; a node that goes stale leaves the cache at once. */
-#define MS_SMT_CACHE_DEFAULT 16384u
+/* Suggested cache size in nodes. A cached node costs its record (at most
+ * 2 KiB: about 1.1 KiB for a node of 16 subtrees, 0.3 KiB for a node of a
+ * few leaves) plus about 120 bytes, and is allocated when used: about
+ * 100 MiB with 1M entries, 160 MiB with 10M or more, a few MiB with 10,000.
+ * The cache keeps the shallowest levels: 131,072 nodes hold the top five
+ * levels whole (69,905 nodes) and a quarter of a 1M-entry tree's sixth
+ * level, so that an update of a 1M-entry tree reads less than one node from
+ * RocksDB (the one holding its leaf, below the fifth level) instead of
+ * about two; a node that goes stale leaves the cache at once. */
+#define MS_SMT_CACHE_DEFAULT 131072u
 
 /** One update, keyed by path. Fill it with ms_smt_op_set. */
 typedef struct ms_smt_op {
@@ -89,7 +96,9 @@ void ms_smt_op_set(ms_smt_op *op, const uint8_t *key, size_t klen, const uint8_t
 typedef struct ms_smt ms_smt;
 
 /** Open the tree stored in kv. No write happens here: a store without a tree
- *  is the empty tree at version 0. cache_nodes bounds the node cache (0: none).
+ *  is the empty tree at version 0. cache_nodes bounds the node cache (0: none;
+ *  at most 2^24). When full, the cache evicts the least recently used node of
+ *  its deepest level and refuses nodes deeper than all it holds.
  *  Returns: MS_SMT_OK, MS_SMT_NOMEM, MS_SMT_IO, MS_SMT_CORRUPT (meta record).
  *  Out: out (NULL on failure). In: kv (borrowed). */
 ms_smt_status ms_smt_open(ms_smt **out, ms_kv *kv, size_t cache_nodes);
