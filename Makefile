@@ -98,8 +98,16 @@ $(BUILD)/tests/host: tests/host/test_host.c module/memsync.h $(SO)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ tests/host/test_host.c -ldl -lcriterion
 
-test-unit: $(BUILD)/tests/unit
+# The resource-limit tests replace malloc for their whole binary (a counting
+# allocator), so they get a binary of their own, run one test at a time.
+$(BUILD)/tests/limits: tests/limits/test_resource_limits.c tests/unit/call_fixture.c $(LIB_OBJ) tests/unit/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(WARN) $(CFLAGS) -o $@ tests/limits/test_resource_limits.c tests/unit/call_fixture.c \
+	  $(LIB_OBJ) $(LIB_LIBS) -lcriterion
+
+test-unit: $(BUILD)/tests/unit $(BUILD)/tests/limits
 	$(BUILD)/tests/unit -j2
+	$(BUILD)/tests/limits -j1
 
 test-asan: $(BUILD)/tests/unit-asan
 	sh tests/run_sanitized.sh $(BUILD)/tests/unit-asan -j2

@@ -4,9 +4,10 @@
  * is allocated.
  *
  * Measured with a counting allocator: this file defines malloc, calloc,
- * realloc and free for the whole unit binary and forwards them to glibc's
- * __libc_* entries; while armed (only around one execute), it records the
- * largest single request and the peak of bytes allocated minus bytes freed
+ * realloc and free for its own test binary (build/tests/limits, kept apart
+ * from the unit suite) and forwards them to glibc's __libc_* entries;
+ * while armed (only around one execute), it records the largest single
+ * request and the peak of bytes allocated minus bytes freed
  * (usable sizes). Background threads of RocksDB are counted too, which only
  * makes the figures conservative. The ASan build has its own allocator, so
  * these tests compile to nothing there. */
