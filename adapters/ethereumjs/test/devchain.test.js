@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { envelope, salt } from './helpers.js';
+import { TYPES } from './eip712.js';
 import {
   CAST, MS, assetIdOf, cast, compileContracts, ethers, rpc, startChain, startFails, tempDir,
 } from './devchain-helpers.js';
@@ -22,17 +23,6 @@ const STRANGER = ethers.getAddress('0x' + '5e'.repeat(20));
 // from a 250 ms cache, stale on a chain that mines at once.
 const PROVIDER_OPTS = { pollingInterval: 50, cacheTimeout: -1 };
 
-const APPEND_TYPES = {
-  AppendVersion: [
-    { name: 'assetId', type: 'bytes32' },
-    { name: 'expectedVersion', type: 'uint64' },
-    { name: 'keyEpoch', type: 'uint64' },
-    { name: 'ciphertextHash', type: 'bytes32' },
-    { name: 'signer', type: 'address' },
-    { name: 'nonce', type: 'uint256' },
-    { name: 'deadline', type: 'uint256' },
-  ],
-};
 
 describe('dev chain', () => {
   const dataDir = tempDir('main');
@@ -143,7 +133,7 @@ describe('dev chain', () => {
       assetId, expectedVersion: 1n, keyEpoch: 1n, ciphertextHash: ethers.keccak256(ct2),
       signer: agent.address, nonce: 0n, deadline: BigInt(latest.timestamp) + 3600n,
     };
-    const signature = await agent.signTypedData(domain, APPEND_TYPES, message);
+    const signature = await agent.signTypedData(domain, { AppendVersion: TYPES.AppendVersion }, message);
     const args = [assetId, 1n, 1n, ct2, agent.address, 0n, message.deadline, signature];
     const tx = await registry.connect(relayer).append(...args);
     const receipt = await tx.wait();

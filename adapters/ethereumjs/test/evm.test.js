@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CallKind, Status } from '../src/module.js';
 import { compile, envelope, ethers, memsyncInterface, salt, setup } from './helpers.js';
+import { signTyped } from './eip712.js';
 
 const MS = '0x0000000000000000000000000000000000004D53';
 const ms = memsyncInterface();
@@ -246,25 +247,13 @@ describe('MemSync precompile in @ethereumjs/vm', () => {
     });
     assert.equal(create.execResult.exceptionError, undefined);
 
-    // Types exactly as crypto/eip712.h / spec/eip712.md [SIG-3].
-    const domain = { name: 'MemSync', version: '1', chainId: env.chainId, verifyingContract: MS };
-    const types = {
-      AppendVersion: [
-        { name: 'assetId', type: 'bytes32' },
-        { name: 'expectedVersion', type: 'uint64' },
-        { name: 'keyEpoch', type: 'uint64' },
-        { name: 'ciphertextHash', type: 'bytes32' },
-        { name: 'signer', type: 'address' },
-        { name: 'nonce', type: 'uint256' },
-        { name: 'deadline', type: 'uint256' },
-      ],
-    };
+    // Types exactly as crypto/eip712.h / spec/eip712.md [SIG-3], signed by ethers.
     const ct = envelope(1, 96, 9);
     const message = {
       assetId, expectedVersion: 1n, keyEpoch: 1n, ciphertextHash: ethers.keccak256(ct),
       signer: alice.address, nonce: 0n, deadline: env.nextTimestamp() + 3600n,
     };
-    const signature = await alice.signTypedData(domain, types, message);
+    const signature = await signTyped(alice, env.chainId, 'AppendVersion', message);
 
     // Bob relays it through the contract: Bob pays, Alice authorizes.
     const args = [assetId, 1n, 1n, ct, alice.address, 0n, message.deadline, signature];
