@@ -802,6 +802,7 @@ static ms_smt_status drop_stale_lists(ms_smt *t, ms_kv_batch *b, uint64_t versio
         for (size_t o = 0; o < vlen; o += STALE_ENTRY_LEN) {
             memcpy(nkey + 1, val + o, STALE_ENTRY_LEN);
             ms_kv_batch_delete(b, nkey, sizeof nkey);
+            cache_remove(t, nkey + 1);   /* a proof at an old height may have cached it */
         }
         free(val);
     }
@@ -843,6 +844,7 @@ static ms_smt_status prune_walk(ms_smt *t, ms_kv_batch *b, smt_meta *m, uint64_t
             for (size_t i = 0; i < p->nstale; i++) {
                 memcpy(nkey + 1, p->stale + i * STALE_ENTRY_LEN, STALE_ENTRY_LEN);
                 ms_kv_batch_delete(b, nkey, sizeof nkey);
+                cache_remove(t, nkey + 1);
             }
             p->consumed = 1;
         } else {
