@@ -195,6 +195,36 @@ ms_kv_status ms_kv_write(ms_kv *kv, ms_kv_batch *b, int sync)
     return ms_kv_take_error(err);
 }
 
+/* Through the open read-write handle: a second, read-only handle on the same
+ * directory can fail to open while this one's background compaction swaps
+ * table files under it. A scan reads every block once, so it stays out of the
+ * block cache. */
+ms_kv_status ms_kv_scan(const ms_kv *kv, const uint8_t *prefix, size_t plen, ms_kv_scan_fn fn, void *ctx)
+{
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    if (ro == NULL) return MS_KV_NOMEM;
+    rocksdb_readoptions_set_fill_cache(ro, 0);
+    rocksdb_iterator_t *it = rocksdb_create_iterator(kv->db, ro);
+    if (it == NULL) {
+        rocksdb_readoptions_destroy(ro);
+        return MS_KV_NOMEM;
+    }
+    if (plen > 0) rocksdb_iter_seek(it, (const char *)prefix, plen);
+    else rocksdb_iter_seek_to_first(it);
+    for (; rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+        size_t klen = 0, vlen = 0;
+        const char *k = rocksdb_iter_key(it, &klen);
+        if (plen > 0 && (klen < plen || memcmp(k, prefix, plen) != 0)) break;
+        const char *v = rocksdb_iter_value(it, &vlen);
+        if (!fn(ctx, (const uint8_t *)k, klen, (const uint8_t *)v, vlen)) break;
+    }
+    char *err = NULL;
+    rocksdb_iter_get_error(it, &err);
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
+    return ms_kv_take_error(err) == MS_KV_OK ? MS_KV_OK : MS_KV_IO;
+}
+
 int ms_kv_busy(ms_kv *kv)
 {
     static const char *const props[] = {

@@ -36,6 +36,16 @@ void ms_kv_batch_delete(ms_kv_batch *b, const uint8_t *key, size_t klen);
 /** Write the batch atomically; with sync non-zero, fsync before returning. */
 ms_kv_status ms_kv_write(ms_kv *kv, ms_kv_batch *b, int sync);
 
+/** Called for each key in ascending byte order; return 0 to stop the scan. */
+typedef int (*ms_kv_scan_fn)(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
+
+/** Call fn for every key that starts with prefix (plen 0: every key), in
+ *  ascending byte order, on one consistent view of the store. For tools (the
+ *  operator's verify, snapshot and status): the module itself never iterates.
+ *  The key and value pointers are valid only during the call.
+ *  Returns MS_KV_OK (also when fn stopped the scan), MS_KV_IO or MS_KV_NOMEM. */
+ms_kv_status ms_kv_scan(const ms_kv *kv, const uint8_t *prefix, size_t plen, ms_kv_scan_fn fn, void *ctx);
+
 /** Returns: 1 while RocksDB has a memtable flush or a compaction running or
  *  pending (e.g. a store still digesting a bulk load), 0 when it is idle.
  *  Speed only, never results: benchmarks use it to measure a settled store. */

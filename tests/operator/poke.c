@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "storage/kv.h"
-#include "tools/operator/kv_scan.h"
 
 static int unhex(uint8_t *out, size_t cap, size_t *n, const char *s)
 {
@@ -65,13 +64,11 @@ int main(int argc, char **argv)
     }
     if (argc == 5 && strcmp(argv[1], "flip-value") == 0) {
         ms_kv *kv = NULL;
-        ms_kv_reader *rd = NULL;
         uint8_t tag = (uint8_t)strtoul(argv[3], NULL, 16);
         const size_t off = strtoul(argv[4], NULL, 10);
         first f = {{0}, 0};
-        if (ms_kv_open(&kv, argv[2]) != MS_KV_OK || ms_kv_reader_open(&rd, argv[2]) != MS_KV_OK) return 1;
-        ms_kv_scan(rd, &tag, 1, take_first, &f);
-        ms_kv_reader_close(rd);
+        if (ms_kv_open(&kv, argv[2]) != MS_KV_OK) return 1;
+        ms_kv_scan(kv, &tag, 1, take_first, &f);
         uint8_t *v = NULL;
         size_t vl = 0;
         if (f.klen == 0 || ms_kv_get(kv, &v, &vl, f.key, f.klen) != MS_KV_OK || off >= vl) return 1;

@@ -37,7 +37,7 @@ field() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
 
 echo "operator tests in $T"
 $CC -I. -Imodule -D_POSIX_C_SOURCE=200809L -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-    -Wmissing-prototypes -Wvla -O1 -o "$T/poke" tests/operator/poke.c tools/operator/kv_scan.c storage/kv.c \
+    -Wmissing-prototypes -Wvla -O1 -o "$T/poke" tests/operator/poke.c storage/kv.c \
     -lrocksdb || { echo "operator: cannot build the test helper"; exit 1; }
 
 # ------------------------------------------------------------------ a store

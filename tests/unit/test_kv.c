@@ -280,3 +280,59 @@ Test(kv, large_value)
     ms_kv_close(kv);
     free(big);
 }
+
+typedef struct scan_log {
+    char keys[8][4];
+    size_t n;
+    size_t stop_after; /* 0: never stop */
+} scan_log;
+
+static int scan_take(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    scan_log *l = ctx;
+    cr_assert(klen < sizeof l->keys[0] && l->n < 8);
+    cr_assert_eq(vlen, 1);
+    cr_assert_eq(val[0], key[klen - 1]);
+    memcpy(l->keys[l->n], key, klen);
+    l->keys[l->n][klen] = '\0';
+    l->n++;
+    return l->stop_after == 0 || l->n < l->stop_after;
+}
+
+/* Ascending byte order whatever the write order; a prefix bounds the scan
+ * on both sides; a callback returning 0 stops it; deleted keys are absent. */
+Test(kv, scan_order_prefix_and_stop)
+{
+    static const char *const keys[] = {"bz", "a", "bb", "c", "b\xff", "ba", "b"};
+    ms_kv *kv = kv_open_ok(kv_dir);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const size_t n = strlen(keys[i]);
+        kv_put1(kv, keys[i], n, &keys[i][n - 1], 1, 0);
+    }
+    ms_kv_batch *b = ms_kv_batch_create();
+    ms_kv_batch_delete(b, (const uint8_t *)"bz", 2);
+    cr_assert_eq(ms_kv_write(kv, b, 0), MS_KV_OK);
+    ms_kv_batch_destroy(b);
+
+    scan_log all = {{{0}}, 0, 0};
+    cr_assert_eq(ms_kv_scan(kv, NULL, 0, scan_take, &all), MS_KV_OK);
+    static const char *const want_all[] = {"a", "b", "ba", "bb", "b\xff", "c"};
+    cr_assert_eq(all.n, 6);
+    for (size_t i = 0; i < 6; i++) cr_assert_str_eq(all.keys[i], want_all[i]);
+
+    scan_log pre = {{{0}}, 0, 0};
+    cr_assert_eq(ms_kv_scan(kv, (const uint8_t *)"b", 1, scan_take, &pre), MS_KV_OK);
+    cr_assert_eq(pre.n, 4);
+    cr_assert_str_eq(pre.keys[0], "b");
+    cr_assert_str_eq(pre.keys[3], "b\xff");
+
+    scan_log stop = {{{0}}, 0, 2};
+    cr_assert_eq(ms_kv_scan(kv, (const uint8_t *)"b", 1, scan_take, &stop), MS_KV_OK);
+    cr_assert_eq(stop.n, 2);
+    cr_assert_str_eq(stop.keys[1], "ba");
+
+    scan_log none = {{{0}}, 0, 0};
+    cr_assert_eq(ms_kv_scan(kv, (const uint8_t *)"d", 1, scan_take, &none), MS_KV_OK);
+    cr_assert_eq(none.n, 0);
+    ms_kv_close(kv);
+}

@@ -94,7 +94,7 @@ int cmd_status(int argc, char **argv)
     counts c;
     memset(&c, 0, sizeof c);
     op_progress_init(&c.prog, "keys counted", 250000);
-    const ms_kv_status ks = ms_kv_scan(s.rd, NULL, 0, count_one, &c);
+    const ms_kv_status ks = ms_kv_scan(s.kv, NULL, 0, count_one, &c);
     op_progress_done(&c.prog);
     const int stored_ok = s.has_schema && s.has_height == s.has_root && !s.bad_meta &&
                           (!s.has_height || (s.height == height && memcmp(s.root, root.bytes, 32) == 0));

@@ -69,11 +69,6 @@ int op_store_open(op_store *s, const char *dir)
         op_err("cannot open data directory %s: %s", dir, ks == MS_KV_NOMEM ? "out of memory" : "RocksDB I/O error");
         return ks == MS_KV_NOMEM ? OP_EXIT_IO : OP_EXIT_STORE;
     }
-    if (ms_kv_reader_open(&s->rd, dir) != MS_KV_OK) {
-        op_err("cannot read data directory %s (RocksDB read-only open failed)", dir);
-        op_store_close(s);
-        return OP_EXIT_STORE;
-    }
     uint8_t schema[4], height[8];
     if (!read_meta(s, MS_META_SCHEMA, schema, 4, &s->has_schema) ||
         !read_meta(s, MS_META_HEIGHT, height, 8, &s->has_height) ||
@@ -89,9 +84,7 @@ int op_store_open(op_store *s, const char *dir)
 
 void op_store_close(op_store *s)
 {
-    ms_kv_reader_close(s->rd);
     ms_kv_close(s->kv);
-    s->rd = NULL;
     s->kv = NULL;
 }
 
@@ -156,7 +149,7 @@ int op_store_load(op_store *s, op_recs *out, int keep_ciphertext)
     l.r = out;
     l.keep_ct = keep_ciphertext;
     op_progress_init(&l.prog, "state records read", 100000);
-    const ms_kv_status st = ms_kv_scan(s->rd, NULL, 0, load_one, &l);
+    const ms_kv_status st = ms_kv_scan(s->kv, NULL, 0, load_one, &l);
     op_progress_done(&l.prog);
     if (l.nomem) {
         op_err("out of memory while reading %s", s->dir);

@@ -1,6 +1,5 @@
-/* A data directory as the operator sees it: locked through storage/kv.h (so a
- * running node is reported, never read mid-write), read through the
- * read-only scanner, with the meta records of spec/storage.md [ST-9] and the
+/* A data directory as the operator sees it: opened through storage/kv.h,
+ * whose lock reports a running node (never read mid-write), with the meta records of spec/storage.md [ST-9] and the
  * state records (tags 01-06) loaded in key order. */
 #ifndef MS_OPERATOR_STORE_H
 #define MS_OPERATOR_STORE_H
@@ -8,14 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kv_scan.h"
 #include "storage/kv.h"
 #include "storage/records.h"
 
 typedef struct op_store {
     const char *dir;
     ms_kv *kv;                 /* holds the directory's lock */
-    ms_kv_reader *rd;
     int has_schema, has_height, has_root;
     int bad_meta;              /* a meta value of the wrong size */
     uint32_t schema;
