@@ -150,8 +150,10 @@ void ms_keccak_init(ms_keccak *h)
 
 void ms_keccak_update(ms_keccak *h, const uint8_t *data, size_t len)
 {
-    /* Finish a partially filled block byte by byte. */
-    while (len > 0 && h->pos != 0) {
+    /* Bytes up to a lane boundary, then whole lanes, then the last bytes:
+     * the short preimages of the state tree (65 bytes) and of EIP-712 take
+     * the lane path too, not only inputs of a whole block. */
+    while (len > 0 && h->pos % 8 != 0) {
         ms_keccak_xor_byte(h->state, h->pos, *data++);
         len--;
         if (++h->pos == MS_KECCAK_RATE) {
@@ -159,14 +161,17 @@ void ms_keccak_update(ms_keccak *h, const uint8_t *data, size_t len)
             h->pos = 0;
         }
     }
-    /* Whole blocks, a lane at a time: the bulk path for large inputs. */
-    while (len >= MS_KECCAK_RATE) {
-        for (unsigned i = 0; i < MS_KECCAK_RATE / 8; i++)
-            h->state[i] ^= ms_load64_le(data + 8 * i);
-        ms_keccak_f1600(h->state);
-        data += MS_KECCAK_RATE;
-        len -= MS_KECCAK_RATE;
+    while (len >= 8) {
+        h->state[h->pos / 8] ^= ms_load64_le(data);
+        data += 8;
+        len -= 8;
+        h->pos += 8;
+        if (h->pos == MS_KECCAK_RATE) {
+            ms_keccak_f1600(h->state);
+            h->pos = 0;
+        }
     }
+    /* Fewer than 8 bytes from a lane boundary below the rate: they fit. */
     while (len > 0) {
         ms_keccak_xor_byte(h->state, h->pos++, *data++);
         len--;
