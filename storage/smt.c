@@ -269,10 +269,12 @@ static size_t node_encode(uint8_t out[NODE_MAX_BYTES], const smt_node *n)
 
 /* Decode and check the node written by `version` at nibble depth `depth` on
  * `path`; its hash must be want32. Returns 1, or 0 on any inconsistency.
- * The stored inner hashes are checked through the node's own hash (one
- * keccak), except with `verified` (a cached record, checked when it entered
- * the cache: its hash is want32); test builds recompute and compare all of
- * them in both cases. */
+ * One keccak over inner entries 2 and 3 ties the record to the hash its
+ * parent holds, except with `verified` (a cached record, checked when it
+ * entered the cache: its hash is want32). The deeper stored inner hashes are
+ * not recomputed here, for speed: RocksDB's block checksums guard them on
+ * disk, the operator's `verify` recomputes the whole tree, and test builds
+ * recompute and compare all of them on every decode. */
 static int node_decode(smt_node *n, const uint8_t *buf, size_t len, uint64_t version, unsigned depth,
                        const uint8_t path[32], const uint8_t want32[32], int verified)
 {
