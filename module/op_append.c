@@ -58,10 +58,12 @@ ms_outcome ms_append_core(ms_call *c, uint8_t hash32[32], ms_asset *a, const uin
     v.block = c->block->number;
     v.state = MS_VERSION_RETAINED;
 
+    /* The head only grows within a block (a call that fails is reverted), so
+     * version and ciphertext keys above the committed head are new. */
     ms_key key;
     ms_key_ciphertext(&key, id, version);
-    MS_TRY_STATE(ms_state_put_version(c->st, id, version, &v));
-    MS_TRY_STATE(ms_state_put(c->st, &key, ct, ct_len));
+    MS_TRY_STATE(ms_state_put_new_version(c->st, id, version, &v));
+    MS_TRY_STATE(ms_state_put_new(c->st, &key, ct, ct_len));
     a->head_version = version;
     memcpy(a->head_hash, v.version_hash, 32);
     MS_TRY_STATE(ms_state_put_asset(c->st, id, a));

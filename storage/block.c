@@ -7,6 +7,7 @@
 
 #include "abi/abi_encode.h"
 #include "memsync.h"
+#include "storage/record_cache.h"
 #include "storage/smt.h"
 #include "storage/state.h"
 #include "storage/undo.h"
@@ -101,8 +102,17 @@ int ms_state_commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t 
     }
     ms_kv_batch_destroy(b);
     ms_buf_free(&undo);
-    if (rc != MS_OK) return rc;
-
+    if (rc != MS_OK) {
+        /* A write that reported an error may still have reached the store. */
+        ms_rcache_clear(st->records);
+        return rc;
+    }
+    /* The store now holds the block's values: the record cache learns them
+     * (a later block reads an asset or nonce it wrote). */
+    for (size_t i = 0; i < count; i++) {
+        const ms_overlay_entry *e = entries[i];
+        (void)ms_rcache_put(st->records, e->key, e->klen, !e->deleted, e->val, e->vlen);
+    }
     ms_journal_clear(st->journal);
     st->height = height;
     memcpy(st->root, root, 32);
@@ -154,6 +164,9 @@ int ms_state_rollback(ms_state *st, uint64_t height, uint32_t reorg_depth)
     uint8_t root[32];
     ms_kv_batch *b = ms_kv_batch_create();
     int rc = b == NULL ? MS_ERR_NOMEM : MS_OK;
+    /* Which keys the undo records restore is not worth tracking for a rare
+     * event: start cold. */
+    ms_rcache_clear(st->records);
     if (rc == MS_OK) {
         rc = ms_rc_from_smt(ms_smt_rollback(st->smt, b, height, root));
         if (rc == MS_ERR_HEIGHT) rc = MS_ERR_REORG_DEPTH;   /* the tree version was pruned */

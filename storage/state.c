@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "memsync.h"
+#include "storage/record_cache.h"
 #include "storage/smt.h"
 
 int ms_rc_from_kv(ms_kv_status s)
@@ -69,7 +70,8 @@ int ms_state_open(ms_state *st, const char *dir)
     if (rc == MS_OK) {
         st->height = found_height ? ms_get_be64(height) : 0;
         st->journal = ms_journal_create();
-        if (st->journal == NULL) rc = MS_ERR_NOMEM;
+        st->records = ms_rcache_create();
+        if (st->journal == NULL || st->records == NULL) rc = MS_ERR_NOMEM;
     }
     if (rc == MS_OK) rc = ms_rc_from_smt(ms_smt_open(&st->smt, st->kv, MS_SMT_CACHE_DEFAULT));
     if (rc == MS_OK) {
@@ -100,6 +102,7 @@ void ms_state_close(ms_state *st)
 {
     if (st->smt != NULL) ms_smt_close(st->smt);
     if (st->journal != NULL) ms_journal_destroy(st->journal);
+    ms_rcache_destroy(st->records);
     if (st->kv != NULL) ms_kv_close(st->kv);
     free(st->scratch);
     ms_state_forget_reads(st);
@@ -142,6 +145,9 @@ static const ms_recent_read *recent_add(ms_state *st, const ms_key *key, int pre
     return r;
 }
 
+/* Order: the block's overlay, the record cache, the block's recent larger
+ * reads, RocksDB. A value read from RocksDB goes to the record cache when
+ * small enough, else to the ring (or, beyond its bound, to scratch). */
 ms_state_status ms_state_get(ms_state *st, const uint8_t **val, size_t *vlen, const ms_key *key)
 {
     int deleted = 0;
@@ -150,21 +156,32 @@ ms_state_status ms_state_get(ms_state *st, const uint8_t **val, size_t *vlen, co
     if (ms_journal_get(st->journal, val, vlen, &deleted, key->bytes, key->len)) {
         return deleted ? MS_STATE_NOT_FOUND : MS_STATE_OK;
     }
-    const ms_recent_read *r = recent_find(st, key);
-    if (r == NULL) {
+    const ms_rcache_entry *c = ms_rcache_find(st->records, key->bytes, key->len);
+    const ms_recent_read *r = c == NULL ? recent_find(st, key) : NULL;
+    if (c == NULL && r == NULL) {
         free(st->scratch);
         st->scratch = NULL;
         uint8_t *got = NULL;
         size_t n = 0;
         const ms_kv_status s = ms_kv_get(st->kv, &got, &n, key->bytes, key->len);
         if (s != MS_KV_OK && s != MS_KV_NOT_FOUND) return MS_STATE_FAULT;
-        if (n > MS_STATE_RECENT_MAX) {
+        c = ms_rcache_put(st->records, key->bytes, key->len, s == MS_KV_OK, got, n);
+        if (c != NULL) {
+            free(got);
+        } else if (n > MS_STATE_RECENT_MAX) {
             st->scratch = got;
             *val = got;
             *vlen = n;
             return MS_STATE_OK;
+        } else {
+            r = recent_add(st, key, s == MS_KV_OK, got, n);
         }
-        r = recent_add(st, key, s == MS_KV_OK, got, n);
+    }
+    if (c != NULL) {
+        if (!c->present) return MS_STATE_NOT_FOUND;
+        *val = c->vlen > 0 ? c->val : NULL;
+        *vlen = c->vlen;
+        return MS_STATE_OK;
     }
     if (!r->present) return MS_STATE_NOT_FOUND;
     *val = r->val;
@@ -172,11 +189,18 @@ ms_state_status ms_state_get(ms_state *st, const uint8_t **val, size_t *vlen, co
     return MS_STATE_OK;
 }
 
-/* A write to a key read just before tells the journal its committed value. */
+/* A write to a key read just before tells the journal its committed value
+ * (the record cache and the ring hold committed values only). */
 static void note_prior(ms_state *st, const ms_key *key)
 {
-    const ms_recent_read *r = recent_find(st, key);
     /* Out of memory here only leaves the prior unknown: commit reads it. */
+    const ms_rcache_entry *c = ms_rcache_find(st->records, key->bytes, key->len);
+    if (c != NULL) {
+        (void)ms_journal_note_prior(st->journal, key->bytes, key->len, c->present, c->vlen > 0 ? c->val : NULL,
+                                    c->vlen);
+        return;
+    }
+    const ms_recent_read *r = recent_find(st, key);
     if (r != NULL) (void)ms_journal_note_prior(st->journal, key->bytes, key->len, r->present, r->val, r->vlen);
 }
 
@@ -184,6 +208,13 @@ ms_state_status ms_state_put(ms_state *st, const ms_key *key, const uint8_t *val
 {
     if (!ms_journal_put(st->journal, key->bytes, key->len, val, vlen)) return MS_STATE_FAULT;
     note_prior(st, key);
+    return MS_STATE_OK;
+}
+
+ms_state_status ms_state_put_new(ms_state *st, const ms_key *key, const uint8_t *val, size_t vlen)
+{
+    if (!ms_journal_put(st->journal, key->bytes, key->len, val, vlen)) return MS_STATE_FAULT;
+    (void)ms_journal_note_prior(st->journal, key->bytes, key->len, 0, NULL, 0);
     return MS_STATE_OK;
 }
 
@@ -234,6 +265,16 @@ ms_state_status ms_state_put_version(ms_state *st, const uint8_t asset32[32], ui
     ms_key_version(&k, asset32, version);
     ms_version_encode(rec, v);
     return ms_state_put(st, &k, rec, sizeof rec);
+}
+
+ms_state_status ms_state_put_new_version(ms_state *st, const uint8_t asset32[32], uint64_t version,
+                                         const ms_version *v)
+{
+    ms_key k;
+    uint8_t rec[MS_VERSION_RECORD_SIZE];
+    ms_key_version(&k, asset32, version);
+    ms_version_encode(rec, v);
+    return ms_state_put_new(st, &k, rec, sizeof rec);
 }
 
 ms_state_status ms_state_get_grant(ms_state *st, ms_grant *g, const uint8_t asset32[32], const uint8_t grantee20[20])

@@ -18,16 +18,21 @@ typedef enum ms_state_status {
 } ms_state_status;
 
 struct ms_smt;
+struct ms_rcache;
 
-/* The last few committed-store reads of the pending block with values of
- * at most MS_STATE_RECENT_MAX bytes (every record but a larger ciphertext:
- * the largest other is a grant with the ceiling's wrapped key). They answer a
- * repeated read without RocksDB and tell the journal what a key held before
- * the block when the block then writes it (a read-modify-write: asset,
- * nonce, pruned version record), so that commit need not read it again for
- * the undo record. Valid while the committed store is unchanged: cleared by
- * every commit and rollback. Bounded, so a call's memory stays within
- * [HOST-51]'s slack. */
+/* Committed-store reads are kept for two purposes: to answer a repeated
+ * read without RocksDB, and to tell the journal what a key held before the
+ * block when the block then writes it (a read-modify-write: asset, nonce,
+ * pruned version record), so that commit need not read it again for the
+ * undo record.
+ * - Small records (at most MS_RCACHE_VALUE_MAX bytes) live in the record
+ *   cache (storage/record_cache.h), which outlives blocks: each commit puts
+ *   the values it wrote, a rollback or a failed commit clears it.
+ * - Larger ones, up to MS_STATE_RECENT_MAX bytes (every record but a larger
+ *   ciphertext: the largest other is a grant with the ceiling's wrapped
+ *   key), stay in a ring of the block's last few reads, cleared by every
+ *   commit and rollback. Bounded, so a call's memory stays within
+ *   [HOST-51]'s slack. */
 #define MS_STATE_RECENT 8
 #define MS_STATE_RECENT_MAX 2048u
 
@@ -43,6 +48,7 @@ typedef struct ms_state {
     ms_kv *kv;
     ms_journal *journal;
     struct ms_smt *smt;      /* the authenticated tree over every state record */
+    struct ms_rcache *records; /* committed small records, kept across blocks */
     uint8_t *scratch;        /* the last larger value read from the committed store */
     ms_recent_read recent[MS_STATE_RECENT];
     unsigned recent_next;    /* the slot the next read replaces */
@@ -63,12 +69,23 @@ ms_state_status ms_state_get(ms_state *st, const uint8_t **val, size_t *vlen, co
 ms_state_status ms_state_put(ms_state *st, const ms_key *key, const uint8_t *val, size_t vlen);
 ms_state_status ms_state_delete(ms_state *st, const ms_key *key);
 
+/** ms_state_put for a key the caller knows the committed store does not
+ *  hold: a version above the asset's committed head, and its ciphertext
+ *  (versions are append-only; a rollback removes the ones it undoes). The
+ *  journal notes the prior as absent, so commit reads nothing for the undo
+ *  record. Used on a key the store does hold, a rollback of this block would
+ *  delete it instead of restoring it. */
+ms_state_status ms_state_put_new(ms_state *st, const ms_key *key, const uint8_t *val, size_t vlen);
+
 /* Typed accessors: MS_STATE_NOT_FOUND when absent, MS_STATE_FAULT when a
  * stored record does not decode. */
 ms_state_status ms_state_get_asset(ms_state *st, ms_asset *a, const uint8_t asset32[32]);
 ms_state_status ms_state_put_asset(ms_state *st, const uint8_t asset32[32], const ms_asset *a);
 ms_state_status ms_state_get_version(ms_state *st, ms_version *v, const uint8_t asset32[32], uint64_t version);
 ms_state_status ms_state_put_version(ms_state *st, const uint8_t asset32[32], uint64_t version, const ms_version *v);
+/** ms_state_put_version for a version above the committed head (ms_state_put_new). */
+ms_state_status ms_state_put_new_version(ms_state *st, const uint8_t asset32[32], uint64_t version,
+                                         const ms_version *v);
 /** Out: g (its wrapped_key points into storage valid until the next access). */
 ms_state_status ms_state_get_grant(ms_state *st, ms_grant *g, const uint8_t asset32[32], const uint8_t grantee20[20]);
 ms_state_status ms_state_put_grant(ms_state *st, const uint8_t asset32[32], const uint8_t grantee20[20], const ms_grant *g);
@@ -105,7 +122,8 @@ int ms_state_rollback(ms_state *st, uint64_t height, uint32_t reorg_depth);
  *  Out: out (cap bytes), out_len. */
 int ms_state_prove(ms_state *st, uint8_t *out, size_t cap, size_t *out_len, uint64_t height, const ms_key *key);
 
-/** Forget the recent reads (the committed store is about to change). */
+/** Forget the block's recent reads (the committed store is about to
+ *  change); the record cache is the committing code's to keep coherent. */
 void ms_state_forget_reads(ms_state *st);
 
 /* Status conversions shared by the storage files (return ms_rc values). */

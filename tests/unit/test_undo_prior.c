@@ -193,10 +193,23 @@ Test(undo_record, a_read_then_written_key_needs_no_second_read)
 
     /* A signed append that prunes version 1: it writes the nonce, version 3,
      * its ciphertext, the asset record, version 1's record and the delete
-     * of its ciphertext. The first three it read before writing. */
+     * of its ciphertext. It read the nonce, the asset record and version 1's
+     * record before writing them, version 3 and its ciphertext are new
+     * (above the committed head), and version 1's 64-byte ciphertext is in
+     * the record cache since its block committed: all six are known. */
     signed_append(&CF, &CF_ALICE, id, 2, 0, 3);
     cr_assert_eq(ms_journal_size(CF.inst->st.journal), 6u);
-    cr_assert_eq(commit_and_compare(&CF, root), 3u);
+    cr_assert_eq(commit_and_compare(&CF, root), 6u);
+
+    /* A ciphertext too large for the record cache: its prior stays unknown
+     * until commit reads it. Versions 4 and 5 hold 600 bytes each; the
+     * signed append of version 6 then prunes version 4. */
+    cf_append(&CF, &CF_ALICE, id, 3, 1, cf_ct(600, 1, 4), 600);
+    cf_append(&CF, &CF_ALICE, id, 4, 1, cf_ct(600, 1, 5), 600);
+    commit_and_compare(&CF, root);
+    signed_append(&CF, &CF_ALICE, id, 5, 1, 6);
+    cr_assert_eq(ms_journal_size(CF.inst->st.journal), 6u);
+    cr_assert_eq(commit_and_compare(&CF, root), 5u);
 }
 
 Test(undo_record, equals_a_store_read_per_key_over_mixed_blocks)
