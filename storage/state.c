@@ -258,23 +258,25 @@ ms_state_status ms_state_get_version(ms_state *st, ms_version *v, const uint8_t 
     return ms_version_decode(v, val, vlen) ? MS_STATE_OK : MS_STATE_FAULT;
 }
 
-ms_state_status ms_state_put_version(ms_state *st, const uint8_t asset32[32], uint64_t version, const ms_version *v)
+static ms_state_status put_version(ms_state *st, const uint8_t asset32[32], uint64_t version, const ms_version *v,
+                                   int is_new)
 {
     ms_key k;
     uint8_t rec[MS_VERSION_RECORD_SIZE];
     ms_key_version(&k, asset32, version);
     ms_version_encode(rec, v);
-    return ms_state_put(st, &k, rec, sizeof rec);
+    return is_new ? ms_state_put_new(st, &k, rec, sizeof rec) : ms_state_put(st, &k, rec, sizeof rec);
+}
+
+ms_state_status ms_state_put_version(ms_state *st, const uint8_t asset32[32], uint64_t version, const ms_version *v)
+{
+    return put_version(st, asset32, version, v, 0);
 }
 
 ms_state_status ms_state_put_new_version(ms_state *st, const uint8_t asset32[32], uint64_t version,
                                          const ms_version *v)
 {
-    ms_key k;
-    uint8_t rec[MS_VERSION_RECORD_SIZE];
-    ms_key_version(&k, asset32, version);
-    ms_version_encode(rec, v);
-    return ms_state_put_new(st, &k, rec, sizeof rec);
+    return put_version(st, asset32, version, v, 1);
 }
 
 ms_state_status ms_state_get_grant(ms_state *st, ms_grant *g, const uint8_t asset32[32], const uint8_t grantee20[20])

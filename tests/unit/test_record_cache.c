@@ -28,6 +28,7 @@
 #include "storage/record_cache.h"
 #include "storage/records.h"
 #include "storage/state.h"
+#include "slow_undo.h"
 #include "test_util.h"
 
 /* ------------------------------------------------------ the cache alone */
@@ -668,66 +669,6 @@ Test(record_cache_state, reads_follow_commits_deletes_size_changes_and_rollbacks
 }
 
 /* ---------------------------------- undo records from cached priors */
-
-typedef struct slow_undo {
-    uint8_t *bytes;
-    size_t n, cap;
-} slow_undo;
-
-static void su_put(slow_undo *u, const void *p, size_t n)
-{
-    if (u->n + n > u->cap) {
-        u->cap = (u->n + n) * 2;
-        u->bytes = realloc(u->bytes, u->cap);
-        cr_assert_not_null(u->bytes);
-    }
-    if (n > 0) memcpy(u->bytes + u->n, p, n);
-    u->n += n;
-}
-
-/* [ST-17] built with one store read per overlay key, just before the
- * commit. Also checks each prior the journal knows against the store and
- * returns how many it knows. */
-static size_t slow_undo_of_pending(ms_state *st, slow_undo *u)
-{
-    const ms_overlay_entry *const *es;
-    size_t n, known = 0;
-    uint8_t be[8];
-    cr_assert(ms_journal_sorted(st->journal, &es, &n));
-    u->n = 0;
-    ms_put_be64(be, st->height);
-    su_put(u, be, 8);
-    ms_put_be32(be, (uint32_t)n);
-    su_put(u, be, 4);
-    for (size_t i = 0; i < n; i++) {
-        uint8_t *old = NULL;
-        size_t olen = 0;
-        const ms_kv_status s = ms_kv_get(st->kv, &old, &olen, es[i]->key, es[i]->klen);
-        cr_assert(s == MS_KV_OK || s == MS_KV_NOT_FOUND);
-        const uint8_t klen = (uint8_t)es[i]->klen, present = s == MS_KV_OK;
-        su_put(u, &klen, 1);
-        su_put(u, es[i]->key, es[i]->klen);
-        su_put(u, &present, 1);
-        if (present) {
-            ms_put_be32(be, (uint32_t)olen);
-            su_put(u, be, 4);
-            su_put(u, old, olen);
-        }
-        int p = 0;
-        const uint8_t *pv = NULL;
-        size_t plen = 0;
-        if (ms_journal_prior(st->journal, es[i], &p, &pv, &plen)) {
-            known++;
-            cr_assert_eq(p, present, "entry %zu: prior presence differs from the store", i);
-            if (present) {
-                cr_assert_eq(plen, olen, "entry %zu: prior length differs from the store", i);
-                cr_assert(olen == 0 || memcmp(pv, old, olen) == 0, "entry %zu: prior differs from the store", i);
-            }
-        }
-        free(old);
-    }
-    return known;
-}
 
 /* Commit; the stored undo record must equal the slow one. Returns the
  * number of priors the journal knew. */

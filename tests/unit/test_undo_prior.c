@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "call_fixture.h"
+#include "slow_undo.h"
 #include "module/instance.h"
 #include "storage/journal.h"
 #include "storage/kv.h"
@@ -96,70 +97,11 @@ Test(undo_prior, journal_keeps_the_first_note_of_an_overlay_key)
 
 TestSuite(undo_record, .init = cf_setup, .fini = cf_teardown);
 
-typedef struct slow_undo {
-    uint8_t *bytes;
-    size_t n, cap;
-} slow_undo;
-
-static void su_put(slow_undo *u, const uint8_t *p, size_t n)
-{
-    if (u->n + n > u->cap) {
-        u->cap = (u->n + n) * 2;
-        u->bytes = realloc(u->bytes, u->cap);
-        cr_assert_not_null(u->bytes);
-    }
-    if (n > 0) memcpy(u->bytes + u->n, p, n);
-    u->n += n;
-}
-
-/* [ST-17] built the way commit did before priors: one store read per
- * overlay key, just before the commit. Also counts the keys whose prior the
- * journal knows, and checks each known prior against the store. */
-static void slow_undo_of_pending(cf_env *e, slow_undo *u, size_t *known)
-{
-    ms_state *st = &e->inst->st;
-    const ms_overlay_entry *const *es;
-    size_t n;
-    uint8_t be[8];
-    cr_assert(ms_journal_sorted(st->journal, &es, &n));
-    u->n = 0;
-    *known = 0;
-    ms_put_be64(be, st->height);
-    su_put(u, be, 8);
-    ms_put_be32(be, (uint32_t)n);
-    su_put(u, be, 4);
-    for (size_t i = 0; i < n; i++) {
-        uint8_t *old = NULL;
-        size_t olen = 0;
-        const ms_kv_status s = ms_kv_get(st->kv, &old, &olen, es[i]->key, es[i]->klen);
-        cr_assert(s == MS_KV_OK || s == MS_KV_NOT_FOUND);
-        const uint8_t klen = (uint8_t)es[i]->klen, present = s == MS_KV_OK;
-        su_put(u, &klen, 1);
-        su_put(u, es[i]->key, es[i]->klen);
-        su_put(u, &present, 1);
-        if (present) {
-            ms_put_be32(be, (uint32_t)olen);
-            su_put(u, be, 4);
-            su_put(u, old, olen);
-        }
-        int p = 0;
-        const uint8_t *pv = NULL;
-        size_t plen = 0;
-        if (ms_journal_prior(st->journal, es[i], &p, &pv, &plen)) {
-            (*known)++;
-            cr_assert_eq(p, present, "entry %zu: prior presence", i);
-            if (present) CF_BYTES(pv, plen, old, olen);
-        }
-        free(old);
-    }
-}
-
 /* Commit, then the stored undo record must equal the slow one. */
 static size_t commit_and_compare(cf_env *e, uint8_t root[32])
 {
     slow_undo u = { NULL, 0, 0 };
-    size_t known = 0;
-    slow_undo_of_pending(e, &u, &known);
+    const size_t known = slow_undo_of_pending(&e->inst->st, &u);
     cf_commit(e, root);
     ms_key k;
     ms_key_undo(&k, e->inst->st.height);
