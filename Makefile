@@ -14,7 +14,8 @@ BUILD    := build
 VERSION  := 1.0.0
 SOMAJOR  := 1
 
-DEB_PKGS := libsecp256k1-dev librocksdb-dev libsodium-dev libcriterion-dev pkg-config clang libclang-rt-14-dev valgrind
+DEB_PKGS := libsecp256k1-dev librocksdb-dev libsodium-dev libcriterion-dev pkg-config clang libclang-rt-14-dev valgrind \
+            libjansson-dev zlib1g-dev
 
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 CPPFLAGS := -I. -Imodule -D_POSIX_C_SOURCE=200809L
@@ -144,7 +145,7 @@ vectors: tools/vectors/node_modules/.ok
 	cd tools/vectors && node generate.mjs
 	cd tools/vectors && node smt_reference.mjs
 
-test: all test-exports test-vectors test-unit test-host test-asan test-crash test-replay test-fuzz test-operator test-device test-valgrind test-ctime test-evm test-cli
+test: all test-exports test-vectors test-unit test-host test-asan test-crash test-replay test-fuzz test-operator test-device test-memory test-valgrind test-ctime test-evm test-cli test-memory-cli test-mcp
 	@echo "make test: all suites passed"
 
 # ---------------------------------------------------------- device library
@@ -153,11 +154,11 @@ test: all test-exports test-vectors test-unit test-host test-asan test-crash tes
 # of the module: device/ is outside LIB_SRC, so the decrypting half stays out
 # of libmemsync.so. The shared codec sources are compiled again here, without
 # the module's visibility flags.
-DEV_SRC  := $(sort $(wildcard device/*.c)) abi/keccak.c abi/abi_encode.c crypto/eip712.c crypto/envelope.c \
+DEV_SRC  := $(sort $(wildcard device/*.c device/memory/*.c)) abi/keccak.c abi/abi_encode.c crypto/eip712.c crypto/envelope.c \
             crypto/state_proof.c crypto/smt_verify.c crypto/signature.c crypto/version_hash.c
 DEV_OBJ  := $(DEV_SRC:%.c=$(BUILD)/device/obj/%.o)
 DEV_LIB  := $(BUILD)/libmemsync-device.a
-DEV_LIBS := -lsodium -lsecp256k1
+DEV_LIBS := -lsodium -lsecp256k1 -ljansson -lz
 
 $(BUILD)/device/obj/%.o: %.c $(BUILD)/.deps
 	@mkdir -p $(dir $@)
@@ -173,7 +174,7 @@ $(DEV_LIB): $(DEV_OBJ)
 # Not in `make test` yet; run `make test-device`.
 DEV_TEST_SRC := $(sort $(wildcard tests/device/test_*.c))
 
-$(BUILD)/tests/device: $(DEV_TEST_SRC) tests/device/*.h crypto/signature.c crypto/signature.h $(DEV_LIB)
+$(BUILD)/tests/device: $(DEV_TEST_SRC) tests/device/*.h device/*.h crypto/signature.c crypto/signature.h $(DEV_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $(DEV_TEST_SRC) crypto/signature.c $(DEV_LIB) $(DEV_LIBS) -lcriterion
 
@@ -199,10 +200,10 @@ test-device: $(SO) $(BUILD)/tests/device $(BUILD)/tests/device-interop tests/dev
 # every-byte bundle tampering, secret grep, the .so's symbol table; and the
 # dev chain (adapters/ethereumjs/bin/devchain.js) on a free port (MEMSYNC_REQUIRE_CHAIN=1:
 # make test fails rather than skip it).
-CLI_SRC := $(sort $(wildcard tools/memsync/*.c)) tools/host/loader.c tools/host/decode.c tools/host/calldata.c \
+CLI_SRC := $(sort $(wildcard tools/memsync/*.c tools/memsync/mcp/*.c)) tools/host/loader.c tools/host/decode.c tools/host/calldata.c \
            tools/host/text.c
 
-$(BUILD)/memsync: $(CLI_SRC) $(wildcard tools/memsync/*.h) tools/host/loader.h tools/host/decode.h \
+$(BUILD)/memsync: $(CLI_SRC) $(wildcard tools/memsync/*.h tools/memsync/mcp/*.h device/memory/*.h) tools/host/loader.h tools/host/decode.h \
                   tools/host/calldata.h tools/host/text.h device/memsync_device.h module/memsync.h $(DEV_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -Itools/host -o $@ $(CLI_SRC) $(DEV_LIB) $(DEV_LIBS) -ldl
@@ -214,6 +215,43 @@ $(BUILD)/tests/cli-secrets: tests/cli/secrets.c device/internal.h $(DEV_LIB)
 .PHONY: test-cli
 test-cli: $(SO) $(BUILD)/memsync $(BUILD)/tests/cli-secrets adapters/ethereumjs/node_modules/.ok
 	MEMSYNC_REQUIRE_CHAIN=1 sh tests/cli/run.sh $(BUILD)
+
+# ------------------------------------------------------------ memory documents
+# The owner's memory (issue 11): the memsync.memory/1 document library in
+# device/memory/ (spec/memory.md), its Criterion suite with the merge property
+# tests (tests/memory/test_*.c; MSD_TEST_SEED=N replays a seed), and the
+# memory commands end to end, on --node and on the dev chain
+# (tests/memory/run.sh).
+MEM_TEST_SRC := $(sort $(wildcard tests/memory/test_*.c))
+
+$(BUILD)/tests/memory: $(MEM_TEST_SRC) $(wildcard tests/memory/*.h) device/memory/*.h device/*.h $(DEV_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/memory $(WARN) $(CFLAGS) -o $@ $(MEM_TEST_SRC) $(DEV_LIB) $(DEV_LIBS) -lcriterion
+
+$(BUILD)/tests/memory-asan: $(MEM_TEST_SRC) $(wildcard tests/memory/*.h) device/memory/*.h device/*.h $(DEV_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/memory $(WARN) -O1 -g $(SAN) -o $@ $(MEM_TEST_SRC) $(DEV_SRC) $(DEV_LIBS) -lcriterion
+
+.PHONY: test-memory test-memory-cli
+test-memory: $(BUILD)/tests/memory $(BUILD)/tests/memory-asan
+	$(BUILD)/tests/memory -j2
+	sh tests/run_sanitized.sh $(BUILD)/tests/memory-asan -j2
+
+test-memory-cli: $(SO) $(BUILD)/memsync adapters/ethereumjs/node_modules/.ok
+	MEMSYNC_REQUIRE_CHAIN=1 sh tests/memory/run.sh $(BUILD)
+
+# ------------------------------------------------------------------ memsync mcp
+# The MCP server (issue 12), driven by the official TypeScript SDK and checked
+# line by line against the MCP JSON schemas with ajv (tests/mcp/, pinned by
+# tests/mcp/package-lock.json; the schemas come from ../shared/mcp-schema or
+# MCP_SCHEMA_DIR).
+tests/mcp/node_modules/.ok: tests/mcp/package.json tests/mcp/package-lock.json
+	cd tests/mcp && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: test-mcp
+test-mcp: $(SO) $(BUILD)/memsync tests/mcp/node_modules/.ok adapters/ethereumjs/node_modules/.ok
+	cd tests/mcp && MEMSYNC_BIN=$(abspath $(BUILD)/memsync) MEMSYNC_MODULE=$(abspath $(SO)) node --test --test-concurrency=1 *.test.mjs
 
 # --------------------------------------------------------------- benchmarks
 # Through the public header: the .so is loaded with dlopen. Fails below 60 Mgas/s.

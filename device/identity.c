@@ -52,6 +52,12 @@ const char *msd_strerror(msd_status s)
     case MSD_ERR_PROOF: return "state proof does not verify";
     case MSD_ERR_BUNDLE: return "not a valid MemSync bundle (truncated, over a limit, or a bad field)";
     case MSD_ERR_BUNDLE_SIGNATURE: return "bundle signature does not match its owner: the bundle was altered";
+    case MSD_ERR_MEM_MALFORMED: return "not a valid memory document (malformed, a bad field or a duplicate id)";
+    case MSD_ERR_MEM_VERSION: return "memory document of an unknown format version";
+    case MSD_ERR_MEM_TOO_LARGE: return "fact or memory document too large";
+    case MSD_ERR_MEM_NOT_FOUND: return "no such fact";
+    case MSD_ERR_MNEMONIC: return "not a valid recovery phrase (24 English BIP-39 words with a valid checksum)";
+    case MSD_ERR_IMPORT: return "the file is not in the named import format";
     }
     return "unknown error";
 }

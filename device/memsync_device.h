@@ -62,7 +62,13 @@ typedef enum msd_status {
     MSD_ERR_CHAIN = 18,          /* a version hash chain is broken (msd_chain_result says where) */
     MSD_ERR_PROOF = 19,          /* a state proof does not verify, or proves other values */
     MSD_ERR_BUNDLE = 20,         /* not a bundle of a known format: truncated, over a cap, bad field */
-    MSD_ERR_BUNDLE_SIGNATURE = 21 /* the bundle's signature does not recover to its owner (altered) */
+    MSD_ERR_BUNDLE_SIGNATURE = 21,/* the bundle's signature does not recover to its owner (altered) */
+    MSD_ERR_MEM_MALFORMED = 22,  /* not a memory document: not JSON, a bad field, a duplicate id, over a cap */
+    MSD_ERR_MEM_VERSION = 23,    /* a memory document of another format version */
+    MSD_ERR_MEM_TOO_LARGE = 24,  /* a fact, or the document, over its cap */
+    MSD_ERR_MEM_NOT_FOUND = 25,  /* no live fact (or entity) with this id or name */
+    MSD_ERR_MNEMONIC = 26,       /* not a recovery phrase: not 24 words, an unknown word, or the checksum fails */
+    MSD_ERR_IMPORT = 27          /* the import file is not of the named format */
 } msd_status;
 
 /** Returns a static, human-readable description of s (never NULL, never
@@ -294,6 +300,39 @@ msd_status msd_sign_transfer_ownership(uint8_t *cd, size_t cd_cap, size_t *cd_le
                                        const uint8_t asset_id32[32], const uint8_t new_owner20[20],
                                        uint64_t nonce, uint64_t deadline);
 
+
+/* ----------------------------------------------------------------- recovery */
+/* The seed is the 256-bit entropy of a standard BIP-39 English phrase of 24
+ * words (spec/device.md §6): the phrase alone restores the identity, and with
+ * it every key and salt below. */
+
+#define MSD_MNEMONIC_WORDS 24u
+#define MSD_MNEMONIC_MAX 256u     /* a phrase, NUL included, always fits */
+
+/** The identity's recovery phrase: 24 lower-case words separated by single
+ *  spaces, NUL-terminated. It is the seed: clear it after use.
+ *  Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_BUFFER (cap < MSD_MNEMONIC_MAX).
+ *  Args: id. Out: out (cap bytes). */
+msd_status msd_identity_mnemonic(char *out, size_t cap, const msd_identity *id);
+
+/** The identity of a recovery phrase: words separated by any ASCII
+ *  whitespace, upper or lower case. Returns MSD_OK, MSD_ERR_ARGS,
+ *  MSD_ERR_MNEMONIC (not 24 words, a word not in the English list, or the
+ *  checksum fails), MSD_ERR_NOMEM, MSD_ERR_INIT.
+ *  Out: out (a new handle). In: phrase (len bytes, need not be NUL-terminated). */
+msd_status msd_identity_from_mnemonic(msd_identity **out, const char *phrase, size_t len);
+
+/** The salt of the owner's memory shard `shard` (0 first), derived from the
+ *  seed, so that a new device finds the memory with the phrase alone:
+ *  assetId = msd_asset_id(precompile, address, salt). Args: id. Out: salt32. */
+void msd_memory_salt(uint8_t salt32[32], const msd_identity *id, uint32_t shard);
+
+/** The owner's data key of (chain, precompile, asset, key epoch), derived
+ *  from the seed (spec/device.md §6): a lost device loses no key. Grantees
+ *  receive it wrapped as before. Returns MSD_OK, MSD_ERR_ARGS (epoch 0),
+ *  MSD_ERR_NOMEM. Args: id. Out: out (a new handle). In: the labels. */
+msd_status msd_data_key_derive(msd_data_key **out, const msd_identity *id, uint64_t chain_id,
+                               const uint8_t precompile20[20], const uint8_t asset_id32[32], uint64_t key_epoch);
 
 /* ------------------------------------------------------- version hash chain */
 

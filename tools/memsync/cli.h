@@ -31,7 +31,15 @@ enum {
     CLI_CHAIN_BROKEN = 13,/* a version hash chain or state proof does not verify, or heads differ */
     CLI_NODE = 14,        /* the node could not be reached or loaded, or answered nonsense */
     CLI_REVERTED = 15,    /* the contract reverted the call (the error is printed) */
-    CLI_INTERNAL = 16     /* out of memory, crypto library initialisation */
+    CLI_INTERNAL = 16,    /* out of memory, crypto library initialisation */
+    CLI_MEM_MALFORMED = 17,/* a memory document (on chain or in the home) is not valid */
+    CLI_MEM_VERSION = 18, /* a memory document of an unknown format version */
+    CLI_MEM_TOO_LARGE = 19,/* a fact over its cap, or a memory that no longer fits */
+    CLI_NOT_FOUND = 20,   /* no fact with this id */
+    CLI_PHRASE = 21,      /* not a valid recovery phrase (word list or checksum) */
+    CLI_IMPORT = 22,      /* the import file is not in the named format */
+    CLI_CONFLICT = 23,    /* sync gave up: the memory kept changing under it (retry later) */
+    CLI_LOCKED = 24       /* another memsync process held the home's lock too long */
 };
 
 /* Options shared by the commands; unset strings are NULL. */

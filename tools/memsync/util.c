@@ -97,6 +97,12 @@ int cli_exit_of(msd_status st)
     case MSD_ERR_BUNDLE: return CLI_BUNDLE;
     case MSD_ERR_BUNDLE_SIGNATURE: return CLI_BUNDLE_SIG;
     case MSD_ERR_CHAIN: case MSD_ERR_PROOF: return CLI_CHAIN_BROKEN;
+    case MSD_ERR_MEM_MALFORMED: return CLI_MEM_MALFORMED;
+    case MSD_ERR_MEM_VERSION: return CLI_MEM_VERSION;
+    case MSD_ERR_MEM_TOO_LARGE: return CLI_MEM_TOO_LARGE;
+    case MSD_ERR_MEM_NOT_FOUND: return CLI_NOT_FOUND;
+    case MSD_ERR_MNEMONIC: return CLI_PHRASE;
+    case MSD_ERR_IMPORT: return CLI_IMPORT;
     case MSD_ERR_INIT: case MSD_ERR_NOMEM: case MSD_ERR_BUFFER: case MSD_ERR_EPOCH_LIMIT: case MSD_ERR_SIGN:
         return CLI_INTERNAL;
     }
