@@ -268,7 +268,16 @@ $(BUILD)/bench_smt: bench/bench_smt.c abi/keccak.c storage/kv.c storage/records.
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) -O2 -o $@ $(filter %.c,$^) -lrocksdb
 
-bench: $(SO) $(BUILD)/bench $(BUILD)/bench_smt adapters/ethereumjs/node_modules/.ok
+# The owner's memory (issue 11): recall over 5,000 facts (decrypt, parse,
+# rank) and the merge of two 5,000-fact documents, in milliseconds.
+$(BUILD)/bench_memory: bench/bench_memory.c device/memory/*.h $(DEV_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) -O2 -o $@ bench/bench_memory.c $(DEV_LIB) $(DEV_LIBS)
+
+bench: $(SO) $(BUILD)/bench $(BUILD)/bench_smt $(BUILD)/bench_memory $(BUILD)/memsync adapters/ethereumjs/node_modules/.ok \
+       tests/mcp/node_modules/.ok
+	$(BUILD)/bench_memory --json $(BUILD)/bench-memory.json
+	cd tests/mcp && MEMSYNC_BIN=$(abspath $(BUILD)/memsync) node bench_mcp.mjs $(abspath $(BUILD))/bench-mcp.json
 	$(BUILD)/bench $(SO) $(BUILD)/bench.json
 	$(BUILD)/bench_smt --json $(BUILD)/bench-smt.json
 	cd adapters/ethereumjs && MEMSYNC_LIBRARY=$(abspath $(SO)) node bench/side_by_side.mjs $(abspath $(BUILD))/bench-evm.json

@@ -185,12 +185,14 @@ msd_status msd_mem_forget(msd_mem_doc *doc, const uint8_t id[MSD_MEM_ID_SIZE],
  * the document changed (0 when the entity, observation or relation existed). */
 
 msd_status msd_mem_graph_add_entity(msd_mem_doc *doc, const char *name, const char *entity_type, const char *tool,
-                                    const uint8_t device[MSD_MEM_DEVICE_SIZE], int *changed);
-/** MSD_ERR_MEM_NOT_FOUND when no live entity has this name. */
+                                    int imported, const uint8_t device[MSD_MEM_DEVICE_SIZE], int *changed);
+/** MSD_ERR_MEM_NOT_FOUND when no live entity has this name. The observation
+ *  is a fact (type semantic, importance 50, category identity) naming the entity. */
 msd_status msd_mem_graph_add_observation(msd_mem_doc *doc, const char *entity, const char *text, const char *tool,
-                                         const uint8_t device[MSD_MEM_DEVICE_SIZE], int *changed);
+                                         int imported, const uint8_t device[MSD_MEM_DEVICE_SIZE], int *changed);
 msd_status msd_mem_graph_add_relation(msd_mem_doc *doc, const char *from, const char *to, const char *relation_type,
-                                      const char *tool, const uint8_t device[MSD_MEM_DEVICE_SIZE], int *changed);
+                                      const char *tool, int imported, const uint8_t device[MSD_MEM_DEVICE_SIZE],
+                                      int *changed);
 /** Forgets the entity, its observations and every relation from or to it. */
 msd_status msd_mem_graph_delete_entity(msd_mem_doc *doc, const char *name, const uint8_t device[MSD_MEM_DEVICE_SIZE],
                                        int *changed);
@@ -204,10 +206,10 @@ msd_status msd_mem_graph_delete_relation(msd_mem_doc *doc, const char *from, con
  *  (entities in creation order, observations in the order they were added).
  *  query NULL and names NULL: the whole graph (read_graph). query: entities
  *  whose name, type or an observation contains it, case-insensitively
- *  (search_nodes). names (n_names): those entities (open_nodes). Relations:
- *  those whose both ends are among the returned entities... as the official
- *  server filters (spec/memory.md §6). Observations in the private category
- *  are left out unless include_private.
+ *  (search_nodes). names (n_names): those entities (open_nodes). Relations
+ *  are filtered exactly as the official server filters them for each call
+ *  (spec/memory.md §6). Observations in the private category are left out
+ *  unless include_private.
  *  Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_NOMEM. Out: *json (malloc'd, NUL-terminated). */
 msd_status msd_mem_graph_json(char **json, const msd_mem_doc *doc, const char *query, const char *const *names,
                               size_t n_names, int include_private);

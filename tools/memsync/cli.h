@@ -58,7 +58,15 @@ typedef struct cli_opts {
     uint64_t version, epoch, nonce, deadline, expiry, expected, trusted_height;
     int has_version, has_epoch, has_nonce, has_deadline, has_expected;
     int write_perm, fast_kdf, new_key;
-    const char *action;          /* sign: create | append | transfer */
+    const char *action;          /* sign: create | append | transfer; the TEXT, QUERY, ID or FILE of the memory commands */
+    /* memory commands and the MCP server */
+    uint32_t categories;         /* --category C (repeatable), as MSD_CAT_* bits; 0: none given */
+    int mem_type;                /* --type semantic|episodic: msd_mem_type, 0: none given */
+    int importance;              /* --importance 0..100, -1: none given */
+    uint64_t limit, max_bytes;   /* --limit N, --max-bytes N (0: default) */
+    int json;                    /* --json */
+    int include_private;         /* --include-private: the `private` category may be shown (never the default) */
+    const char *format;          /* --format F (import, export) */
 } cli_opts;
 
 /* util.c; hex options are read with text_hex_exact (tools/host/text.h) */
@@ -107,5 +115,18 @@ int cmd_grants(const cli_opts *o);
 int cmd_export(const cli_opts *o);
 int cmd_import(const cli_opts *o);
 int cmd_verify(const cli_opts *o);
+/* cmd_memory.c: the memory commands (spec/memory-sync.md) */
+int cmd_remember(const cli_opts *o);
+int cmd_recall(const cli_opts *o);
+int cmd_list(const cli_opts *o);
+int cmd_forget(const cli_opts *o);
+int cmd_context(const cli_opts *o);
+int cmd_sync(const cli_opts *o);
+int cmd_recovery_phrase(const cli_opts *o);
+int cmd_restore(const cli_opts *o);
+int cmd_mem_import(const cli_opts *o);
+int cmd_mem_export(const cli_opts *o);
+/* mcp/: the stdio MCP server */
+int cmd_mcp(const cli_opts *o);
 
 #endif
