@@ -7,10 +7,13 @@
  * the client requests do nothing and this is only a smoke run.
  *
  * Secret: the identity seed and everything derived from it (secp256k1 and
- * X25519 secret keys), data keys (imported, generated, rotated), plaintexts.
+ * X25519 secret keys, the recovery phrase, derived data keys), data keys
+ * (imported, generated, rotated), plaintexts.
  * Public, unmarked (VALGRIND_MAKE_MEM_DEFINED) where they leave the device:
  * addresses and X25519 public keys, signatures and calldata, envelopes and
- * wrapped keys, and the status codes whose value is the public outcome.
+ * wrapped keys, memory salts (they go on chain inside the assetId), the
+ * length of a recovery phrase (the caller passes it), and the status codes
+ * whose value is the public outcome.
  * The device library declassifies the same kinds of values where they become
  * public inside one call (MSD_DECLASSIFY in device/internal.h, active only
  * in this build, -DMSD_CTIME_TEST).
@@ -188,6 +191,86 @@ static void envelopes(const msd_identity *owner, const msd_identity *grantee)
     msd_data_key_destroy(key);
 }
 
+/* Recovery phrase both ways and the seed-derived salt and data key
+ * (spec/device.md §6): the word list is scanned whole, never indexed by a
+ * word's value, and words are placed and parsed with masks. */
+static void recovery(const msd_identity *id)
+{
+    char phrase[MSD_MNEMONIC_MAX];
+    EXPECT(msd_identity_mnemonic(phrase, sizeof phrase, id), MSD_OK);
+    /* Every byte of the output still depends on the seed (memcheck keeps
+     * bits that a mask cannot set as defined zeros, so test for any
+     * undefined bit, not all). */
+    uint8_t vbits[MSD_MNEMONIC_MAX];
+    if (RUNNING_ON_VALGRIND && VALGRIND_GET_VBITS(phrase, vbits, sizeof vbits) == 1) {
+        size_t defined = 0;
+        for (size_t i = 0; i < sizeof vbits; i++) defined += vbits[i] == 0;
+        if (defined != 0) {
+            fprintf(stderr, "ctime: %zu bytes of the recovery phrase lost their secret marking\n", defined);
+            failures++;
+        }
+    }
+    /* Its length is public (the caller passes it): measure a declassified copy. */
+    char copy[MSD_MNEMONIC_MAX];
+    memcpy(copy, phrase, sizeof copy);
+    PUBLIC(copy, sizeof copy);
+    const size_t len = strnlen(copy, sizeof copy);
+    memset(copy, 0, sizeof copy);
+
+    msd_identity *back = NULL;
+    EXPECT(msd_identity_from_mnemonic(&back, phrase, len), MSD_OK);
+    PUBLIC(&back, sizeof back);
+    if (back != NULL) {
+        uint8_t a[MSD_ADDRESS_SIZE], b[MSD_ADDRESS_SIZE];
+        msd_identity_address(id, a);
+        msd_identity_address(back, b);
+        if (memcmp(a, b, sizeof a) != 0) {
+            fprintf(stderr, "ctime: the phrase did not restore the identity\n");
+            failures++;
+        }
+    }
+    msd_identity_destroy(back);
+
+    /* Upper case and mixed whitespace; and a phrase whose checksum fails.
+     * Both marked secret as typed-in phrases are. */
+    char typed[] = "LEGAL winner\tTHANK year wave sausage worth useful legal winner thank year wave "
+                   "sausage worth useful\nlegal winner thank year wave sausage worth Title  ";
+    char swapped[] = "winner legal thank year wave sausage worth useful legal winner thank year wave "
+                     "sausage worth useful legal winner thank year wave sausage worth title";
+    SECRET(typed, sizeof typed);
+    SECRET(swapped, sizeof swapped);
+    EXPECT(msd_identity_from_mnemonic(&back, typed, sizeof typed - 1), MSD_OK);
+    PUBLIC(&back, sizeof back);
+    msd_identity_destroy(back);
+    back = NULL;
+    EXPECT(msd_identity_from_mnemonic(&back, swapped, sizeof swapped - 1), MSD_ERR_MNEMONIC);
+    PUBLIC(&back, sizeof back);
+
+    uint8_t salt[32], pre[20], asset[32];
+    msd_memory_salt(salt, id, 0);
+    PUBLIC(salt, sizeof salt);
+    fill(pre, sizeof pre, 12);
+    msd_asset_id(asset, pre, (const uint8_t *)"01234567890123456789", salt);
+    msd_data_key *k = NULL;
+    EXPECT(msd_data_key_derive(&k, id, 31337, pre, asset, 1), MSD_OK);
+    PUBLIC(&k, sizeof k);
+    if (k != NULL) {
+        msd_context c;
+        memset(&c, 0, sizeof c);
+        c.chain_id = 31337;
+        memcpy(c.precompile, pre, sizeof pre);
+        memcpy(c.asset_id, asset, sizeof asset);
+        c.version = 1;
+        c.key_epoch = 1;
+        uint8_t env[512];
+        size_t env_len = 0;
+        EXPECT(msd_encrypt(env, sizeof env, &env_len, k, &c, (const uint8_t *)"derived", 7), MSD_OK);
+        PUBLIC(env, sizeof env);
+        PUBLIC(&env_len, sizeof env_len);
+    }
+    msd_data_key_destroy(k);
+}
+
 int main(void)
 {
     if (msd_init() != MSD_OK) return 2;
@@ -201,6 +284,7 @@ int main(void)
 
     signing(owner);
     envelopes(owner, grantee);
+    recovery(owner);
     msd_identity_destroy(grantee);
     msd_identity_destroy(owner);
     if (!RUNNING_ON_VALGRIND) printf("ctime: not under valgrind: smoke run only\n");

@@ -6,6 +6,17 @@
  *   interop_driver js2c DIR   read DIR/js2c.txt written by @noble and check
  *                             that this library opens its envelope and its
  *                             wrapped key (and diagnoses a tampered copy)
+ *   interop_driver words DIR  write DIR/words.txt: the compiled BIP-39 word
+ *                             list, one word a line, for @scure to compare
+ *   interop_driver rec-c2js DIR
+ *                             write DIR/rec-c2js.txt: random seeds with their
+ *                             recovery phrase, memory salts and derived data
+ *                             keys (spec/device.md §6), for @scure/@noble
+ *   interop_driver rec-js2c DIR
+ *                             read DIR/phrases.txt (one phrase a line, in
+ *                             hex) and write DIR/phrases-out.txt: for each,
+ *                             "ok ADDRESS X25519 PHRASE-HEX" (the identity
+ *                             and its canonical phrase) or "err CODE"
  *
  * Files are lines of `name=value`, values in hex or decimal. TEST DATA ONLY:
  * the seeds and keys written here are throwaway. Exit 0 when all is well. */
@@ -15,9 +26,12 @@
 
 #include <sodium.h>
 
+#include "device/bip39_english.h"
+#include "device/internal.h"   /* the raw bytes of a derived data key */
 #include "device/memsync_device.h"
 
 #define MAX_VALUE 70000u
+#define REC_SEEDS 16u
 
 static int fail(const char *what, msd_status st)
 {
@@ -195,12 +209,133 @@ static int js2c(const char *dir)
     return 0;
 }
 
+/* ---------------------------------------------------------------- recovery */
+
+static int words(const char *dir)
+{
+    char path[4096];
+    path_in(path, sizeof path, dir, "words.txt");
+    FILE *f = fopen(path, "w");
+    if (f == NULL) return fail("open words.txt", MSD_ERR_IO);
+    for (unsigned i = 0; i < MSD_BIP39_WORDS; i++) fprintf(f, "%s\n", msd_bip39_english[i]);
+    return fclose(f) == 0 ? 0 : fail("write words.txt", MSD_ERR_IO);
+}
+
+static uint64_t random_u64(void)
+{
+    uint64_t v;
+    randombytes_buf(&v, sizeof v);
+    return v;
+}
+
+static int rec_c2js(const char *dir)
+{
+    char path[4096], name[64];
+    path_in(path, sizeof path, dir, "rec-c2js.txt");
+    FILE *f = fopen(path, "w");
+    if (f == NULL) return fail("open rec-c2js.txt", MSD_ERR_IO);
+    fprintf(f, "count=%u\n", REC_SEEDS);
+    for (unsigned i = 0; i < REC_SEEDS; i++) {
+        uint8_t seed[32], salt[32], pre[20], asset[32];
+        randombytes_buf(seed, sizeof seed);
+        msd_identity *id = NULL;
+        msd_status st = msd_identity_from_seed(&id, seed);
+        if (st != MSD_OK) return fail("identity", st);
+        char phrase[MSD_MNEMONIC_MAX];
+        if ((st = msd_identity_mnemonic(phrase, sizeof phrase, id)) != MSD_OK) return fail("mnemonic", st);
+        snprintf(name, sizeof name, "seed.%u", i);
+        put_hex(f, name, seed, 32);
+        fprintf(f, "phrase.%u=%s\n", i, phrase);
+        /* Shards 0, 1, the largest, and a random one. */
+        const uint32_t shards[4] = {0, 1, UINT32_MAX, (uint32_t)random_u64()};
+        for (unsigned s = 0; s < 4; s++) {
+            msd_memory_salt(salt, id, shards[s]);
+            fprintf(f, "shard.%u.%u=%lu\n", i, s, (unsigned long)shards[s]);
+            snprintf(name, sizeof name, "salt.%u.%u", i, s);
+            put_hex(f, name, salt, 32);
+        }
+        /* Random labels; epoch >= 1. */
+        const uint64_t chain = random_u64(), epoch = random_u64() | 1u;
+        randombytes_buf(pre, sizeof pre);
+        randombytes_buf(asset, sizeof asset);
+        msd_data_key *k = NULL;
+        if ((st = msd_data_key_derive(&k, id, chain, pre, asset, epoch)) != MSD_OK) return fail("derive", st);
+        fprintf(f, "chain.%u=%llu\nepoch.%u=%llu\n", i, (unsigned long long)chain, i, (unsigned long long)epoch);
+        snprintf(name, sizeof name, "precompile.%u", i);
+        put_hex(f, name, pre, 20);
+        snprintf(name, sizeof name, "asset.%u", i);
+        put_hex(f, name, asset, 32);
+        snprintf(name, sizeof name, "datakey.%u", i);
+        put_hex(f, name, k->key, 32);
+        msd_data_key_destroy(k);
+        msd_identity_destroy(id);
+    }
+    return fclose(f) == 0 ? 0 : fail("write rec-c2js.txt", MSD_ERR_IO);
+}
+
+static int rec_js2c(const char *dir)
+{
+    char path[4096];
+    path_in(path, sizeof path, dir, "phrases.txt");
+    FILE *in = fopen(path, "r");
+    if (in == NULL) return fail("open phrases.txt", MSD_ERR_IO);
+    path_in(path, sizeof path, dir, "phrases-out.txt");
+    FILE *out = fopen(path, "w");
+    if (out == NULL) {
+        fclose(in);
+        return fail("open phrases-out.txt", MSD_ERR_IO);
+    }
+    static char line[8192];
+    static uint8_t phrase[4096];
+    unsigned n = 0;
+    while (fgets(line, sizeof line, in) != NULL) {
+        size_t l = strlen(line), len = 0;
+        while (l > 0 && (line[l - 1] == '\n' || line[l - 1] == '\r')) line[--l] = '\0';
+        if (sodium_hex2bin(phrase, sizeof phrase, line, l, NULL, &len, NULL) != 0) {
+            fclose(in);
+            fclose(out);
+            return fail("phrases.txt: bad hex line", MSD_ERR_ARGS);
+        }
+        msd_identity *id = NULL;
+        const msd_status st = msd_identity_from_mnemonic(&id, (const char *)phrase, len);
+        if (st != MSD_OK) {
+            fprintf(out, "err %d\n", (int)st);
+        } else {
+            uint8_t addr[20], pk[32];
+            char canon[MSD_MNEMONIC_MAX];
+            msd_identity_address(id, addr);
+            msd_identity_x25519_public(id, pk);
+            const msd_status st2 = msd_identity_mnemonic(canon, sizeof canon, id);
+            fputs("ok ", out);
+            for (size_t i = 0; i < 20; i++) fprintf(out, "%02x", addr[i]);
+            fputc(' ', out);
+            for (size_t i = 0; i < 32; i++) fprintf(out, "%02x", pk[i]);
+            fputc(' ', out);
+            for (size_t i = 0; st2 == MSD_OK && canon[i] != '\0'; i++) fprintf(out, "%02x", (uint8_t)canon[i]);
+            fputc('\n', out);
+        }
+        msd_identity_destroy(id);
+        n++;
+    }
+    fclose(in);
+    if (fclose(out) != 0) return fail("write phrases-out.txt", MSD_ERR_IO);
+    printf("interop_driver: rec-js2c: %u phrases parsed\n", n);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3 || (strcmp(argv[1], "c2js") != 0 && strcmp(argv[1], "js2c") != 0)) {
-        fprintf(stderr, "usage: %s c2js|js2c DIR\n", argv[0]);
-        return 2;
+    static const struct {
+        const char *name;
+        int (*run)(const char *dir);
+    } cmds[] = {{"c2js", c2js}, {"js2c", js2c}, {"words", words}, {"rec-c2js", rec_c2js}, {"rec-js2c", rec_js2c}};
+    if (argc == 3) {
+        for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+            if (strcmp(argv[1], cmds[i].name) != 0) continue;
+            if (msd_init() != MSD_OK) return fail("init", MSD_ERR_INIT);
+            return cmds[i].run(argv[2]);
+        }
     }
-    if (msd_init() != MSD_OK) return fail("init", MSD_ERR_INIT);
-    return strcmp(argv[1], "c2js") == 0 ? c2js(argv[2]) : js2c(argv[2]);
+    fprintf(stderr, "usage: %s c2js|js2c|words|rec-c2js|rec-js2c DIR\n", argv[0]);
+    return 2;
 }

@@ -1,10 +1,17 @@
-// Independent check of the device library (device/) with @noble, following
-// spec/device.md and spec/envelope.md only (no code shared with the C side):
+// Independent check of the device library (device/) with @noble and @scure,
+// following spec/device.md and spec/envelope.md only (no code shared with
+// the C side):
 //   C -> JS: identity derivation, envelope decryption, sealed-box opening,
 //            RFC 6979 signature (byte-identical) and its recovery;
 //   JS -> C: an envelope and a sealed box built here, opened by the C library
 //            (tests/device/interop_driver.c), which also diagnoses a tampered
-//            copy and a wrong version.
+//            copy and a wrong version;
+//   recovery (spec/device.md §6): the compiled BIP-39 word list equals
+//            @scure's, C phrases, memory salts and derived data keys of random
+//            seeds equal @scure's and @noble's, phrases made (and spoiled) here
+//            are accepted or refused by the C library as BIP-39 says, and
+//            device/bip39_english.c and spec/vectors/recovery.json are what
+//            gen_wordlist.mjs and recovery_vectors.mjs generate.
 // Usage: node interop.mjs PATH/TO/interop_driver
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +25,12 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { blake2b } from '@noble/hashes/blake2.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, concatBytes, hexToBytes, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { entropyToMnemonic, mnemonicToEntropy, validateMnemonic } from '@scure/bip39';
+import { wordlist } from '@scure/bip39/wordlists/english.js';
+
+import { dataKey, deriveIdentity, memorySalt, normalizePhrase, u64be } from './derive.mjs';
+import { renderWordlistC, WORDLIST_C } from './gen_wordlist.mjs';
+import { renderVectors, VECTORS_JSON } from './recovery_vectors.mjs';
 
 const driver = process.argv[2];
 if (!driver) {
@@ -44,41 +57,6 @@ function eq(a, b, what) {
 }
 
 // ---------------------------------------------------------------- spec pieces
-
-const u64be = (v) => {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(v));
-  return b;
-};
-const u64le = (v) => {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(v), true);
-  return b;
-};
-
-// libsodium's crypto_kdf_derive_from_key: BLAKE2b keyed with the master key,
-// empty message, salt = id (u64 LE) || 8 zero bytes, personal = ctx || 8 zeros.
-function kdf(master, id, ctx) {
-  return blake2b(new Uint8Array(0), {
-    key: master,
-    salt: concatBytes(u64le(id), new Uint8Array(8)),
-    personalization: concatBytes(utf8ToBytes(ctx), new Uint8Array(8)),
-    dkLen: 32,
-  });
-}
-
-// spec/device.md §1
-function deriveIdentity(seed) {
-  let signSk;
-  for (let id = 1; id <= 16; id++) {
-    signSk = kdf(seed, id, 'MSsecp1k');
-    if (secp256k1.utils.isValidSecretKey(signSk)) break;
-  }
-  const pub = secp256k1.getPublicKey(signSk, false);
-  const address = keccak_256(pub.subarray(1)).subarray(12);
-  const boxSk = kdf(seed, 1, 'MSx25519');
-  return { signSk, address, boxSk, boxPk: x25519.getPublicKey(boxSk) };
-}
 
 // spec/envelope.md [ENV-8]
 function associatedData(c) {
@@ -216,6 +194,121 @@ try {
   writeFileSync(join(dir, 'js2c.txt'), out.join('\n') + '\n');
   check('@noble envelope and sealed box open in the C library (tampered copy: MSD_ERR_TAMPERED)', () => {
     execFileSync(driver, ['js2c', dir], { stdio: ['ignore', 'inherit', 'inherit'] });
+  });
+
+  // ------------------------------------------------- recovery (spec/device.md §6)
+
+  check('generated files: device/bip39_english.c and spec/vectors/recovery.json are up to date', () => {
+    if (readFileSync(WORDLIST_C, 'utf8') !== renderWordlistC()) throw new Error('device/bip39_english.c: run node gen_wordlist.mjs');
+    if (readFileSync(VECTORS_JSON, 'utf8') !== renderVectors()) throw new Error('spec/vectors/recovery.json: run node recovery_vectors.mjs');
+  });
+  check('the compiled BIP-39 word list equals @scure/bip39 English', () => {
+    execFileSync(driver, ['words', dir], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const words = readFileSync(join(dir, 'words.txt'), 'utf8').split('\n');
+    eq(words.pop(), '', 'final newline');
+    eq(words.length, 2048, 'word count');
+    words.forEach((w, i) => eq(w, wordlist[i], `word ${i}`));
+  });
+
+  execFileSync(driver, ['rec-c2js', dir], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = parse(readFileSync(join(dir, 'rec-c2js.txt'), 'utf8'));
+  const n = Number(r.count);
+  check('C recovery phrases of random seeds equal @scure entropyToMnemonic, and round-trip', () => {
+    if (!(n >= 8)) throw new Error(`only ${n} seeds`);
+    for (let i = 0; i < n; i++) {
+      const seed = hexToBytes(r[`seed.${i}`]);
+      const phrase = r[`phrase.${i}`];
+      eq(phrase, entropyToMnemonic(seed, wordlist), `phrase ${i}`);
+      if (!validateMnemonic(phrase, wordlist)) throw new Error(`@scure refuses C phrase ${i}`);
+      eq(mnemonicToEntropy(phrase, wordlist), seed, `entropy ${i}`);
+    }
+  });
+  check('C memory salts equal crypto_kdf in @noble (BLAKE2b, id = shard + 1, "MSmemslt")', () => {
+    for (let i = 0; i < n; i++) {
+      const seed = hexToBytes(r[`seed.${i}`]);
+      for (let s = 0; s < 4; s++) eq(r[`salt.${i}.${s}`], memorySalt(seed, BigInt(r[`shard.${i}.${s}`])), `salt ${i}.${s}`);
+    }
+  });
+  check('C derived data keys equal @noble BLAKE2b-256 keyed with the "MSdatkey" subkey', () => {
+    for (let i = 0; i < n; i++) {
+      const k = dataKey(hexToBytes(r[`seed.${i}`]), BigInt(r[`chain.${i}`]), hexToBytes(r[`precompile.${i}`]),
+        hexToBytes(r[`asset.${i}`]), BigInt(r[`epoch.${i}`]));
+      eq(r[`datakey.${i}`], k, `data key ${i}`);
+    }
+  });
+
+  // JS -> C: phrases made with @scure, varied, spoiled. expect: 'ok' with the
+  // seed, or 'err'. For 24-word ASCII phrases the expectation is @scure's
+  // validateMnemonic of the normalised phrase, so BIP-39 decides.
+  const cases = [];
+  const pick = (a) => a[randomBytes(1)[0] % a.length];
+  const vary = (phrase) => phrase.split(' ').map((w) => [...w].map((ch) => (randomBytes(1)[0] & 1 ? ch.toUpperCase() : ch)).join(''))
+    .reduce((acc, w) => acc + pick([' ', '  ', '\t', '\n', '\r\n', ' \v ', '\f']) + w, pick(['', ' ', '\n', '\t\t'])) + pick(['', ' ', '\n']);
+  const byScure = (text, why) => {
+    const norm = normalizePhrase(text);
+    const words = norm.split(' ');
+    const valid = words.length === 24 && validateMnemonic(norm, wordlist);
+    cases.push({ text, why, seed: valid ? mnemonicToEntropy(norm, wordlist) : null });
+  };
+  for (let i = 0; i < 24; i++) {
+    const seed = randomBytes(32);
+    const phrase = entropyToMnemonic(seed, wordlist);
+    const words = phrase.split(' ');
+    byScure(phrase, `random ${i}`);
+    byScure(vary(phrase), `random ${i}, case and whitespace varied`);
+    const sw = [...words];
+    [sw[0], sw[1]] = [sw[1], sw[0]];
+    if (sw[0] !== sw[1]) byScure(sw.join(' '), `random ${i}, words 1 and 2 swapped`);
+    const last = [...words];
+    last[23] = pick(wordlist.filter((w) => w !== words[23]));
+    byScure(last.join(' '), `random ${i}, last word replaced`);
+    const one = [...words];
+    const j = randomBytes(1)[0] % 24;
+    one[j] = pick(wordlist.filter((w) => w !== words[j]));
+    byScure(one.join(' '), `random ${i}, word ${j + 1} replaced`);
+    cases.push({ text: words.slice(0, 23).join(' '), why: `random ${i}, 23 words`, seed: null });
+    cases.push({ text: `${phrase} ${pick(wordlist)}`, why: `random ${i}, 25 words`, seed: null });
+    const typo = [...words];
+    typo[j] = `${typo[j]}q`;   // no English BIP-39 word ends in q
+    cases.push({ text: typo.join(' '), why: `random ${i}, unknown word`, seed: null });
+    // A valid 12-word BIP-39 phrase: the C library takes 24 words only.
+    const twelve = entropyToMnemonic(seed.subarray(0, 16), wordlist);
+    if (!validateMnemonic(twelve, wordlist)) throw new Error('@scure 12-word phrase');
+    cases.push({ text: twelve, why: `random ${i}, 12-word phrase`, seed: null });
+  }
+  // The checksum cases of tests/device/test_recovery.c: BIP-39 refuses them too.
+  const fixedBad = [
+    'winner legal thank year wave sausage worth useful legal winner thank year wave sausage worth useful legal winner thank year wave sausage worth title',
+    'letter advice absurd cage amount doctor acoustic avoid letter advice cage absurd amount doctor acoustic avoid letter advice cage absurd amount doctor acoustic bless',
+    'letter advice cage absurd amount doctor acoustic avoid letter advice cage absurd amount doctor acoustic avoid letter advice cage absurd amount doctor acoustic blast',
+    `${'abandon '.repeat(23)}abandon`,
+  ];
+  check('@scure refuses the checksum cases of test_recovery.c', () => {
+    for (const p of fixedBad) if (validateMnemonic(p, wordlist)) throw new Error(`@scure accepts "${p}"`);
+  });
+  for (const p of fixedBad) byScure(p, 'test_recovery.c checksum case');
+  writeFileSync(join(dir, 'phrases.txt'), cases.map((c) => bytesToHex(utf8ToBytes(c.text))).join('\n') + '\n');
+  execFileSync(driver, ['rec-js2c', dir], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const outs = readFileSync(join(dir, 'phrases-out.txt'), 'utf8').trimEnd().split('\n');
+  check(`C accepts and refuses ${cases.length} @scure phrases as BIP-39 does, restoring the same identity`, () => {
+    eq(outs.length, cases.length, 'answers');
+    let accepted = 0;
+    let refused = 0;
+    cases.forEach((c, i) => {
+      const [verdict, ...rest] = outs[i].split(' ');
+      if (c.seed === null) {
+        eq(outs[i], 'err 26', `${c.why}: MSD_ERR_MNEMONIC`);
+        refused++;
+        return;
+      }
+      eq(verdict, 'ok', `${c.why}: accepted`);
+      const me2 = deriveIdentity(c.seed);
+      eq(rest[0], me2.address, `${c.why}: address`);
+      eq(rest[1], me2.boxPk, `${c.why}: x25519`);
+      eq(new TextDecoder().decode(hexToBytes(rest[2])), entropyToMnemonic(c.seed, wordlist), `${c.why}: canonical phrase`);
+      accepted++;
+    });
+    if (accepted < 48 || refused < 100) throw new Error(`too few cases: ${accepted} accepted, ${refused} refused`);
   });
 } finally {
   rmSync(dir, { recursive: true, force: true });
