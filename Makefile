@@ -15,7 +15,7 @@ VERSION  := 1.0.0
 SOMAJOR  := 1
 
 DEB_PKGS := libsecp256k1-dev librocksdb-dev libsodium-dev libcriterion-dev pkg-config clang libclang-rt-14-dev valgrind \
-            libjansson-dev zlib1g-dev
+            libjansson-dev zlib1g-dev jq
 
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 CPPFLAGS := -I. -Imodule -D_POSIX_C_SOURCE=200809L

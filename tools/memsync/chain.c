@@ -102,16 +102,14 @@ int chain_report_revert(const uint8_t *p, size_t n)
     return CLI_REVERTED;
 }
 
-int chain_send(chain *c, const msd_identity *from, const ms_buf *cd)
+int chain_try_send(chain *c, const msd_identity *from, const ms_buf *cd, ms_buf *revert)
 {
+    ms_buf_reset(revert);
     if (cd->failed) return cli_fail(CLI_INTERNAL, "out of memory");
     if (c->r != NULL) {
-        ms_buf rev;
-        ms_buf_init(&rev);
         int reverted = 0;
-        int rc = rpc_send(c->r, from, cd, &rev, &reverted);
-        if (rc == CLI_OK && reverted) rc = chain_report_revert(rev.data, rev.size);
-        ms_buf_free(&rev);
+        int rc = rpc_send(c->r, from, cd, revert, &reverted);
+        if (rc == CLI_OK && reverted) rc = CLI_REVERTED;
         return rc;
     }
     ms_block_context b = next_block(c);
@@ -127,14 +125,24 @@ int chain_send(chain *c, const msd_identity *from, const ms_buf *cd)
         res.status == MS_FATAL)
         return cli_fail(CLI_NODE, "the local node failed");
     if (res.status != MS_SUCCESS) {
-        int rc = chain_report_revert(res.output, res.output_size);
+        ms_buf_put(revert, res.output, res.output_size);
         c->hm.m->discard_block(c->inst);
-        return rc;
+        return revert->failed ? cli_fail(CLI_INTERNAL, "out of memory") : CLI_REVERTED;
     }
     ms_bytes32 root;
     ms_rc rc = c->hm.m->commit_block(c->inst, &root, b.number);
     if (rc != MS_OK) return cli_fail(CLI_NODE, "the local node could not commit: %s", c->hm.m->rc_string(rc));
     return CLI_OK;
+}
+
+int chain_send(chain *c, const msd_identity *from, const ms_buf *cd)
+{
+    ms_buf rev;
+    ms_buf_init(&rev);
+    int rc = chain_try_send(c, from, cd, &rev);
+    if (rc == CLI_REVERTED) rc = chain_report_revert(rev.data, rev.size);
+    ms_buf_free(&rev);
+    return rc;
 }
 
 int chain_prove(chain *c, const uint8_t asset[32], uint8_t *proof, size_t cap, size_t *len, uint64_t *height,

@@ -30,6 +30,11 @@ int chain_report_revert(const uint8_t *p, size_t n);
  *  CLI_REVERTED (revert data decoded on stderr), or CLI_NODE. */
 int chain_send(chain *c, const msd_identity *from, const ms_buf *cd);
 
+/** chain_send without printing a revert: CLI_REVERTED with the revert data
+ *  in revert (empty when a node mined the transaction but it failed after
+ *  its estimate), for callers that retry. */
+int chain_try_send(chain *c, const msd_identity *from, const ms_buf *cd, ms_buf *revert);
+
 /** A state proof bundle of the asset record at the latest block.
  *  Returns CLI_OK, or CLI_NODE when the chain offers no proofs (quietly). */
 int chain_prove(chain *c, const uint8_t asset[32], uint8_t *proof, size_t cap, size_t *len, uint64_t *height,

@@ -67,6 +67,7 @@ typedef struct cli_opts {
     int json;                    /* --json */
     int include_private;         /* --include-private: the `private` category may be shown (never the default) */
     const char *format;          /* --format F (import, export) */
+    const char *text;            /* --text T (edit) */
 } cli_opts;
 
 /* util.c; hex options are read with text_hex_exact (tools/host/text.h) */
@@ -77,6 +78,11 @@ int cli_exit_of(msd_status st);                             /* map a library sta
 int cli_fail(int code, const char *fmt, ...);               /* print "memsync: ..." to stderr, return code */
 
 /* home.c: the owner's local keyring under --home */
+#define PASS_MAX 1024u
+/* The passphrase from --passphrase-file (its first line) or MEMSYNC_PASSPHRASE, into pass (cap bytes). */
+int home_read_passphrase(char *pass, size_t cap, size_t *len, const cli_opts *o);
+/* A new key file HOME/key for id under pass (refused when empty or when the file exists); prints its path. */
+int home_write_key(const cli_opts *o, const msd_identity *id, const char *pass, size_t plen);
 int home_open_identity(msd_identity **out, const cli_opts *o);
 int home_key_path(char *buf, size_t cap, const cli_opts *o);
 int home_asset_dir(char *buf, size_t cap, const cli_opts *o, const uint8_t asset[32], int create);
@@ -117,6 +123,7 @@ int cmd_import(const cli_opts *o);
 int cmd_verify(const cli_opts *o);
 /* cmd_memory.c: the memory commands (spec/memory-sync.md) */
 int cmd_remember(const cli_opts *o);
+int cmd_edit(const cli_opts *o);
 int cmd_recall(const cli_opts *o);
 int cmd_list(const cli_opts *o);
 int cmd_forget(const cli_opts *o);

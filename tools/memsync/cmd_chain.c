@@ -279,15 +279,17 @@ int cmd_revoke(const cli_opts *o)
             rc = cli_fail(CLI_NO_KEY, "the X25519 key of remaining grantee %s is not in %s: grant it again first",
                           name + 8, o->home);
     }
-    msd_data_key *old = NULL, *fresh = NULL;
-    if (rc == CLI_OK) {
-        rc = home_load_data_key(&old, o, s.id, s.asset, h.key_epoch);
-        if (rc == CLI_NO_KEY) rc = cli_fail(CLI_NO_KEY, "no data key of the current epoch in %s", o->home);
-    }
+    /* The new epoch's key is derived from the seed (spec/device.md §6), so
+     * the owner recovers it with the phrase alone; the revoked grantee never
+     * held the seed, so it learns nothing of it. */
+    msd_data_key *fresh = NULL;
     uint8_t *wrapped = rc == CLI_OK ? calloc(m, MSD_WRAPPED_KEY_SIZE) : NULL;
     if (rc == CLI_OK && wrapped == NULL) rc = cli_fail(CLI_INTERNAL, "out of memory");
+    if (rc == CLI_OK && h.key_epoch == UINT64_MAX) rc = cli_fail(CLI_INTERNAL, "the key epoch cannot advance further");
     if (rc == CLI_OK) {
-        msd_status st = msd_rotate(&fresh, wrapped, old, (const uint8_t(*)[32])pks, m);
+        msd_status st = msd_data_key_derive(&fresh, s.id, o->chain_id, o->precompile, s.asset, h.key_epoch + 1);
+        for (size_t i = 0; st == MSD_OK && i < m; i++)
+            st = msd_wrap_key(wrapped + i * MSD_WRAPPED_KEY_SIZE, fresh, pks[i]);
         if (st != MSD_OK) rc = cli_fail(cli_exit_of(st), "rotate: %s", msd_strerror(st));
     }
     /* The owner's copy of the new key is on disk before the chain moves to its
@@ -317,7 +319,6 @@ int cmd_revoke(const cli_opts *o)
         printf("revoked; key epoch %llu -> %llu; new key wrapped for the owner and %zu remaining grantee(s)\n",
                (unsigned long long)h.key_epoch, (unsigned long long)h.key_epoch + 1, m - 1);
     ms_buf_free(&cd);
-    msd_data_key_destroy(old);
     msd_data_key_destroy(fresh);
     free(wrapped);
     free(pks);

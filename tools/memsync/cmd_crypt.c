@@ -60,7 +60,8 @@ int cli_encrypt_buffer(uint8_t **env, size_t *env_len, const cli_opts *o, const 
     msd_data_key *key = NULL;
     int rc = home_load_data_key(&key, o, id, asset, epoch);
     if (rc == CLI_NO_KEY && allow_new_key) {
-        msd_status s = msd_data_key_generate(&key, asset, epoch);
+        /* Derived from the seed (spec/device.md §6): the recovery phrase alone brings it back. */
+        msd_status s = msd_data_key_derive(&key, id, o->chain_id, o->precompile, asset, epoch);
         if (s != MSD_OK) return cli_fail(cli_exit_of(s), "%s", msd_strerror(s));
         rc = home_store_key_for_me(o, id, key);
         if (rc == CLI_OK) fprintf(stderr, "memsync: new data key for epoch %llu kept in %s\n",

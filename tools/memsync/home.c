@@ -14,7 +14,6 @@
 
 #include "cli.h"
 
-#define PASS_MAX 1024u
 
 static int mkdir_p(const char *path)
 {
@@ -48,7 +47,7 @@ int home_asset_dir(char *buf, size_t cap, const cli_opts *o, const uint8_t asset
  * that cannot be read, or whose first line does not fit, is an error: reading
  * it as an empty or cut passphrase would protect a new key file with less than
  * the owner typed. */
-static int read_passphrase(char *pass, size_t cap, size_t *len, const cli_opts *o)
+int home_read_passphrase(char *pass, size_t cap, size_t *len, const cli_opts *o)
 {
     *len = 0;
     if (o->passphrase_file != NULL) {
@@ -90,7 +89,7 @@ int home_open_identity(msd_identity **out, const cli_opts *o)
         return cli_fail(CLI_IO, "no key file at %s (create one with `memsync keygen`)", path);
     char pass[PASS_MAX];
     size_t plen;
-    rc = read_passphrase(pass, sizeof pass, &plen, o);
+    rc = home_read_passphrase(pass, sizeof pass, &plen, o);
     if (rc != CLI_OK) return rc;
     msd_status s = msd_keyfile_read(out, path, pass, plen);
     sodium_memzero(pass, sizeof pass);
@@ -110,29 +109,35 @@ static void print_identity(const msd_identity *id)
 
 int cmd_keygen(const cli_opts *o)
 {
+    char pass[PASS_MAX];
+    size_t plen;
+    int rc = home_read_passphrase(pass, sizeof pass, &plen, o);
+    if (rc != CLI_OK) return rc;
+    msd_identity *id = NULL;
+    msd_status s = msd_identity_generate(&id);
+    if (s != MSD_OK) {
+        sodium_memzero(pass, sizeof pass);
+        return cli_fail(cli_exit_of(s), "keygen: %s", msd_strerror(s));
+    }
+    rc = home_write_key(o, id, pass, plen);
+    sodium_memzero(pass, sizeof pass);
+    if (rc == CLI_OK) print_identity(id);
+    msd_identity_destroy(id);
+    return rc;
+}
+
+int home_write_key(const cli_opts *o, const msd_identity *id, const char *pass, size_t plen)
+{
     char path[4096];
     int rc = home_key_path(path, sizeof path, o);
     if (rc == CLI_OK) rc = mkdir_p(o->home);
     if (rc != CLI_OK) return rc;
-    char pass[PASS_MAX];
-    size_t plen;
-    rc = read_passphrase(pass, sizeof pass, &plen, o);
-    if (rc != CLI_OK) return rc;
-    if (plen == 0) return cli_fail(CLI_USAGE, "keygen refuses an empty passphrase: the key file would keep the seed in clear");
-    msd_identity *id = NULL;
-    msd_status s = msd_identity_generate(&id);
-    if (s == MSD_OK)
-        s = msd_keyfile_write(path, id, pass, plen, o->fast_kdf ? MSD_KEYFILE_OPSLIMIT_MIN : 0,
-                              o->fast_kdf ? MSD_KEYFILE_MEMLIMIT_MIN : 0);
-    sodium_memzero(pass, sizeof pass);
-    if (s != MSD_OK) {
-        msd_identity_destroy(id);
-        if (s == MSD_ERR_EXISTS) return cli_fail(CLI_IO, "%s already exists; it is never overwritten", path);
-        return cli_fail(cli_exit_of(s), "keygen: %s", msd_strerror(s));
-    }
+    if (plen == 0) return cli_fail(CLI_USAGE, "an empty passphrase is refused: the key file would keep the seed in clear");
+    msd_status s = msd_keyfile_write(path, id, pass, plen, o->fast_kdf ? MSD_KEYFILE_OPSLIMIT_MIN : 0,
+                                     o->fast_kdf ? MSD_KEYFILE_MEMLIMIT_MIN : 0);
+    if (s == MSD_ERR_EXISTS) return cli_fail(CLI_IO, "%s already exists; it is never overwritten", path);
+    if (s != MSD_OK) return cli_fail(cli_exit_of(s), "key file: %s", msd_strerror(s));
     printf("key file  %s\n", path);
-    print_identity(id);
-    msd_identity_destroy(id);
     return CLI_OK;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "device/memory/memory.h"
 
 static const char USAGE[] =
     "usage: memsync COMMAND [options]\n"
@@ -28,6 +29,22 @@ static const char USAGE[] =
     "  revoke   --asset ID --grantee ADDR    revoke, rotate the key, rewrap it for the remaining grantees\n"
     "  export   --asset ID --out BUNDLE      the signed portable bundle (spec/bundle.md)\n"
     "  import   --in BUNDLE                  verify, then replay it into this chain and keyring\n"
+    "Memory (your own, found from your identity; --asset ID for one granted to you). With --rpc or --node each\n"
+    "change is merged and pushed at once; without, it stays on this device until `sync`:\n"
+    "  remember TEXT [--category C]... [--type semantic|episodic] [--importance 0-100]   prints the fact's id\n"
+    "  recall   QUERY [--limit N] [--category C]... [--json]   ranked search (BM25)\n"
+    "  list     [--category C]... [--type T] [--limit N] [--json]\n"
+    "  edit     ID [--text T] [--category C]... [--importance N]   change a fact (the later change wins)\n"
+    "  forget   ID                     tombstone, push, and shred every older version on chain\n"
+    "  context  [--max-bytes N] [--include-private]          the Markdown \"who I am\" block\n"
+    "  sync                            pull, merge, push (retried on conflicts)\n"
+    "  import   --format mcp-memory|openmemory|text|json FILE\n"
+    "  export   --format mcp-memory|markdown|json [--out FILE] [--include-private]\n"
+    "  recovery-phrase                 print the 24-word phrase of this identity\n"
+    "  restore  [--rpc URL|--node DIR] < PHRASE   new key file from the phrase, then recover the memory\n"
+    "  mcp      [--include-private]    the MCP server on stdin/stdout for AI tools (spec/mcp.md)\n"
+    "  Categories: identity career interests relationships health finance learning travel productivity private;\n"
+    "  `private` is never shown unless --include-private.\n"
     "\n"
     "Numbers are decimal or 0x-hex. Common options: --home DIR (MEMSYNC_HOME, default ~/.memsync), --chain-id N (31337),\n"
     "  --precompile ADDR (0x0000000000000000000000000000000000004d53), --module PATH (MEMSYNC_MODULE,\n"
@@ -38,7 +55,10 @@ static const char USAGE[] =
     "  8 wrong associated data (other chain, contract, asset or version); 9 tampered ciphertext;\n"
     "  10 no data key (not granted or revoked); 11 not a valid bundle; 12 bundle signature fails\n"
     "  (altered); 13 hash chain, state proof or head mismatch; 14 node unreachable or failing;\n"
-    "  15 the contract reverted; 16 internal error.\n";
+    "  15 the contract reverted; 16 internal error; 17 memory document malformed; 18 memory document of an\n"
+    "  unknown format version; 19 fact or memory too large; 20 no such fact; 21 not a valid recovery phrase;\n"
+    "  22 import file not in the named format; 23 sync gave up on conflicts (change kept locally);\n"
+    "  24 the home is locked by another process for too long.\n";
 
 typedef struct opt_str {
     const char *name;
@@ -51,14 +71,59 @@ static const opt_str STRS[] = {
     S("--module", module), S("--relayer-key-file", relayer_key_file), S("--in", in), S("--out", out),
     S("--asset", asset), S("--salt", salt), S("--metadata", metadata), S("--grantee", grantee),
     S("--grantee-key", grantee_key), S("--new-owner", new_owner), S("--wrapped-key", wrapped_key),
-    S("--trusted-root", trusted_root),
+    S("--trusted-root", trusted_root), S("--format", format), S("--text", text),
 };
+
+/* The memory options that are not plain strings or numbers. */
+static int parse_memory_option(cli_opts *o, int argc, char **argv, int *i, int *done)
+{
+    const char *a = argv[*i];
+    *done = 1;
+    if (strcmp(a, "--json") == 0) { o->json = 1; return CLI_OK; }
+    if (strcmp(a, "--include-private") == 0) { o->include_private = 1; return CLI_OK; }
+    const int has_value = *i + 1 < argc;
+    const char *v = has_value ? argv[*i + 1] : NULL;
+    if (strcmp(a, "--category") == 0) {
+        const uint32_t bit = v != NULL ? msd_mem_category_bit(v) : 0;
+        if (bit == 0)
+            return cli_fail(CLI_USAGE, "--category is one of identity, career, interests, relationships, health, "
+                                       "finance, learning, travel, productivity, private");
+        o->categories |= bit;
+    } else if (strcmp(a, "--type") == 0) {
+        if (v != NULL && strcmp(v, "semantic") == 0) o->mem_type = MSD_MEM_SEMANTIC;
+        else if (v != NULL && strcmp(v, "episodic") == 0) o->mem_type = MSD_MEM_EPISODIC;
+        else return cli_fail(CLI_USAGE, "--type is semantic or episodic");
+    } else if (strcmp(a, "--importance") == 0) {
+        uint64_t n = 0;
+        if (v == NULL || !text_u64(v, &n) || n > 100) return cli_fail(CLI_USAGE, "--importance is 0 to 100");
+        o->importance = (int)n;
+    } else if (strcmp(a, "--limit") == 0 || strcmp(a, "--max-bytes") == 0) {
+        uint64_t n = 0;
+        if (v == NULL || !text_u64(v, &n) || n == 0) return cli_fail(CLI_USAGE, "%s needs a positive number", a);
+        if (a[2] == 'l') o->limit = n; else o->max_bytes = n;
+    } else {
+        *done = 0;
+        return CLI_OK;
+    }
+    (*i)++;
+    return CLI_OK;
+}
 
 static int parse_args(cli_opts *o, int argc, char **argv, int first)
 {
+    int positional_only = 0;
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
         int done = 0;
+        if (!positional_only && strcmp(a, "--") == 0) { positional_only = 1; continue; }
+        if (positional_only) {
+            if (o->action != NULL) return cli_fail(CLI_USAGE, "unexpected argument %s", a);
+            o->action = a;
+            continue;
+        }
+        int rc = parse_memory_option(o, argc, argv, &i, &done);
+        if (rc != CLI_OK) return rc;
+        if (done) continue;
         for (size_t k = 0; k < sizeof STRS / sizeof STRS[0]; k++) {
             if (strcmp(a, STRS[k].name) == 0) {
                 if (i + 1 >= argc) return cli_fail(CLI_USAGE, "%s needs a value", a);
@@ -95,7 +160,7 @@ static int parse_args(cli_opts *o, int argc, char **argv, int first)
             i++;
             continue;
         }
-        if (o->action == NULL && a[0] != '-') {
+        if (o->action == NULL && (a[0] != '-' || a[1] == '\0')) {
             o->action = a;
             continue;
         }
@@ -114,7 +179,9 @@ int main(int argc, char **argv)
         {"keygen", cmd_keygen}, {"address", cmd_address}, {"encrypt", cmd_encrypt}, {"decrypt", cmd_decrypt},
         {"sign", cmd_sign}, {"grant", cmd_grant}, {"revoke", cmd_revoke}, {"push", cmd_push},
         {"pull", cmd_pull}, {"grants", cmd_grants}, {"export", cmd_export}, {"import", cmd_import},
-        {"verify", cmd_verify},
+        {"verify", cmd_verify}, {"remember", cmd_remember}, {"edit", cmd_edit}, {"recall", cmd_recall}, {"list", cmd_list},
+        {"forget", cmd_forget}, {"context", cmd_context}, {"sync", cmd_sync},
+        {"recovery-phrase", cmd_recovery_phrase}, {"restore", cmd_restore}, {"mcp", cmd_mcp},
     };
     int (*fn)(const cli_opts *) = NULL;
     for (size_t k = 0; k < sizeof CMDS / sizeof CMDS[0]; k++)
@@ -126,9 +193,15 @@ int main(int argc, char **argv)
     o.chain_id = 31337;
     o.precompile[18] = 0x4d;
     o.precompile[19] = 0x53;
+    o.importance = -1;
     int rc = parse_args(&o, argc, argv, 2);
     if (rc != CLI_OK) return rc;
-    if (o.action != NULL && fn != cmd_sign) return cli_fail(CLI_USAGE, "unexpected argument %s", o.action);
+    /* import and export are the memory's with --format, the bundle's without. */
+    if (fn == cmd_import && o.format != NULL) fn = cmd_mem_import;
+    if (fn == cmd_export && o.format != NULL) fn = cmd_mem_export;
+    const int takes_argument = fn == cmd_sign || fn == cmd_remember || fn == cmd_edit || fn == cmd_recall || fn == cmd_forget ||
+                               fn == cmd_mem_import;
+    if (o.action != NULL && !takes_argument) return cli_fail(CLI_USAGE, "unexpected argument %s", o.action);
     static char home[4096];
     if (o.home == NULL) o.home = getenv("MEMSYNC_HOME");
     if (o.home == NULL) {

@@ -41,6 +41,8 @@ void memstore_close(memstore *m);
 int memstore_has_chain(const memstore *m);
 /** This home's device id (stamps of its changes). */
 const uint8_t *memstore_device(const memstore *m);
+/** The memory's asset id (32 bytes). */
+const uint8_t *memstore_asset(const memstore *m);
 
 /** A copy of the current local document (pulling from the chain first
  *  when pull is 1 and a chain is configured). Out: *doc (free with msd_mem_free). */
@@ -65,9 +67,11 @@ typedef struct memstore_sync_report {
     uint64_t shredded_up_to;   /* > 0: versions 1..shredded_up_to were shredded (forget) */
 } memstore_sync_report;
 
-/** Pull, merge, push (CLI_NODE without a chain). When forgot is 1 and this
- *  identity owns the memory, every version below the new head is shredded
- *  afterwards, so no forgotten text stays in the chain's state. Out: rep (may be NULL). */
+/** Pull, merge, push (CLI_USAGE without a chain). When the pushed version
+ *  forgets something (it holds more tombstones than the chain's head had),
+ *  or forgot is 1, and this identity owns the memory, every version below
+ *  the new head is shredded afterwards, so no forgotten text stays in the
+ *  chain's state. Out: rep (may be NULL). */
 int memstore_sync(memstore *m, memstore_sync_report *rep, int forgot);
 
 #endif
