@@ -119,7 +119,7 @@ TEXT_ADDED=$(awk '/^added/ {print $2+0}' "$T/out")
 check '[ "$TEXT_ADDED" -ge 3 ]' "text import adds facts ($TEXT_ADDED)"
 run 0 "import text again" -- "$M" import --home "$HI" --format text "$FX/facts.txt"
 check 'grep -q "^added 0," "$T/out"' "second text import adds nothing"
-run 0 "list imported" -- "$M" list --home "$HI" --json
+run 0 "list imported" -- "$M" list --home "$HI" --json --include-private
 check '[ "$(jq "[.[] | select(.imported == true)] | length" "$T/out")" = "$TEXT_ADDED" ]' "imported facts are marked"
 run 0 "import mcp-memory" -- "$M" import --home "$HI" --format mcp-memory "$FX/mcp-memory.jsonl"
 MCP_ADDED=$(awk '/^added/ {print $2+0}' "$T/out")
@@ -259,7 +259,7 @@ if [ -f "$DC" ] && command -v node >/dev/null && [ -d "$ROOT/adapters/ethereumjs
         P2=$!
         wait $P1 $P2
         check '[ "$(cat "$T/add-A.fails")" = 0 ] && [ "$(cat "$T/add-B.fails")" = 0 ]' \
-              "every concurrent remember succeeded ($(cat "$T/add-A.fails") + $(cat "$T/add-B.fails") failed: $(tail -2 "$T/add-A.err" "$T/add-B.err" | tr '\n' ' '))"
+              "every concurrent remember succeeded ($(cat "$T/add-A.fails") + $(cat "$T/add-B.fails") failed: $(tail -n 2 "$T/add-A.err" "$T/add-B.err" | tr '\n' ' '))"
         run 0 "sync A" -- "$M" sync --home "$A" $(rpc 1)
         run 0 "sync B" -- "$M" sync --home "$BH" $(rpc 2)
         run 0 "sync A again" -- "$M" sync --home "$A" $(rpc 1)
@@ -319,7 +319,7 @@ if [ -f "$DC" ] && command -v node >/dev/null && [ -d "$ROOT/adapters/ethereumjs
         P2=$!
         wait $P1 $P2
         check '[ "$(cat "$T/add-O.fails")" = 0 ] && [ "$(cat "$T/add-W.fails")" = 0 ]' \
-              "owner and grantee remembers all succeeded ($(tail -2 "$T/add-O.err" "$T/add-W.err" | tr '\n' ' '))"
+              "owner and grantee remembers all succeeded ($(tail -n 2 "$T/add-O.err" "$T/add-W.err" | tr '\n' ' '))"
         run 0 "sync owner 2" -- "$M" sync --home "$O2" $(rpc 3)
         run 0 "sync writer" -- "$M" sync --home "$W" $(rpc 4) --asset "$O2ASSET"
         run 0 "list owner 2" -- "$M" list --home "$O2" $(rpc 3) --json

@@ -94,6 +94,9 @@ int home_store_wrapped(const cli_opts *o, const uint8_t asset[32], uint64_t epoc
 int home_load_wrapped(const cli_opts *o, const uint8_t asset[32], uint64_t epoch, uint8_t *wrapped, size_t cap,
                       size_t *len);
 int home_store_key_for_me(const cli_opts *o, const msd_identity *id, const msd_data_key *key);
+/* The owner's key of (asset, epoch) into the keyring when it is not there: derived from the seed
+ * (spec/device.md §6), so a restored home opens every epoch of its own memories. */
+int home_ensure_owner_key(const cli_opts *o, const msd_identity *id, const uint8_t asset[32], uint64_t epoch);
 int home_store_blob(const cli_opts *o, const uint8_t asset[32], const char *name, const uint8_t *p, size_t n);
 int home_load_blob(const cli_opts *o, const uint8_t asset[32], const char *name, uint8_t *p, size_t n);
 

@@ -151,6 +151,8 @@ int cmd_pull(const cli_opts *o)
         if (memcmp(hash, vi.ciphertext_hash, 32) != 0)
             rc = cli_fail(CLI_CHAIN_BROKEN, "the node's ciphertext does not match its recorded hash");
     }
+    if (rc == CLI_OK && o->wrapped_key == NULL && memcmp(h.owner, s.me, 20) == 0)
+        rc = home_ensure_owner_key(o, s.id, s.asset, vi.key_epoch);
     if (rc == CLI_OK && o->wrapped_key == NULL) rc = key_from_chain(&s, o, vi.key_epoch);
     if (rc == CLI_OK) rc = cli_decrypt_buffer(&pt, &pt_len, o, s.id, s.asset, v, vi.key_epoch, ct.data, ct.size);
     if (rc == CLI_OK) {
@@ -222,6 +224,9 @@ int cmd_grant(const cli_opts *o)
     }
     msd_data_key *key = NULL;
     uint8_t wk[MSD_WRAPPED_KEY_SIZE];
+    /* Only the owner grants: its key of the epoch is derived when the keyring lacks it. */
+    if (rc == CLI_OK && (s.c == NULL || memcmp(h.owner, s.me, 20) == 0))
+        rc = home_ensure_owner_key(o, s.id, s.asset, epoch);
     if (rc == CLI_OK) {
         rc = home_load_data_key(&key, o, s.id, s.asset, epoch);
         if (rc == CLI_NO_KEY) rc = cli_fail(CLI_NO_KEY, "no data key of epoch %llu in %s", (unsigned long long)epoch, o->home);

@@ -244,3 +244,16 @@ int cli_asset_of(uint8_t asset[32], const cli_opts *o, const msd_identity *id, i
     if (salt != NULL) memcpy(salt, s, 32);
     return CLI_OK;
 }
+
+int home_ensure_owner_key(const cli_opts *o, const msd_identity *id, const uint8_t asset[32], uint64_t epoch)
+{
+    uint8_t wk[MSD_WRAPPED_KEY_SIZE];
+    size_t len;
+    if (home_load_wrapped(o, asset, epoch, wk, sizeof wk, &len) == CLI_OK) return CLI_OK;
+    msd_data_key *key = NULL;
+    msd_status s = msd_data_key_derive(&key, id, o->chain_id, o->precompile, asset, epoch);
+    if (s != MSD_OK) return cli_fail(cli_exit_of(s), "data key: %s", msd_strerror(s));
+    int rc = home_store_key_for_me(o, id, key);
+    msd_data_key_destroy(key);
+    return rc;
+}

@@ -28,7 +28,8 @@ struct memstore {
     msd_identity *id;
     uint8_t me[20];
     uint8_t asset[32];
-    int own;                          /* the identity's own memory (shard 0 of its salt) */
+    int own;                          /* this identity owns the memory (known from the salt or the chain's head) */
+    int has_salt;                     /* salt is the memory's creation salt (its own, found from the seed) */
     uint8_t salt[32];
     chain *c;                         /* NULL: local only */
     uint8_t device[MSD_MEM_DEVICE_SIZE];
@@ -192,6 +193,7 @@ int memstore_open(memstore **out, const cli_opts *o)
             msd_memory_salt(m->salt, m->id, 0);
             msd_asset_id(m->asset, o->precompile, m->me, m->salt);
             m->own = 1;
+            m->has_salt = 1;
         }
     }
     if (rc == CLI_OK) {
@@ -282,6 +284,7 @@ typedef struct state {
     uint64_t base_version;            /* 0: no version seen yet */
     msd_mem_doc *base;                /* NULL when base_version is 0 */
     msd_mem_doc *local;
+    int dirty;                        /* changed since loaded: save it */
 } state;
 
 static void state_free(state *s)
@@ -507,10 +510,11 @@ static int sync_state(memstore *m, state *s, memstore_sync_report *rep, int forg
             rc = cli_fail(CLI_REVERTED, "this memory was shredded on chain");
             break;
         }
-        if (!h.exists && !m->own) {
+        if (!h.exists && !m->has_salt) {
             rc = cli_fail(CLI_REVERTED, "no memory %s on this chain", m->o->asset);
             break;
         }
+        if (h.exists && memcmp(h.owner, m->me, 20) == 0) m->own = 1;
         if (h.exists && h.version < s->base_version) {
             rc = cli_fail(CLI_CHAIN_BROKEN, "the chain's head (version %llu) is behind what this home saw (%llu): "
                                             "another chain, or a chain that was reset",
@@ -533,6 +537,7 @@ static int sync_state(memstore *m, state *s, memstore_sync_report *rep, int forg
             s->base = theirs;
             s->local = merged;
             s->base_version = h.version;
+            s->dirty = 1;
             rep->pulled = 1;
         }
         if (s->base != NULL && same_doc(s->base, s->local)) break;   /* nothing to push */
@@ -556,6 +561,7 @@ static int sync_state(memstore *m, state *s, memstore_sync_report *rep, int forg
             break;
         }
         s->base_version = version;
+        s->dirty = 1;
         rep->pushed = 1;
         forgot |= forgets;
         break;
@@ -598,7 +604,7 @@ int memstore_load(memstore *m, msd_mem_doc **doc, int pull)
     if (rc == CLI_OK && pull && m->c != NULL) {
         memstore_sync_report rep;
         rc = sync_state(m, &s, &rep, 0);
-        const int save = state_save(m, &s);
+        const int save = s.dirty ? state_save(m, &s) : CLI_OK;
         if (rc == CLI_OK) rc = save;
     }
     if (rc == CLI_OK) {
@@ -623,7 +629,7 @@ int memstore_update(memstore *m, memstore_edit_fn fn, void *arg, int shred_after
     if (rc == CLI_OK && m->c != NULL) {
         memstore_sync_report rep;
         rc = sync_state(m, &s, &rep, shred_after);
-        const int save = state_save(m, &s);
+        const int save = s.dirty ? state_save(m, &s) : CLI_OK;
         if (rc == CLI_OK) rc = save;
     }
     state_free(&s);
@@ -643,7 +649,7 @@ int memstore_sync(memstore *m, memstore_sync_report *rep, int forgot)
     rc = state_load(m, &s);
     if (rc == CLI_OK) {
         rc = sync_state(m, &s, rep, forgot);
-        const int save = state_save(m, &s);
+        const int save = s.dirty ? state_save(m, &s) : CLI_OK;
         if (rc == CLI_OK) rc = save;
     }
     state_free(&s);
