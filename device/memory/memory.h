@@ -103,6 +103,9 @@ void msd_mem_free(msd_mem_doc *doc);
 /** A deep copy. Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_NOMEM. Out: out. In: doc. */
 msd_status msd_mem_clone(msd_mem_doc **out, const msd_mem_doc *doc);
 
+/** Exchange the contents of a and b (O(1); NULL is a no-op). Args: a, b. */
+void msd_mem_swap(msd_mem_doc *a, msd_mem_doc *b);
+
 /** Parse a serialised document (JSON, spec/memory.md §4; canonical or not).
  *  Unknown fields, at the top level and in items, are kept and written back.
  *  Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_MEM_MALFORMED (not JSON, a field of

@@ -1,0 +1,109 @@
+/* Text helpers shared by search, context, import and export
+ * (spec/memory-search.md): the tokenizer, text normalisation for dedup, a
+ * growable byte buffer that wipes what it held, the display order of items,
+ * and a string set. Internal to the device library; built only on the public
+ * API of device/memory/memory.h.
+ */
+#ifndef MSD_MEMTEXT_H
+#define MSD_MEMTEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "device/memory/memory.h"
+
+/* ---------------------------------------------------------------- tokens */
+
+/** 1 when byte c belongs to a token [MSR-1]: ASCII letters and digits, and
+ *  every byte >= 0x80 (so UTF-8 words are tokens, compared bytewise). */
+static inline int msr_tok_byte(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+/** ASCII case fold of one byte (bytes >= 0x80 unchanged). */
+static inline unsigned char msr_fold(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/** The next token of s[0..len) at or after *pos: sets *start and *tlen and
+ *  advances *pos past it. Returns 0 when there is none. */
+int msr_next_token(const char *s, size_t len, size_t *pos, size_t *start, size_t *tlen);
+
+/** FNV-1a of the case-folded token. */
+uint64_t msr_tok_hash(const char *t, size_t n);
+
+/* ---------------------------------------------------------------- buffer */
+
+/** A growable byte buffer, always NUL-terminated when non-empty. Growth
+ *  copies and wipes the old block (it may hold memory text), so no plaintext
+ *  is left in freed memory. `oom` is sticky: after a failed allocation
+ *  every put is a no-op and the caller checks it once at the end. */
+typedef struct msr_buf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} msr_buf;
+
+void msr_buf_put(msr_buf *b, const void *data, size_t n);
+void msr_buf_puts(msr_buf *b, const char *s);
+void msr_buf_putc(msr_buf *b, char c);
+/** Appends the decimal value of v. */
+void msr_buf_putu(msr_buf *b, uint64_t v);
+/** Wipes and frees the buffer; it is empty afterwards. */
+void msr_buf_wipe(msr_buf *b);
+/** Hands the bytes over: *out (malloc'd, NUL-terminated, never NULL on
+ *  MSD_OK) and *len. On oom, wipes and returns MSD_ERR_NOMEM. */
+msd_status msr_buf_take(msr_buf *b, char **out, size_t *len);
+
+/* ------------------------------------------------------------------ text */
+
+/** Appends text with every line break or control character replaced by a
+ *  space: bytes < 0x20, 0x7f, and U+0085, U+2028, U+2029 [MSR-14]. */
+void msr_put_oneline(msr_buf *b, const char *text);
+
+/** The dedup form of text [MSR-30]: ASCII lower case, runs of ASCII
+ *  whitespace collapsed to one space, trimmed. Appended to b. */
+void msr_put_normalised(msr_buf *b, const char *text, size_t n);
+
+/** 1 when s[0..n) is valid UTF-8 without NUL (overlongs, surrogates and
+ *  code points above U+10FFFF refused). */
+int msr_utf8_valid(const char *s, size_t n);
+
+/** The index (0..9) of the lowest category bit of cats, or MSD_CAT_COUNT. */
+unsigned msr_first_cat(uint32_t cats);
+
+/** The category bit of a name, case-insensitively (n bytes, trimmed by the
+ *  caller), or 0. */
+uint32_t msr_cat_of(const char *name, size_t n);
+
+/** The natural logarithm of x > 0 (0 otherwise), without libm (the device
+ *  library does not link it), to within a few ulps. */
+double msr_ln(double x);
+
+/** -1, 0, 1 as stamp a is earlier, equal, later than b. */
+int msr_stamp_cmp(const msd_mem_stamp *a, const msd_mem_stamp *b);
+
+/** 1 when a fact may be shown: not in `private` unless include_private [MSR-40]. */
+static inline int msr_visible(const msd_mem_item *it, int include_private)
+{
+    return include_private || it->kind != MSD_MEM_FACT || (it->categories & MSD_CAT_PRIVATE) == 0;
+}
+
+/* ---------------------------------------------------------------- string set */
+
+/** An open-addressing set of byte strings (copies, wiped when freed). */
+typedef struct msr_set {
+    char **slot;
+    size_t *slen;
+    size_t cap, n;
+} msr_set;
+
+/** 1 when key is in the set. */
+int msr_set_has(const msr_set *s, const char *key, size_t n);
+/** Adds key (no-op when present). Returns MSD_OK or MSD_ERR_NOMEM. */
+msd_status msr_set_add(msr_set *s, const char *key, size_t n);
+void msr_set_free(msr_set *s);
+
+#endif
