@@ -145,7 +145,7 @@ vectors: tools/vectors/node_modules/.ok
 	cd tools/vectors && node generate.mjs
 	cd tools/vectors && node smt_reference.mjs
 
-test: all test-exports test-vectors test-unit test-host test-asan test-crash test-replay test-fuzz test-operator test-device test-memory test-valgrind test-ctime test-evm test-cli test-memory-cli test-mcp
+test: all test-exports test-vectors test-unit test-host test-asan test-crash test-replay test-fuzz test-operator test-device test-memory test-valgrind test-ctime test-evm test-cli test-memory-cli test-mcp test-testnet
 	@echo "make test: all suites passed"
 
 # ---------------------------------------------------------- device library
@@ -362,6 +362,8 @@ RPC_PORT ?= 8545
 run: all adapters/ethereumjs/node_modules/.ok
 	MEMSYNC_LIBRARY=$(abspath $(SO)) node adapters/ethereumjs/bin/devchain.js --host $(RPC_HOST) --port $(RPC_PORT) --data $(DATA) \
 	  $(if $(CHAIN_ID),--chain-id $(CHAIN_ID))
+
+include adapters/cometbft/Makefile.inc
 
 # ------------------------------------------------------------------ install
 install: deps $(SO) $(AR_LIB)
