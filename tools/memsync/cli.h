@@ -39,7 +39,8 @@ enum {
     CLI_PHRASE = 21,      /* not a valid recovery phrase (word list or checksum) */
     CLI_IMPORT = 22,      /* the import file is not in the named format */
     CLI_CONFLICT = 23,    /* sync gave up: the memory kept changing under it (retry later) */
-    CLI_LOCKED = 24       /* another memsync process held the home's lock too long */
+    CLI_LOCKED = 24,      /* another memsync process held the home's lock too long */
+    CLI_UNANCHORED = 25   /* verify: the bundle is self-consistent but no trusted root anchors it */
 };
 
 /* Options shared by the commands; unset strings are NULL. */
@@ -76,6 +77,7 @@ int cli_read_file(const char *path, uint8_t **data, size_t *len, size_t max);  /
 int cli_write_file(const char *path, const uint8_t *data, size_t len, int private_mode);
 int cli_exit_of(msd_status st);                             /* map a library status to an exit code */
 int cli_fail(int code, const char *fmt, ...);               /* print "memsync: ..." to stderr, return code */
+void cli_wipe_json_allocations(void);                       /* jansson's frees wipe first (glibc) */
 
 /* home.c: the owner's local keyring under --home */
 #define PASS_MAX 1024u
@@ -138,5 +140,55 @@ int cmd_mem_import(const cli_opts *o);
 int cmd_mem_export(const cli_opts *o);
 /* mcp/: the stdio MCP server */
 int cmd_mcp(const cli_opts *o);
+
+/* ---- issue 14 (owner's side): the keyring keyed by chain, rotation, transfer */
+
+/* home.c. The memory's keyring folder is HOME/assets/<chain id>-<precompile>-<asset>/
+ * (home_asset_dir); the legacy HOME/assets/<asset>/ is read when it lacks a file. */
+int home_legacy_asset_dir(char *buf, size_t cap, const cli_opts *o, const uint8_t asset[32]);
+/* home_store_wrapped, but an existing file that opens (with id) to the same key is accepted too. */
+int home_store_wrapped_for(const cli_opts *o, const msd_identity *id, const uint8_t asset[32], uint64_t epoch,
+                           const uint8_t *wrapped, size_t len);
+/* home_load_data_key from the memory's own folder only (never the legacy one): CLI_NO_KEY when absent. */
+int home_load_own_data_key(msd_data_key **out, const cli_opts *o, const msd_identity *id, const uint8_t asset[32],
+                           uint64_t epoch);
+int home_remove_blob(const cli_opts *o, const uint8_t asset[32], const char *name);
+
+/* cmd_crypt.c: encrypt pt as `version` of asset under key (its epoch); *env malloc'd. */
+int cli_encrypt_with_key(uint8_t **env, size_t *env_len, const cli_opts *o, const msd_data_key *key,
+                         const uint8_t asset[32], uint64_t version, const uint8_t *pt, size_t pt_len);
+
+/* rotate.c: the owner's key rotation, shared by revoke, rotate, push and (to
+ * come) the memory commands' sync. `c` is a chain of chain.h. */
+struct chain;
+/** The owner's rotation, resumable: (1) before anything is sent, every
+ *  grantee that will need the new key has its X25519 key in the keyring and
+ *  the owner's key of the target epoch is kept; (2) revokeAccess(revoke20)
+ *  when revoke20 is not NULL; (3) rotateKey when `rotate` (else the current
+ *  epoch is the target: resuming after rotateKey was mined); (4) grantAccess
+ *  again, with the target epoch's key, for every remaining grant of an older
+ *  epoch. The target epoch's key is derived from the seed (spec/device.md
+ *  [DEV-31]). Out: *epoch (the target epoch), *rewrapped (may be NULL). */
+int cli_rotation(struct chain *c, const cli_opts *o, const msd_identity *id, const uint8_t asset[32],
+                 const uint8_t *revoke20, int rotate, uint64_t *epoch, size_t *rewrapped);
+/** The data key the owner writes (or grants) the current key epoch under:
+ *  the first of the keyring's key, the legacy keyring's and the derived key
+ *  that opens the head version when the head is of the current epoch (a key
+ *  found this way is kept in the keyring), else the keyring's or the derived
+ *  key. Returns CLI_OK with *key, CLI_WRONG_KEY (quietly) when the head is of
+ *  the current epoch and none of them opens it (its writer used a key this
+ *  identity does not hold, e.g. the owner before a transfer), or an error. */
+int cli_owner_current_key(struct chain *c, const cli_opts *o, const msd_identity *id, const uint8_t asset[32],
+                          msd_data_key **key, uint64_t *epoch);
+/** The epoch and key of the owner's next write: cli_owner_current_key, and
+ *  when that is CLI_WRONG_KEY (after a transfer of ownership), rotateKey
+ *  first (cli_rotation) and the new epoch's derived key, so that one epoch
+ *  never has two keys. Out: *key, *epoch, *rotated (may be NULL). The memory
+ *  commands' sync calls it before writing a version of an owned memory. */
+int cli_owner_write_key(struct chain *c, const cli_opts *o, const msd_identity *id, const uint8_t asset[32],
+                        msd_data_key **key, uint64_t *epoch, int *rotated);
+int cmd_rotate(const cli_opts *o);
+/* cmd_chain.c */
+int cmd_transfer(const cli_opts *o);
 
 #endif

@@ -15,18 +15,22 @@ static const char USAGE[] =
     "  address                                print the address and the X25519 public key\n"
     "Offline:\n"
     "  encrypt  --asset ID|--salt S --version N --epoch E --in PLAIN --out ENVELOPE [--new-key]\n"
-    "  decrypt  --asset ID --version N --epoch E --in ENVELOPE --out PLAIN [--wrapped-key FILE]\n"
+    "  decrypt  --asset ID --version N --epoch E --in ENVELOPE --out PLAIN|- [--wrapped-key FILE]\n"
     "  sign     create   --salt S [--metadata M] --in ENVELOPE --nonce N --deadline T\n"
     "  sign     append   --asset ID --expected V --epoch E --in ENVELOPE --nonce N --deadline T\n"
     "  sign     transfer --asset ID --new-owner ADDR --nonce N --deadline T\n"
     "           prints the EIP-712 digest, the signature and the calldata for a relayer\n"
-    "  verify   --in BUNDLE [--trusted-height H --trusted-root R]\n"
+    "  verify   --in BUNDLE [--trusted-height H --trusted-root R]   without a trusted root: exit 25,\n"
+    "           self-consistent but not anchored (anyone can re-sign a bundle)\n"
     "Chain (with --rpc URL, e.g. http://127.0.0.1:8545, or --node DIR for a local module instance):\n"
     "  push     --asset ID|--salt S --in PLAIN [--metadata M]   new version, signed, sent by the relayer\n"
     "  pull     --asset ID [--version N] --out PLAIN|-          decrypt the head or a retained version\n"
     "  grants   --asset ID                                       list the grants\n"
     "  grant    --asset ID --grantee ADDR --grantee-key X25519 [--write] [--expiry T]   (offline: --epoch E)\n"
     "  revoke   --asset ID --grantee ADDR    revoke, rotate the key, rewrap it for the remaining grantees\n"
+    "           (stopped half-way? run it again: it finishes the rotation and the rewrapping)\n"
+    "  rotate   --asset ID                   rotate the key and rewrap it for the grantees\n"
+    "  transfer --asset ID --new-owner ADDR  signed transfer of ownership, sent by the relayer (grants end)\n"
     "  export   --asset ID --out BUNDLE      the signed portable bundle (spec/bundle.md)\n"
     "  import   --in BUNDLE                  verify, then replay it into this chain and keyring\n"
     "Memory (your own, found from your identity; --asset ID for one granted to you). With --rpc or --node each\n"
@@ -58,7 +62,8 @@ static const char USAGE[] =
     "  15 the contract reverted; 16 internal error; 17 memory document malformed; 18 memory document of an\n"
     "  unknown format version; 19 fact or memory too large; 20 no such fact; 21 not a valid recovery phrase;\n"
     "  22 import file not in the named format; 23 sync gave up on conflicts (change kept locally);\n"
-    "  24 the home is locked by another process for too long.\n";
+    "  24 the home is locked by another process for too long; 25 verify: the bundle is self-consistent but\n"
+    "  not anchored (no --trusted-root).\n";
 
 typedef struct opt_str {
     const char *name;
@@ -177,7 +182,8 @@ int main(int argc, char **argv)
     }
     static const struct { const char *name; int (*fn)(const cli_opts *); } CMDS[] = {
         {"keygen", cmd_keygen}, {"address", cmd_address}, {"encrypt", cmd_encrypt}, {"decrypt", cmd_decrypt},
-        {"sign", cmd_sign}, {"grant", cmd_grant}, {"revoke", cmd_revoke}, {"push", cmd_push},
+        {"sign", cmd_sign}, {"grant", cmd_grant}, {"revoke", cmd_revoke}, {"rotate", cmd_rotate},
+        {"transfer", cmd_transfer}, {"push", cmd_push},
         {"pull", cmd_pull}, {"grants", cmd_grants}, {"export", cmd_export}, {"import", cmd_import},
         {"verify", cmd_verify}, {"remember", cmd_remember}, {"edit", cmd_edit}, {"recall", cmd_recall}, {"list", cmd_list},
         {"forget", cmd_forget}, {"context", cmd_context}, {"sync", cmd_sync},
@@ -213,5 +219,6 @@ int main(int argc, char **argv)
     }
     if (o.module == NULL) o.module = getenv("MEMSYNC_MODULE");
     if (msd_init() != MSD_OK) return cli_fail(CLI_INTERNAL, "libsodium could not be initialised");
+    cli_wipe_json_allocations();
     return fn(&o);
 }

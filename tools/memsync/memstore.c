@@ -499,8 +499,12 @@ static int sync_state(memstore *m, state *s, memstore_sync_report *rep, int forg
             break;
         }
         if (attempt > 0) {
-            /* Two writers that keep colliding step apart by a random delay. */
-            struct timespec ts = {0, (long)(randombytes_uniform(200) + 20) * 1000000L};
+            /* Writers that keep colliding step apart: a random delay whose
+             * range doubles with each attempt (20 ms + up to 40·2^k ms, k <= 5),
+             * so a writer that lost once is not the one that always loses. */
+            const unsigned k = attempt - 1 < 5 ? attempt - 1 : 5;
+            const long ms = 20 + (long)randombytes_uniform(40u << k);
+            struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
             nanosleep(&ts, NULL);
         }
         view_head h;

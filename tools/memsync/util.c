@@ -7,6 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+#include <sodium.h>
+
 #include "cli.h"
 
 void cli_print_field(const char *label, const uint8_t *p, size_t n)
@@ -119,3 +122,27 @@ int cli_fail(int code, const char *fmt, ...)
     va_end(ap);
     return code;
 }
+
+/* Every jansson allocation is wiped when freed: requests, results and parsed
+ * documents hold memory text. The pointers stay plain malloc() ones, because
+ * callers free json_dumps() output with free(); glibc tells the block's size
+ * (spec/mcp.md [MCP-44]). */
+#ifdef __GLIBC__
+#include <malloc.h>
+
+static void wipe_free(void *p)
+{
+    if (p == NULL) return;
+    sodium_memzero(p, malloc_usable_size(p));
+    free(p);
+}
+
+void cli_wipe_json_allocations(void)
+{
+    json_set_alloc_funcs(malloc, wipe_free);
+}
+#else
+void cli_wipe_json_allocations(void)
+{
+}
+#endif

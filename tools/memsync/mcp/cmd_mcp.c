@@ -11,30 +11,6 @@
 #include "mcp.h"
 #include "tools/memsync/memstore.h"
 
-/* [MCP-44] Every jansson allocation is wiped when freed: requests and
- * results hold memory text, and so do the documents the library parses.
- * The pointers stay plain malloc() ones, because callers free json_dumps()
- * output with free(); glibc tells the block's size. */
-#ifdef __GLIBC__
-#include <malloc.h>
-
-static void wipe_free(void *p)
-{
-    if (p == NULL) return;
-    sodium_memzero(p, malloc_usable_size(p));
-    free(p);
-}
-
-static void wipe_allocations(void)
-{
-    json_set_alloc_funcs(malloc, wipe_free);
-}
-#else
-static void wipe_allocations(void)
-{
-}
-#endif
-
 static int store_load(void *ctx, msd_mem_doc **doc)
 {
     /* [MCP-30] Reads use the local copy: no chain round trip per call. */
@@ -62,10 +38,17 @@ int cmd_mcp(const cli_opts *o)
 {
     if (isatty(STDIN_FILENO))
         fputs("memsync mcp: an MCP server speaks JSON-RPC on stdin; start it from an AI tool (see README)\n", stderr);
-    wipe_allocations();
     memstore *m = NULL;
     int rc = memstore_open(&m, o);
     if (rc != CLI_OK) return rc;
+    /* [MCP-30] One pull at start, so the first reads see what other devices
+     * wrote; a chain that cannot be reached now is no reason not to serve. */
+    if (memstore_has_chain(m)) {
+        msd_mem_doc *doc = NULL;
+        if (memstore_load(m, &doc, 1) != CLI_OK)
+            fputs("memsync mcp: the first pull failed; serving the local copy (the sync tool retries)\n", stderr);
+        msd_mem_free(doc);
+    }
     /* A client that goes away shows as a failed write, not a signal. */
     signal(SIGPIPE, SIG_IGN);
     const mcp_store store = {m, store_load, store_update, store_sync, memstore_has_chain(m)};

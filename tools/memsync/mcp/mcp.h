@@ -188,6 +188,10 @@ const char *mcp_store_error(int rc);
 /** 1 when rc, returned by update after the edit ran, means "saved on this
  *  device, not yet on chain" (the next sync sends it) [MCP-31]. */
 int mcp_saved_locally(int rc);
+/** The outcome of store.update(...) = rc whose edit ran (applied) or not:
+ *  0 when the change is saved (*pending = 1: on this device only, for the
+ *  next sync), else -1 with out->error set [MCP-31]. */
+int mcp_update_outcome(const mcp_server *s, int rc, int applied, mcp_tool_out *out, int *pending);
 
 /* ---------------------------------------------------------- internal: util */
 

@@ -355,9 +355,8 @@ static int run_edit(mcp_server *s, mcp_edit_fn fn, graph_arg *a, mcp_tool_out *o
         a->error = NULL;
         return -1;
     }
-    if (rc != 0 && !(a->applied && mcp_saved_locally(rc)))
-        return mcp_tool_error(out, "The change could not be saved: %s.", mcp_store_error(rc));
-    return 0;
+    int pending;
+    return mcp_update_outcome(s, rc, a->applied, out, &pending);
 }
 
 /* Structured {key: result}, text JSON.stringify(result, null, 2). */

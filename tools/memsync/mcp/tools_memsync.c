@@ -207,18 +207,6 @@ static int load_doc(mcp_server *s, msd_mem_doc **doc, mcp_tool_out *out)
     return 0;
 }
 
-/* The outcome of an update whose edit ran (applied) or not. */
-static int update_outcome(int rc, int applied, mcp_tool_out *out, int *pending)
-{
-    *pending = 0;
-    if (rc == 0) return 0;
-    if (applied && mcp_saved_locally(rc)) {
-        *pending = 1;
-        return 0;
-    }
-    return mcp_tool_error(out, "The change could not be saved: %s.", mcp_store_error(rc));
-}
-
 /* --------------------------------------------------------------- remember */
 
 static const char *const REMEMBER_ARGS[] = {"text", "categories", "type", "importance", NULL};
@@ -269,7 +257,7 @@ static int t_remember(mcp_server *s, json_t *args, mcp_tool_out *out)
     if (!r.applied && r.st != MSD_OK)
         return mcp_tool_error(out, "The fact was not stored: it must be 1 to %u bytes of valid UTF-8 text.", TEXT_MAX);
     int pending;
-    if (update_outcome(rc, r.applied, out, &pending)) return -1;
+    if (mcp_update_outcome(s, rc, r.applied, out, &pending)) return -1;
     char hex[2 * MSD_MEM_ID_SIZE + 1];
     mcp_hex_id(hex, r.id);
     out->structured = json_pack("{s:s, s:o, s:s, s:f}", "id", hex, "categories", categories_json(r.in.categories),
@@ -384,7 +372,7 @@ static int t_forget(mcp_server *s, json_t *args, mcp_tool_out *out)
         return mcp_tool_error(out, "No memory has the id %s (never stored, or already forgotten).", hex);
     if (!f.applied && f.st != MSD_OK) return mcp_tool_error(out, "The memory could not be forgotten (%s).", msd_strerror(f.st));
     int pending;
-    if (update_outcome(rc, f.applied, out, &pending)) return -1;
+    if (mcp_update_outcome(s, rc, f.applied, out, &pending)) return -1;
     char id[2 * MSD_MEM_ID_SIZE + 1];
     mcp_hex_id(id, f.id);
     out->structured = json_pack("{s:s, s:b}", "id", id, "forgotten", 1);

@@ -248,3 +248,19 @@ int mcp_saved_locally(int rc)
      * codes only come from the chain step, so the edit is on this device. */
     return rc == CLI_CONFLICT || rc == CLI_NODE || rc == CLI_REVERTED || rc == CLI_CHAIN_BROKEN || rc == CLI_NO_KEY;
 }
+
+int mcp_update_outcome(const mcp_server *s, int rc, int applied, mcp_tool_out *out, int *pending)
+{
+    *pending = 0;
+    if (rc == 0) return 0;
+    if (applied && mcp_saved_locally(rc)) {
+        fprintf(stderr, "memsync mcp: a change is saved on this device; the next write or sync sends it (%d)\n", rc);
+        *pending = 1;
+        return 0;
+    }
+    if (rc == CLI_MEM_TOO_LARGE && s->store.has_chain)
+        /* memstore refuses, before saving, a change that would not fit one version on chain. */
+        return mcp_tool_error(out, "The memory is full: one version on the chain holds about 32 KB of compressed "
+                                   "memory, so this change was refused. Forget some facts first.");
+    return mcp_tool_error(out, "The change could not be saved: %s. Nothing was changed.", mcp_store_error(rc));
+}
