@@ -272,7 +272,8 @@ if [ -f "$DC" ] && command -v node >/dev/null && [ -d "$ROOT/adapters/ethereumjs
         done
         check 'cmp -s "$T/texts.devA" "$T/texts.devB"' "both homes hold the same facts"
         run 0 "export the memory's bundle" -- "$M" export --home "$A" $(rpc 1) --asset "$DASSET" --out "$T/dev.msb"
-        run 0 "every version's hash chain verifies" -- "$M" verify --in "$T/dev.msb"
+        # exit 25: the hash chain and signature hold; over JSON-RPC there is no state proof to anchor it
+        run 25 "every version's hash chain verifies" -- "$M" verify --in "$T/dev.msb"
         # A forgets a fact while B edits it
         run 0 "recall on A" -- "$M" recall --home "$A" $(rpc 1) "fact A number 7" --json
         FID=$(jq -r '.[0].id' "$T/out")
@@ -329,7 +330,7 @@ if [ -f "$DC" ] && command -v node >/dev/null && [ -d "$ROOT/adapters/ethereumjs
         jq -r '.[].text' "$T/out" | sort >"$T/texts.w"
         check 'cmp -s "$T/texts.o2" "$T/texts.w" && [ "$(uniq -d "$T/texts.w" | wc -l)" = 0 ]' "the grantee holds the same facts, no duplicate"
         run 0 "export owner 2's bundle" -- "$M" export --home "$O2" $(rpc 3) --asset "$O2ASSET" --out "$T/o2.msb"
-        run 0 "owner 2's hash chain verifies" -- "$M" verify --in "$T/o2.msb"
+        run 25 "owner 2's hash chain verifies" -- "$M" verify --in "$T/o2.msb"
     else
         bad "the dev chain did not start: $(tail -3 "$T/dev.out")"
     fi

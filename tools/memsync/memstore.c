@@ -23,6 +23,18 @@
 #define MEMSTORE_LOCK_SECONDS 300
 #define LOCAL_FILE_MAX (MSD_MEM_MAX_DOC + 4096u)
 
+/* A parsed copy of one of the home's files, valid while the file on disk is
+ * the same one (device, inode, size, modification time): every writer
+ * replaces a file by rename under the lock, so a change always shows. It
+ * spares a long-running process (the MCP server) a decrypt and parse per
+ * call. */
+typedef struct doc_cache {
+    int valid;
+    struct stat st;
+    uint64_t version;
+    msd_mem_doc *doc;
+} doc_cache;
+
 struct memstore {
     const cli_opts *o;
     msd_identity *id;
@@ -36,6 +48,7 @@ struct memstore {
     msd_data_key *local_key;          /* seals the files of the home (derived; chain id 0) */
     char dir[4096];
     int lock_fd;
+    doc_cache base_cache, local_cache;
 };
 
 /* ------------------------------------------------------------ small helpers */
@@ -235,6 +248,8 @@ void memstore_close(memstore *m)
 {
     if (m == NULL) return;
     if (m->lock_fd >= 0) close(m->lock_fd);
+    msd_mem_free(m->base_cache.doc);
+    msd_mem_free(m->local_cache.doc);
     chain_close(m->c);
     msd_data_key_destroy(m->local_key);
     msd_identity_destroy(m->id);
@@ -294,38 +309,77 @@ static void state_free(state *s)
     memset(s, 0, sizeof *s);
 }
 
+static int same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Remember doc (a copy) as the content of the file name as it is now. */
+static void cache_put(memstore *m, doc_cache *c, const char *name, const msd_mem_doc *doc, uint64_t version)
+{
+    char path[4200];
+    msd_mem_free(c->doc);
+    c->doc = NULL;
+    c->valid = 0;
+    if (snprintf(path, sizeof path, "%s/%s", m->dir, name) >= (int)sizeof path || stat(path, &c->st) != 0) return;
+    if (msd_mem_clone(&c->doc, doc) != MSD_OK) return;
+    c->version = version;
+    c->valid = 1;
+}
+
+/* The document in the home's file name (base: preceded by its u64 version):
+ * a new copy in *doc, from the cache when the file has not changed.
+ * CLI_NO_KEY (quietly) when the file does not exist. */
+static int load_file(memstore *m, doc_cache *c, const char *name, int with_version, msd_mem_doc **doc,
+                     uint64_t *version)
+{
+    char path[4200];
+    *doc = NULL;
+    int rc = path_in(path, sizeof path, m, name);
+    if (rc != CLI_OK) return rc;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        c->valid = 0;
+        return errno == ENOENT ? CLI_NO_KEY : cli_fail(CLI_IO, "cannot read %s: %s", path, strerror(errno));
+    }
+    if (c->valid && same_file(&c->st, &st)) {
+        msd_status s = msd_mem_clone(doc, c->doc);
+        *version = c->version;
+        return s == MSD_OK ? CLI_OK : status_fail(s, "memory document");
+    }
+    uint8_t *p = NULL;
+    size_t n = 0;
+    rc = cli_read_file(path, &p, &n, LOCAL_FILE_MAX);
+    uint64_t v = 0;
+    const size_t skip = with_version ? 8 : 0;
+    if (rc == CLI_OK && n < skip) rc = cli_fail(CLI_MEM_MALFORMED, "%s is truncated", path);
+    if (rc == CLI_OK) {
+        for (size_t i = 0; i < skip; i++) v = v << 8 | p[i];
+        const msd_context ctx = local_context(m, with_version ? 2 : 1);
+        rc = open_doc(doc, p + skip, n - skip, m->local_key, &ctx,
+                      with_version ? "the home's copy of the chain's version" : "the home's working copy");
+    }
+    free(p);
+    if (rc != CLI_OK) return rc;
+    *version = v;
+    cache_put(m, c, name, *doc, v);
+    return CLI_OK;
+}
+
 static int state_load(memstore *m, state *s)
 {
     memset(s, 0, sizeof *s);
-    uint8_t *p = NULL;
-    size_t n = 0;
-    int rc = read_optional(m, "base", &p, &n);
+    uint64_t unused;
+    int rc = load_file(m, &m->base_cache, "base", 1, &s->base, &s->base_version);
+    if (rc == CLI_NO_KEY) rc = CLI_OK;
     if (rc == CLI_OK) {
-        if (n < 8) {
-            rc = cli_fail(CLI_MEM_MALFORMED, "%s/base is truncated", m->dir);
-        } else {
-            uint64_t v = 0;
-            for (int i = 0; i < 8; i++) v = v << 8 | p[i];
-            const msd_context ctx = local_context(m, 2);
-            rc = open_doc(&s->base, p + 8, n - 8, m->local_key, &ctx, "the home's copy of the chain's version");
-            s->base_version = v;
-        }
-    } else if (rc == CLI_NO_KEY) {
-        rc = CLI_OK;
-    }
-    free(p);
-    p = NULL;
-    if (rc == CLI_OK) {
-        rc = read_optional(m, "local", &p, &n);
-        if (rc == CLI_OK) {
-            const msd_context ctx = local_context(m, 1);
-            rc = open_doc(&s->local, p, n, m->local_key, &ctx, "the home's working copy");
-        } else if (rc == CLI_NO_KEY) {
+        rc = load_file(m, &m->local_cache, "local", 0, &s->local, &unused);
+        if (rc == CLI_NO_KEY) {
             msd_status st = s->base != NULL ? msd_mem_clone(&s->local, s->base) : msd_mem_new(&s->local);
             rc = st == MSD_OK ? CLI_OK : status_fail(st, "memory document");
         }
     }
-    free(p);
     if (rc != CLI_OK) state_free(s);
     return rc;
 }
@@ -337,6 +391,7 @@ static int state_save(memstore *m, const state *s)
     msd_context ctx = local_context(m, 1);
     int rc = seal_doc(&env, &len, s->local, m->local_key, &ctx, MSD_MAX_PLAINTEXT);
     if (rc == CLI_OK) rc = write_atomic(m, "local", env, len);
+    if (rc == CLI_OK) cache_put(m, &m->local_cache, "local", s->local, 0);
     free(env);
     if (rc != CLI_OK || s->base == NULL) return rc;
     ctx = local_context(m, 2);
@@ -348,6 +403,7 @@ static int state_save(memstore *m, const state *s)
         memcpy(file + 8, env, len);
         rc = write_atomic(m, "base", file, len + 8);
     }
+    if (rc == CLI_OK) cache_put(m, &m->base_cache, "base", s->base, s->base_version);
     free(file);
     free(env);
     return rc;
