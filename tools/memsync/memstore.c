@@ -24,13 +24,16 @@
 #define LOCAL_FILE_MAX (MSD_MEM_MAX_DOC + 4096u)
 
 /* A parsed copy of one of the home's files, valid while the file on disk is
- * the same one (device, inode, size, modification time): every writer
- * replaces a file by rename under the lock, so a change always shows. It
+ * the same one: same size and same first CACHE_HEAD bytes, which hold the
+ * envelope's random 24-byte nonce, new at every write (inode numbers are
+ * reused and modification times are coarse, so neither is enough). It
  * spares a long-running process (the MCP server) a decrypt and parse per
- * call. */
+ * call; the check reads CACHE_HEAD bytes under the home's lock. */
+#define CACHE_HEAD 64u
 typedef struct doc_cache {
     int valid;
-    struct stat st;
+    off_t size;
+    uint8_t head[CACHE_HEAD];
     uint64_t version;
     msd_mem_doc *doc;
 } doc_cache;
@@ -309,10 +312,18 @@ static void state_free(state *s)
     memset(s, 0, sizeof *s);
 }
 
-static int same_file(const struct stat *a, const struct stat *b)
+/* The size and first bytes of path, or 0 when it cannot be read. */
+static int file_head(const char *path, off_t *size, uint8_t head[CACHE_HEAD])
 {
-    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+    memset(head, 0, CACHE_HEAD);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    struct stat st;
+    const int ok = fstat(fd, &st) == 0 && st.st_size >= (off_t)CACHE_HEAD &&
+                   pread(fd, head, CACHE_HEAD, 0) == (ssize_t)CACHE_HEAD;
+    close(fd);
+    *size = st.st_size;
+    return ok;
 }
 
 /* Remember doc (a copy) as the content of the file name as it is now. */
@@ -322,7 +333,8 @@ static void cache_put(memstore *m, doc_cache *c, const char *name, const msd_mem
     msd_mem_free(c->doc);
     c->doc = NULL;
     c->valid = 0;
-    if (snprintf(path, sizeof path, "%s/%s", m->dir, name) >= (int)sizeof path || stat(path, &c->st) != 0) return;
+    if (snprintf(path, sizeof path, "%s/%s", m->dir, name) >= (int)sizeof path || !file_head(path, &c->size, c->head))
+        return;
     if (msd_mem_clone(&c->doc, doc) != MSD_OK) return;
     c->version = version;
     c->valid = 1;
@@ -338,12 +350,13 @@ static int load_file(memstore *m, doc_cache *c, const char *name, int with_versi
     *doc = NULL;
     int rc = path_in(path, sizeof path, m, name);
     if (rc != CLI_OK) return rc;
-    struct stat st;
-    if (stat(path, &st) != 0) {
+    if (access(path, F_OK) != 0) {
         c->valid = 0;
         return errno == ENOENT ? CLI_NO_KEY : cli_fail(CLI_IO, "cannot read %s: %s", path, strerror(errno));
     }
-    if (c->valid && same_file(&c->st, &st)) {
+    off_t size = 0;
+    uint8_t head[CACHE_HEAD];
+    if (c->valid && file_head(path, &size, head) && size == c->size && memcmp(head, c->head, CACHE_HEAD) == 0) {
         msd_status s = msd_mem_clone(doc, c->doc);
         *version = c->version;
         return s == MSD_OK ? CLI_OK : status_fail(s, "memory document");
