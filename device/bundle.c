@@ -447,7 +447,9 @@ msd_status msd_bundle_verify(const msd_bundle *b, msd_chain_result *chain, uint6
     free(cv);
     if (chain != NULL) *chain = res;
     if (st != MSD_OK) return st;
-    if (b->proof_len == 0) return MSD_OK;
+    /* A caller that names a trusted root wants the bundle anchored to it; a
+     * bundle without a proof cannot be, and passing would tell it otherwise. */
+    if (b->proof_len == 0) return trusted_root32 != NULL ? MSD_ERR_PROOF : MSD_OK;
     msd_asset_state a;
     st = trusted_root32 != NULL
              ? msd_verify_asset_proof(&a, b->proof, b->proof_len, trusted_height, trusted_root32, b->asset_id)

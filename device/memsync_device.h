@@ -240,7 +240,10 @@ msd_status msd_wrap_key(uint8_t out[MSD_WRAPPED_KEY_SIZE], const msd_data_key *k
                         const uint8_t grantee_pk32[MSD_X25519_PUBLIC_SIZE]);
 
 /** Open a wrapped key with the identity's X25519 key and check that it is the
- *  key of asset_id32 at key_epoch.
+ *  key of asset_id32 at key_epoch. It also opens the chain-bound format
+ *  (msd_wrap_key_bound, MSD_WRAPPED_KEY_V2_SIZE bytes) but, having no chain
+ *  to compare with, does not check its chain id and precompile: callers
+ *  that know the chain use msd_unwrap_key_bound.
  *  Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_NOT_FOR_ME (wrong length, sealed to
  *  another key, or altered), MSD_ERR_WRONG_GRANT (opens, but for another
  *  asset or epoch), MSD_ERR_NOMEM.
@@ -498,12 +501,60 @@ void msd_bundle_free(msd_bundle *b);
  *  state proof, when present, verifies against trusted (height, root) — or
  *  against the bundle's own (proof_height, proof_root) when trusted_root32
  *  is NULL — and shows an asset record with this owner, head, head hash, key
- *  epoch, flags and metadata.
+ *  epoch, flags and metadata. A trusted root given for a bundle without a
+ *  proof is MSD_ERR_PROOF (nothing anchors it). Without a trusted root, MSD_OK
+ *  means self-consistent only: anyone can re-sign a bundle with their own
+ *  key, so it does not show that the memory is on any chain (spec/bundle.md
+ *  [BUN-7]).
  *  Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_BUNDLE_SIGNATURE, MSD_ERR_CHAIN
  *  (chain filled when not NULL), MSD_ERR_PROOF.
  *  Out: chain (may be NULL). In: b, trusted_height, trusted_root32. */
 msd_status msd_bundle_verify(const msd_bundle *b, msd_chain_result *chain, uint64_t trusted_height,
                              const uint8_t *trusted_root32);
+
+/* --------------------------------------------------- chain-bound wrapped keys */
+/* Added after the formats above (append-only): a wrapped key that names the
+ * chain and contract too, so a grant made for one chain is refused on
+ * another even when the asset id and epoch agree (the asset id does not
+ * contain the chain id). spec/device.md [DEV-36]..[DEV-38]. The 120-byte
+ * format of msd_wrap_key stays readable for grants made before. */
+
+#define MSD_WRAPPED_KEY_V2 2u          /* the format byte of a chain-bound wrapped key */
+/* 0x02 || crypto_box_seal(key (32) || assetId (32) || keyEpoch u64 BE ||
+ * chainId u64 BE || precompile (20)): 1 + 48 + 100 bytes. Within the
+ * module's default max_wrapped_key (256). */
+#define MSD_WRAPPED_KEY_V2_SIZE 149u
+#define MSD_WRAPPED_KEY_MAX MSD_WRAPPED_KEY_V2_SIZE   /* the largest wrapped key this library reads */
+
+/** Seal a data key to a grantee's X25519 public key, bound to (chain_id,
+ *  precompile20) as well as to the key's asset and epoch. This is the
+ *  `wrappedKey` of grantAccess that the memsync tool writes.
+ *  Returns MSD_OK, MSD_ERR_ARGS (NULL, or a low-order public key).
+ *  Args: key. Out: out (MSD_WRAPPED_KEY_V2_SIZE bytes; zeroed on error).
+ *  In: chain_id, precompile20, grantee_pk32. */
+msd_status msd_wrap_key_bound(uint8_t out[MSD_WRAPPED_KEY_V2_SIZE], const msd_data_key *key, uint64_t chain_id,
+                              const uint8_t precompile20[20], const uint8_t grantee_pk32[MSD_X25519_PUBLIC_SIZE]);
+
+/** Open a wrapped key of either format for (chain_id, precompile20,
+ *  asset_id32, key_epoch). A chain-bound key must name all four; a key of
+ *  the 120-byte format (made before chains were bound) names no chain, is
+ *  checked for asset and epoch only, and sets *legacy to 1.
+ *  Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_NOT_FOR_ME (another length, an
+ *  unknown format byte, sealed to another key, or altered),
+ *  MSD_ERR_WRONG_GRANT (opens, but for another chain, contract, asset or
+ *  epoch), MSD_ERR_NOMEM.
+ *  Args: id. Out: out (a new handle), legacy (may be NULL; 0 unless the
+ *  legacy format was accepted). In: wrapped, wrapped_len, chain_id,
+ *  precompile20, asset_id32, key_epoch. */
+msd_status msd_unwrap_key_bound(msd_data_key **out, int *legacy, const msd_identity *id, const uint8_t *wrapped,
+                                size_t wrapped_len, uint64_t chain_id, const uint8_t precompile20[20],
+                                const uint8_t asset_id32[32], uint64_t key_epoch);
+
+/** 1 when a and b hold the same key bytes for the same asset and epoch, else
+ *  0 (also when either is NULL). The key bytes are compared in constant time.
+ *  For a keyring that must tell a second copy of a key from another key
+ *  without seeing either. In: a, b. */
+int msd_data_key_equal(const msd_data_key *a, const msd_data_key *b);
 
 #ifdef __cplusplus
 }

@@ -46,6 +46,13 @@ msd_status msd_data_key_import(msd_data_key **out, const uint8_t asset_id32[32],
     return MSD_OK;
 }
 
+int msd_data_key_equal(const msd_data_key *a, const msd_data_key *b)
+{
+    if (a == NULL || b == NULL) return 0;
+    const int same_key = msd_public(sodium_memcmp(a->key, b->key, sizeof a->key) == 0);
+    return same_key && a->epoch == b->epoch && memcmp(a->asset_id, b->asset_id, 32) == 0;
+}
+
 void msd_data_key_destroy(msd_data_key *key)
 {
     if (key != NULL) sodium_free(key);
@@ -254,12 +261,88 @@ msd_status msd_wrap_key(uint8_t out[MSD_WRAPPED_KEY_SIZE], const msd_data_key *k
     return MSD_OK;
 }
 
+/* The chain-bound format (spec/device.md [DEV-36]): a version byte, then a
+ * sealed box of key || assetId || keyEpoch || chainId || precompile. */
+#define WRAP2_PLAIN 100u
+
+msd_status msd_wrap_key_bound(uint8_t out[MSD_WRAPPED_KEY_V2_SIZE], const msd_data_key *key, uint64_t chain_id,
+                              const uint8_t precompile20[20], const uint8_t grantee_pk32[MSD_X25519_PUBLIC_SIZE])
+{
+    if (out == NULL) return MSD_ERR_ARGS;
+    sodium_memzero(out, MSD_WRAPPED_KEY_V2_SIZE);
+    if (key == NULL || precompile20 == NULL || grantee_pk32 == NULL) return MSD_ERR_ARGS;
+    uint8_t m[WRAP2_PLAIN];
+    memcpy(m, key->key, 32);
+    memcpy(m + 32, key->asset_id, 32);
+    msd_put_be64(m + 64, key->epoch);
+    msd_put_be64(m + 72, chain_id);
+    memcpy(m + 80, precompile20, 20);
+    out[0] = MSD_WRAPPED_KEY_V2;
+    const int rc = crypto_box_seal(out + 1, m, sizeof m, grantee_pk32);
+    sodium_memzero(m, sizeof m);
+    if (rc != 0) {
+        sodium_memzero(out, MSD_WRAPPED_KEY_V2_SIZE);
+        return MSD_ERR_ARGS;
+    }
+    return MSD_OK;
+}
+
+/* Open a chain-bound wrapped key (wrapped_len = MSD_WRAPPED_KEY_V2_SIZE) and
+ * check its labels; the chain and precompile only when precompile20 is not
+ * NULL (msd_unwrap_key, which has no chain to compare with). */
+static msd_status msd_open_bound(msd_data_key **out, const msd_identity *id, const uint8_t *wrapped,
+                                 size_t wrapped_len, const uint8_t asset_id32[32], uint64_t key_epoch,
+                                 uint64_t chain_id, const uint8_t *precompile20)
+{
+    if (wrapped[0] != MSD_WRAPPED_KEY_V2) return MSD_ERR_NOT_FOR_ME;
+    msd_data_key *k = msd_data_key_alloc(asset_id32, key_epoch);
+    if (k == NULL) return MSD_ERR_NOMEM;
+    uint8_t m[WRAP2_PLAIN];
+    if (msd_public(crypto_box_seal_open(m, wrapped + 1, wrapped_len - 1, id->box_pk, id->box_sk)) != 0) {
+        sodium_memzero(m, sizeof m);
+        msd_data_key_destroy(k);
+        return MSD_ERR_NOT_FOR_ME;
+    }
+    int match = msd_public(sodium_memcmp(m + 32, asset_id32, 32) == 0) & msd_public(msd_get_be64(m + 64) == key_epoch);
+    if (precompile20 != NULL)
+        match &= msd_public(msd_get_be64(m + 72) == chain_id) & msd_public(sodium_memcmp(m + 80, precompile20, 20) == 0);
+    memcpy(k->key, m, 32);
+    sodium_memzero(m, sizeof m);
+    if (!match) {
+        msd_data_key_destroy(k);
+        return MSD_ERR_WRONG_GRANT;
+    }
+    *out = k;
+    return MSD_OK;
+}
+
+msd_status msd_unwrap_key_bound(msd_data_key **out, int *legacy, const msd_identity *id, const uint8_t *wrapped,
+                                size_t wrapped_len, uint64_t chain_id, const uint8_t precompile20[20],
+                                const uint8_t asset_id32[32], uint64_t key_epoch)
+{
+    if (legacy != NULL) *legacy = 0;
+    if (out == NULL) return MSD_ERR_ARGS;
+    *out = NULL;
+    if (id == NULL || precompile20 == NULL || asset_id32 == NULL || (wrapped == NULL && wrapped_len > 0))
+        return MSD_ERR_ARGS;
+    if (wrapped_len == MSD_WRAPPED_KEY_SIZE) {
+        /* A grant made before the chain was bound: it names no chain to check. */
+        msd_status st = msd_unwrap_key(out, id, wrapped, wrapped_len, asset_id32, key_epoch);
+        if (st == MSD_OK && legacy != NULL) *legacy = 1;
+        return st;
+    }
+    if (wrapped_len != MSD_WRAPPED_KEY_V2_SIZE) return MSD_ERR_NOT_FOR_ME;
+    return msd_open_bound(out, id, wrapped, wrapped_len, asset_id32, key_epoch, chain_id, precompile20);
+}
+
 msd_status msd_unwrap_key(msd_data_key **out, const msd_identity *id, const uint8_t *wrapped, size_t wrapped_len,
                           const uint8_t asset_id32[32], uint64_t key_epoch)
 {
     if (out == NULL) return MSD_ERR_ARGS;
     *out = NULL;
     if (id == NULL || asset_id32 == NULL || (wrapped == NULL && wrapped_len > 0)) return MSD_ERR_ARGS;
+    if (wrapped_len == MSD_WRAPPED_KEY_V2_SIZE)
+        return msd_open_bound(out, id, wrapped, wrapped_len, asset_id32, key_epoch, 0, NULL);
     if (wrapped_len != MSD_WRAPPED_KEY_SIZE) return MSD_ERR_NOT_FOR_ME;
     msd_data_key *k = msd_data_key_alloc(asset_id32, key_epoch);
     if (k == NULL) return MSD_ERR_NOMEM;

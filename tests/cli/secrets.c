@@ -40,12 +40,13 @@ int main(int argc, char **argv)
     if (argc >= 3 && !unhex(asset, 32, argv[2])) return 1;
     for (int i = 3; i < argc; i++) {
         FILE *f = fopen(argv[i], "rb");
-        uint8_t wk[MSD_WRAPPED_KEY_SIZE];
-        if (f == NULL || fread(wk, 1, sizeof wk, f) != sizeof wk) return 1;
+        uint8_t wk[MSD_WRAPPED_KEY_MAX];   /* either format: 120 or 149 bytes */
+        const size_t n = f != NULL ? fread(wk, 1, sizeof wk, f) : 0;
+        if (f == NULL || (n != MSD_WRAPPED_KEY_SIZE && n != MSD_WRAPPED_KEY_V2_SIZE)) return 1;
         fclose(f);
         const char *dash = strrchr(argv[i], '-');
         msd_data_key *k;
-        if (dash == NULL || msd_unwrap_key(&k, id, wk, sizeof wk, asset, strtoull(dash + 1, NULL, 10)) != MSD_OK)
+        if (dash == NULL || msd_unwrap_key(&k, id, wk, n, asset, strtoull(dash + 1, NULL, 10)) != MSD_OK)
             return 1;
         hex(k->key, sizeof k->key);
         msd_data_key_destroy(k);

@@ -2,10 +2,12 @@
  *
  *   interop_driver c2js DIR   write DIR/c2js.txt: an identity's seed and public
  *                             keys, an envelope, a key wrapped for a grantee
- *                             and a signature, for @noble to check
+ *                             (both formats: 120-byte and chain-bound) and a
+ *                             signature, for @noble to check
  *   interop_driver js2c DIR   read DIR/js2c.txt written by @noble and check
  *                             that this library opens its envelope and its
- *                             wrapped key (and diagnoses a tampered copy)
+ *                             wrapped keys (chain-bound: only for the chain it
+ *                             names), and diagnoses a tampered copy
  *   interop_driver words DIR  write DIR/words.txt: the compiled BIP-39 word
  *                             list, one word a line, for @scure to compare
  *   interop_driver rec-c2js DIR
@@ -90,8 +92,9 @@ static int c2js(const char *dir)
     static uint8_t env[2048];
     size_t env_len = 0;
     if ((st = msd_encrypt(env, sizeof env, &env_len, k, &c, msg, sizeof msg)) != MSD_OK) return fail("encrypt", st);
-    uint8_t wrapped[MSD_WRAPPED_KEY_SIZE];
+    uint8_t wrapped[MSD_WRAPPED_KEY_SIZE], wrapped2[MSD_WRAPPED_KEY_V2_SIZE];
     if ((st = msd_wrap_key(wrapped, k, gpk)) != MSD_OK) return fail("wrap", st);
+    if ((st = msd_wrap_key_bound(wrapped2, k, c.chain_id, c.precompile, gpk)) != MSD_OK) return fail("wrap bound", st);
     uint8_t digest[32], sig[65];
     randombytes_buf(digest, sizeof digest);
     if ((st = msd_sign_digest(sig, id, digest)) != MSD_OK) return fail("sign", st);
@@ -104,6 +107,7 @@ static int c2js(const char *dir)
     put_hex(f, "plaintext", msg, sizeof msg);
     put_hex(f, "envelope", env, env_len);
     put_hex(f, "wrapped", wrapped, sizeof wrapped);
+    put_hex(f, "wrapped2", wrapped2, sizeof wrapped2);
     put_hex(f, "digest", digest, 32);
     put_hex(f, "signature", sig, 65);
     msd_data_key_destroy(k);
@@ -167,7 +171,7 @@ static int js2c(const char *dir)
     file[fl] = '\0';
 
     static uint8_t env[MAX_VALUE], tampered[MAX_VALUE], expect[MAX_VALUE], pt[MAX_VALUE];
-    uint8_t seed[32], raw[32], wrapped[256];
+    uint8_t seed[32], raw[32], wrapped[256], wrapped2[256];
     msd_context c;
     memset(&c, 0, sizeof c);
     get_hex(file, "recipient_seed", seed, 32);
@@ -181,6 +185,7 @@ static int js2c(const char *dir)
     const size_t t_len = get_hex(file, "tampered", tampered, sizeof tampered);
     const size_t e_len = get_hex(file, "plaintext", expect, sizeof expect);
     const size_t w_len = get_hex(file, "wrapped", wrapped, sizeof wrapped);
+    const size_t w2_len = get_hex(file, "wrapped2", wrapped2, sizeof wrapped2);
 
     msd_identity *id = NULL;
     msd_data_key *imported = NULL, *unwrapped = NULL;
@@ -189,6 +194,28 @@ static int js2c(const char *dir)
     if ((st = msd_unwrap_key(&unwrapped, id, wrapped, w_len, c.asset_id, c.key_epoch)) != MSD_OK)
         return fail("unwrap the @noble sealed box", st);
     if ((st = msd_data_key_import(&imported, c.asset_id, c.key_epoch, raw)) != MSD_OK) return fail("import", st);
+    /* The chain-bound format (spec/device.md [DEV-36]): opens for the chain
+     * and contract it names, is refused for another chain or contract; the
+     * 120-byte format opens, flagged as legacy. */
+    msd_data_key *bound = NULL;
+    int legacy = -1;
+    if ((st = msd_unwrap_key_bound(&bound, &legacy, id, wrapped2, w2_len, c.chain_id, c.precompile, c.asset_id,
+                                   c.key_epoch)) != MSD_OK)
+        return fail("unwrap the @noble chain-bound wrapped key", st);
+    if (legacy != 0 || !msd_data_key_equal(bound, imported)) return fail("@noble chain-bound key differs", MSD_ERR_WRONG_GRANT);
+    msd_data_key_destroy(bound);
+    bound = NULL;
+    st = msd_unwrap_key_bound(&bound, NULL, id, wrapped2, w2_len, c.chain_id + 1, c.precompile, c.asset_id, c.key_epoch);
+    if (st != MSD_ERR_WRONG_GRANT) return fail("@noble chain-bound key on another chain: expected WRONG_GRANT, got", st);
+    uint8_t other_pre[20];
+    memcpy(other_pre, c.precompile, 20);
+    other_pre[19] ^= 0x80;
+    st = msd_unwrap_key_bound(&bound, NULL, id, wrapped2, w2_len, c.chain_id, other_pre, c.asset_id, c.key_epoch);
+    if (st != MSD_ERR_WRONG_GRANT) return fail("@noble chain-bound key for another contract: expected WRONG_GRANT, got", st);
+    if ((st = msd_unwrap_key_bound(&bound, &legacy, id, wrapped, w_len, c.chain_id + 1, c.precompile, c.asset_id,
+                                   c.key_epoch)) != MSD_OK || legacy != 1)
+        return fail("the @noble legacy wrapped key through msd_unwrap_key_bound", st);
+    msd_data_key_destroy(bound);
     const msd_data_key *keys[2] = {unwrapped, imported};
     for (int i = 0; i < 2; i++) {
         size_t len = 0;
@@ -205,7 +232,7 @@ static int js2c(const char *dir)
     msd_data_key_destroy(imported);
     msd_data_key_destroy(unwrapped);
     msd_identity_destroy(id);
-    printf("interop_driver: js2c: envelope, sealed box and diagnosis ok\n");
+    printf("interop_driver: js2c: envelope, sealed boxes (both formats) and diagnosis ok\n");
     return 0;
 }
 

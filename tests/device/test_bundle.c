@@ -247,3 +247,27 @@ Test(bundle, hostile_counts_fail_before_allocating)
     free(buf);
     msd_identity_destroy(owner);
 }
+
+/* A trusted root given for a bundle that carries no state proof: nothing
+ * anchors it, so the library refuses instead of passing it as intact
+ * (spec/bundle.md [BUN-7], issue 14 item 8). Without a trusted root the same
+ * bundle verifies: self-consistent only. */
+Test(bundle, trusted_root_without_proof_refused)
+{
+    dt_init();
+    msd_identity *owner = dt_identity_seeded(0x24);
+    size_t len;
+    uint8_t *buf = make_bundle(&len, owner);
+    msd_bundle *b = NULL;
+    cr_assert_eq(msd_bundle_parse(&b, buf, len), MSD_OK);
+    cr_assert_eq(b->proof_len, 0);
+    uint8_t root[32];
+    memset(root, 0x5c, sizeof root);
+    cr_assert_eq(msd_bundle_verify(b, NULL, 7, root), MSD_ERR_PROOF);
+    const uint8_t zero[32] = {0};
+    cr_assert_eq(msd_bundle_verify(b, NULL, 0, zero), MSD_ERR_PROOF);
+    cr_assert_eq(msd_bundle_verify(b, NULL, 0, NULL), MSD_OK);
+    msd_bundle_free(b);
+    free(buf);
+    msd_identity_destroy(owner);
+}

@@ -141,3 +141,112 @@ Test(grants, rotation_limits)
     msd_data_key_destroy(last);
     msd_data_key_destroy(next);
 }
+
+/* The chain-bound wrapped key (spec/device.md [DEV-36]..[DEV-38], issue 14
+ * item 6): it opens only for the chain and contract it names, as well as the
+ * asset and epoch; the 120-byte format of older grants still opens, flagged
+ * as legacy. */
+Test(grants, bound_wrap_names_its_chain)
+{
+    const msd_context c = dt_context(0x61, 1, 3);
+    msd_identity *alice = dt_identity_seeded(0xa1), *eve = dt_identity_seeded(0xee);
+    msd_data_key *k = NULL, *got = NULL;
+    cr_assert_eq(msd_data_key_generate(&k, c.asset_id, 3), MSD_OK);
+    uint8_t pk[32], w[MSD_WRAPPED_KEY_V2_SIZE], w2[MSD_WRAPPED_KEY_V2_SIZE], old[MSD_WRAPPED_KEY_SIZE];
+    msd_identity_x25519_public(alice, pk);
+    cr_assert_eq(msd_wrap_key_bound(w, k, c.chain_id, c.precompile, pk), MSD_OK);
+    cr_assert_eq(w[0], MSD_WRAPPED_KEY_V2);
+    cr_assert_eq(msd_wrap_key_bound(w2, k, c.chain_id, c.precompile, pk), MSD_OK);
+    cr_assert(memcmp(w, w2, sizeof w) != 0, "fresh ephemeral key each time");
+
+    int legacy = -1;
+    cr_assert_eq(msd_unwrap_key_bound(&got, &legacy, alice, w, sizeof w, c.chain_id, c.precompile, c.asset_id, 3),
+                 MSD_OK);
+    cr_assert_eq(legacy, 0);
+    cr_assert(msd_data_key_equal(got, k));
+    msd_data_key_destroy(got);
+    got = NULL;
+
+    /* Another chain, another contract, another asset, another epoch. */
+    uint8_t pre2[20];
+    memcpy(pre2, c.precompile, 20);
+    pre2[0] ^= 1;
+    uint8_t asset2[32];
+    memset(asset2, 0x62, sizeof asset2);
+    cr_assert_eq(msd_unwrap_key_bound(&got, NULL, alice, w, sizeof w, c.chain_id + 1, c.precompile, c.asset_id, 3),
+                 MSD_ERR_WRONG_GRANT);
+    cr_assert_null(got);
+    cr_assert_eq(msd_unwrap_key_bound(&got, NULL, alice, w, sizeof w, c.chain_id, pre2, c.asset_id, 3),
+                 MSD_ERR_WRONG_GRANT);
+    cr_assert_eq(msd_unwrap_key_bound(&got, NULL, alice, w, sizeof w, c.chain_id, c.precompile, asset2, 3),
+                 MSD_ERR_WRONG_GRANT);
+    cr_assert_eq(msd_unwrap_key_bound(&got, NULL, alice, w, sizeof w, c.chain_id, c.precompile, c.asset_id, 2),
+                 MSD_ERR_WRONG_GRANT);
+    /* Someone else, a wrong length, an unknown format byte, an alteration. */
+    cr_assert_eq(msd_unwrap_key_bound(&got, NULL, eve, w, sizeof w, c.chain_id, c.precompile, c.asset_id, 3),
+                 MSD_ERR_NOT_FOR_ME);
+    cr_assert_eq(msd_unwrap_key_bound(&got, NULL, alice, w, sizeof w - 1, c.chain_id, c.precompile, c.asset_id, 3),
+                 MSD_ERR_NOT_FOR_ME);
+    w[0] = 3;
+    cr_assert_eq(msd_unwrap_key_bound(&got, NULL, alice, w, sizeof w, c.chain_id, c.precompile, c.asset_id, 3),
+                 MSD_ERR_NOT_FOR_ME);
+    w[0] = MSD_WRAPPED_KEY_V2;
+    w[100] ^= 1;
+    cr_assert_eq(msd_unwrap_key_bound(&got, NULL, alice, w, sizeof w, c.chain_id, c.precompile, c.asset_id, 3),
+                 MSD_ERR_NOT_FOR_ME);
+    w[100] ^= 1;
+    cr_assert_null(got);
+
+    /* msd_unwrap_key has no chain to compare: it opens the bound format for
+     * its asset and epoch, whatever chain it names. */
+    cr_assert_eq(msd_unwrap_key(&got, alice, w, sizeof w, c.asset_id, 3), MSD_OK);
+    msd_data_key_destroy(got);
+    got = NULL;
+    cr_assert_eq(msd_unwrap_key(&got, alice, w, sizeof w, c.asset_id, 4), MSD_ERR_WRONG_GRANT);
+
+    /* The legacy format: opens for any chain, flagged. */
+    cr_assert_eq(msd_wrap_key(old, k, pk), MSD_OK);
+    cr_assert_eq(msd_unwrap_key_bound(&got, &legacy, alice, old, sizeof old, 999, pre2, c.asset_id, 3), MSD_OK);
+    cr_assert_eq(legacy, 1);
+    cr_assert(msd_data_key_equal(got, k));
+    msd_data_key_destroy(got);
+    got = NULL;
+    cr_assert_eq(msd_unwrap_key_bound(&got, &legacy, alice, old, sizeof old, 999, pre2, c.asset_id, 2),
+                 MSD_ERR_WRONG_GRANT);
+    cr_assert_eq(legacy, 0);
+
+    /* Arguments. */
+    const uint8_t zero_pk[32] = {0};
+    cr_assert_eq(msd_wrap_key_bound(w2, k, 1, c.precompile, zero_pk), MSD_ERR_ARGS);
+    const uint8_t zero[MSD_WRAPPED_KEY_V2_SIZE] = {0};
+    cr_assert_arr_eq(w2, zero, sizeof w2);
+    cr_assert_eq(msd_wrap_key_bound(w2, k, 1, NULL, pk), MSD_ERR_ARGS);
+    cr_assert_eq(msd_unwrap_key_bound(NULL, NULL, alice, w, sizeof w, 1, c.precompile, c.asset_id, 3), MSD_ERR_ARGS);
+    cr_assert_eq(msd_unwrap_key_bound(&got, NULL, alice, w, sizeof w, 1, NULL, c.asset_id, 3), MSD_ERR_ARGS);
+    msd_data_key_destroy(k);
+    msd_identity_destroy(alice);
+    msd_identity_destroy(eve);
+}
+
+Test(grants, data_key_equal)
+{
+    uint8_t asset[32], other[32], raw[32];
+    memset(asset, 1, sizeof asset);
+    memset(other, 2, sizeof other);
+    memset(raw, 0x33, sizeof raw);
+    msd_data_key *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+    cr_assert_eq(msd_data_key_import(&a, asset, 1, raw), MSD_OK);
+    cr_assert_eq(msd_data_key_import(&b, asset, 1, raw), MSD_OK);
+    cr_assert_eq(msd_data_key_import(&c, asset, 2, raw), MSD_OK);
+    cr_assert_eq(msd_data_key_import(&d, other, 1, raw), MSD_OK);
+    cr_assert_eq(msd_data_key_equal(a, b), 1);
+    cr_assert_eq(msd_data_key_equal(a, c), 0);
+    cr_assert_eq(msd_data_key_equal(a, d), 0);
+    cr_assert_eq(msd_data_key_equal(a, NULL), 0);
+    msd_data_key_destroy(b);
+    raw[31] ^= 1;
+    cr_assert_eq(msd_data_key_import(&b, asset, 1, raw), MSD_OK);
+    cr_assert_eq(msd_data_key_equal(a, b), 0);
+    msd_data_key *arr[] = {a, b, c, d};
+    for (size_t i = 0; i < 4; i++) msd_data_key_destroy(arr[i]);
+}

@@ -78,12 +78,12 @@ int cmd_export(const cli_opts *o)
     /* The epoch keys this device keeps, sealed to its own X25519 key. */
     const uint64_t ne_max = rc == CLI_OK ? h.key_epoch : 0;
     msd_bundle_epoch_key *ek = calloc(ne_max > 4096 ? 4096 : ne_max + 1, sizeof *ek);
-    uint8_t (*ekw)[MSD_WRAPPED_KEY_SIZE] = calloc(ne_max > 4096 ? 4096 : ne_max + 1, MSD_WRAPPED_KEY_SIZE);
+    uint8_t (*ekw)[MSD_WRAPPED_KEY_MAX] = calloc(ne_max > 4096 ? 4096 : ne_max + 1, MSD_WRAPPED_KEY_MAX);
     size_t ne = 0;
     if (rc == CLI_OK && (ek == NULL || ekw == NULL)) rc = cli_fail(CLI_INTERNAL, "out of memory");
     for (uint64_t e = 1; rc == CLI_OK && e <= ne_max && ne < 4096; e++) {
         size_t len;
-        if (home_load_wrapped(o, asset, e, ekw[ne], MSD_WRAPPED_KEY_SIZE, &len) != CLI_OK) continue;
+        if (home_load_wrapped(o, asset, e, ekw[ne], MSD_WRAPPED_KEY_MAX, &len) != CLI_OK) continue;
         ek[ne].epoch = e;
         ek[ne].wrapped = ekw[ne];
         ek[ne].wrapped_len = len;
@@ -170,11 +170,9 @@ static int load_bundle(msd_bundle **b, uint8_t **buf, const cli_opts *o)
         return cli_fail(CLI_CHAIN_BROKEN, "%s: version hash chain broken at version %llu: %s", o->in,
                         (unsigned long long)cr.version, why[cr.reason <= 6 ? cr.reason : 0]);
     }
-    if (st != MSD_OK) return cli_fail(cli_exit_of(st), "%s: %s", o->in, msd_strerror(st));
-    /* The library checks a proof only when the bundle has one; a reader who
-     * names a trusted root wants the bundle anchored to it, not just intact. */
-    if (trusted != NULL && (*b)->proof_len == 0)
+    if (st == MSD_ERR_PROOF && trusted != NULL && (*b)->proof_len == 0)
         return cli_fail(CLI_CHAIN_BROKEN, "%s has no state proof to check against --trusted-root", o->in);
+    if (st != MSD_OK) return cli_fail(cli_exit_of(st), "%s: %s", o->in, msd_strerror(st));
     return CLI_OK;
 }
 
@@ -199,7 +197,17 @@ int cmd_verify(const cli_opts *o)
                    o->trusted_root != NULL ? "verified against the trusted root" : "consistent with the bundle's root");
             cli_print_field("root", b->proof_root, 32);
         }
-        printf("OK: signature, version hash chain%s verify\n", b->proof_len > 0 ? " and state proof" : "");
+        if (o->trusted_root != NULL) {
+            printf("OK: signature, version hash chain and state proof verify against the trusted root\n");
+        } else {
+            /* The signature only shows that whoever signed holds the key of
+             * the owner field, and anyone can re-sign a copy as its own. */
+            printf("NOT ANCHORED: signature, version hash chain%s are self-consistent, but nothing ties this bundle "
+                   "to a chain: anyone can re-sign a bundle as its own. Check it with --trusted-height H "
+                   "--trusted-root R from a block header you trust.\n",
+                   b->proof_len > 0 ? " and the state proof against the bundle's own root" : "");
+            rc = CLI_UNANCHORED;
+        }
     }
     msd_bundle_free(b);
     free(buf);
@@ -236,8 +244,8 @@ int cmd_import(const cli_opts *o)
     /* The keyring first: the salt and every epoch key (sealed to the owner). */
     if (rc == CLI_OK) rc = home_store_blob(o, b->asset_id, "salt", b->salt, 32);
     for (size_t i = 0; rc == CLI_OK && i < b->epoch_key_count; i++)
-        rc = home_store_wrapped(o, b->asset_id, b->epoch_keys[i].epoch, b->epoch_keys[i].wrapped,
-                                b->epoch_keys[i].wrapped_len);
+        rc = home_store_wrapped_for(o, id, b->asset_id, b->epoch_keys[i].epoch, b->epoch_keys[i].wrapped,
+                                    b->epoch_keys[i].wrapped_len);
     ms_buf cd;
     ms_buf_init(&cd);
     uint64_t epoch = 1, nonce = 0;

@@ -1,4 +1,4 @@
-/* Commands that talk to a chain: push, pull, grants, grant, revoke. */
+/* Commands that talk to a chain: push, pull, grants, grant, transfer (revoke and rotate: rotate.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -41,6 +41,35 @@ static int session_open(session *s, const cli_opts *o, int need_chain)
     return rc;
 }
 
+/* The data key a grantee writes or reads epoch under: its keyring's, else
+ * its grant on chain (bound to this chain; kept in the keyring). */
+static int grantee_key(session *s, const cli_opts *o, uint64_t epoch, msd_data_key **key)
+{
+    *key = NULL;
+    int rc = home_load_data_key(key, o, s->id, s->asset, epoch);
+    if (rc != CLI_NO_KEY) return rc;
+    view_grant g;
+    ms_buf w;
+    ms_buf_init(&w);
+    int found = 0;
+    rc = view_grant_of(s->c, s->asset, s->me, &g, &w, &found);
+    if (rc == CLI_OK && (!found || g.key_epoch != epoch))
+        rc = cli_fail(CLI_NO_KEY, "no data key for key epoch %llu: not in %s and no grant of that epoch on chain%s",
+                      (unsigned long long)epoch, o->home, found ? "" : " (no grant: never granted, or revoked)");
+    if (rc == CLI_OK) {
+        msd_status st = msd_unwrap_key_bound(key, NULL, s->id, w.data, w.size, o->chain_id, o->precompile, s->asset,
+                                             epoch);
+        if (st != MSD_OK) rc = cli_fail(CLI_NO_KEY, "the grant's wrapped key: %s", msd_strerror(st));
+    }
+    if (rc == CLI_OK) rc = home_store_wrapped_for(o, s->id, s->asset, epoch, w.data, w.size);
+    if (rc != CLI_OK) {
+        msd_data_key_destroy(*key);
+        *key = NULL;
+    }
+    ms_buf_free(&w);
+    return rc;
+}
+
 int cmd_push(const cli_opts *o)
 {
     if (o->in == NULL) return cli_fail(CLI_USAGE, "push needs --in FILE (the memory in clear)");
@@ -51,21 +80,36 @@ int cmd_push(const cli_opts *o)
     int rc = session_open(&s, o, 1);
     if (rc != CLI_OK) return rc;
     view_head h;
-    uint64_t nonce = 0;
+    uint64_t nonce = 0, epoch = 1;
     uint8_t *pt = NULL, *env = NULL;
     size_t pt_len = 0, env_len = 0;
+    msd_data_key *key = NULL;
     rc = view_head_of(s.c, s.asset, &h);
-    if (rc == CLI_OK) rc = view_nonce_of(s.c, s.me, &nonce);
     if (rc == CLI_OK) rc = cli_read_file(o->in, &pt, &pt_len, MEMORY_MAX);
     const uint64_t deadline = o->has_deadline ? o->deadline : (uint64_t)time(NULL) + 3600u;
-    const uint64_t version = h.exists ? h.version + 1 : 1, epoch = h.exists ? h.key_epoch : 1;
-    const int owner = !h.exists || memcmp(h.owner, s.me, 20) == 0;
     if (rc == CLI_OK && h.exists && (h.flags & 1u)) rc = cli_fail(CLI_REVERTED, "the memory was shredded");
     if (rc == CLI_OK && !h.exists && home_load_blob(o, s.asset, "salt", s.salt, 32) != CLI_OK)
         rc = cli_fail(CLI_USAGE, "the memory does not exist yet: give --salt to create it");
-    if (rc == CLI_OK) rc = cli_encrypt_buffer(&env, &env_len, o, s.id, s.asset, version, epoch, pt, pt_len, owner);
+    if (rc == CLI_OK && !h.exists) {
+        /* A new memory on this chain: the derived key of epoch 1, never a
+         * key kept for another chain (spec/device.md [DEV-31]). */
+        msd_status st = msd_data_key_derive(&key, s.id, o->chain_id, o->precompile, s.asset, 1);
+        rc = st == MSD_OK ? home_store_key_for_me(o, s.id, key) : cli_fail(cli_exit_of(st), "%s", msd_strerror(st));
+    } else if (rc == CLI_OK && memcmp(h.owner, s.me, 20) == 0) {
+        /* The owner's key of the current epoch, checked against the head
+         * version; after a transfer of ownership, a rotation first. */
+        rc = cli_owner_write_key(s.c, o, s.id, s.asset, &key, &epoch, NULL);
+    } else if (rc == CLI_OK) {
+        epoch = h.key_epoch;
+        rc = grantee_key(&s, o, epoch, &key);
+    }
+    if (rc == CLI_OK && h.exists) rc = view_head_of(s.c, s.asset, &h);   /* a rotation does not move the version */
+    const uint64_t version = h.exists ? h.version + 1 : 1;
+    if (rc == CLI_OK) rc = cli_encrypt_with_key(&env, &env_len, o, key, s.asset, version, pt, pt_len);
+    msd_data_key_destroy(key);
     if (pt != NULL) sodium_memzero(pt, pt_len);
     free(pt);
+    if (rc == CLI_OK) rc = view_nonce_of(s.c, s.me, &nonce);
     ms_buf cd;
     ms_buf_init(&cd);
     if (rc == CLI_OK) {
@@ -95,29 +139,80 @@ int cmd_push(const cli_opts *o)
     return rc;
 }
 
-/* The data key of epoch for this identity: the keyring, else the grant on
- * chain (sealed to this identity; kept in the keyring for later epochs). */
-static int key_from_chain(session *s, const cli_opts *o, uint64_t epoch)
+/* Decrypt ct as version v of epoch under key, quietly. Out: *pt (malloc'd) on MSD_OK. */
+static msd_status try_open(uint8_t **pt, size_t *pt_len, const cli_opts *o, const uint8_t asset[32], uint64_t v,
+                           uint64_t epoch, const msd_data_key *key, const ms_buf *ct)
 {
-    uint8_t wk[MSD_WRAPPED_KEY_SIZE];
-    size_t len;
-    if (home_load_wrapped(o, s->asset, epoch, wk, sizeof wk, &len) == CLI_OK) return CLI_OK;
-    view_grant g;
-    ms_buf w;
-    ms_buf_init(&w);
-    int found = 0;
-    int rc = view_grant_of(s->c, s->asset, s->me, &g, &w, &found);
-    if (rc == CLI_OK && (!found || g.key_epoch != epoch))
-        rc = cli_fail(CLI_NO_KEY, "no data key for key epoch %llu: not in %s and no grant of that epoch on chain%s",
-                      (unsigned long long)epoch, o->home, found ? "" : " (no grant: never granted, or revoked)");
-    msd_data_key *k = NULL;
-    if (rc == CLI_OK) {
-        msd_status st = msd_unwrap_key(&k, s->id, w.data, w.size, s->asset, epoch);
-        if (st != MSD_OK) rc = cli_fail(CLI_NO_KEY, "the grant's wrapped key: %s", msd_strerror(st));
+    *pt = NULL;
+    *pt_len = 0;
+    const size_t cap = ct->size > 50 ? ct->size - 50 : 1;
+    uint8_t *buf = malloc(cap);
+    if (buf == NULL) return MSD_ERR_NOMEM;
+    msd_context c;
+    memset(&c, 0, sizeof c);
+    c.chain_id = o->chain_id;
+    memcpy(c.precompile, o->precompile, 20);
+    memcpy(c.asset_id, asset, 32);
+    c.version = v;
+    c.key_epoch = epoch;
+    msd_status st = msd_decrypt(buf, cap, pt_len, key, &c, ct->data, ct->size);
+    if (st != MSD_OK) {
+        free(buf);   /* msd_decrypt zeroed it */
+        return st;
     }
-    if (rc == CLI_OK) rc = home_store_wrapped(o, s->asset, epoch, w.data, w.size);
-    msd_data_key_destroy(k);
-    ms_buf_free(&w);
+    *pt = buf;
+    return MSD_OK;
+}
+
+/* Decrypt ct (version v, epoch) with this identity's key: the keyring's;
+ * else, or when it is not the key the version was written under, the
+ * owner's derived key or a grantee's grant on chain. A key that opens is
+ * kept in the keyring when the memory's folder has none. */
+static int open_version(session *s, const cli_opts *o, int owner, uint64_t v, uint64_t epoch, const ms_buf *ct,
+                        uint8_t **pt, size_t *pt_len)
+{
+    *pt = NULL;
+    if (o->wrapped_key != NULL) return cli_decrypt_buffer(pt, pt_len, o, s->id, s->asset, v, epoch, ct->data, ct->size);
+    msd_data_key *kept = NULL, *key = NULL;
+    msd_status st = MSD_OK;
+    int rc = home_load_data_key(&kept, o, s->id, s->asset, epoch);
+    if (rc == CLI_OK) {
+        st = try_open(pt, pt_len, o, s->asset, v, epoch, kept, ct);
+        /* A kept key of another writer of this epoch (a legacy keyring, a
+         * previous owner's key): the owner tries its derived key too. */
+        if (st == MSD_OK || st != MSD_ERR_WRONG_KEY || !owner) {
+            msd_data_key_destroy(kept);
+            return st == MSD_OK ? CLI_OK : cli_fail(cli_exit_of(st), "decrypt: %s", msd_strerror(st));
+        }
+    } else if (rc != CLI_NO_KEY) {
+        return rc;
+    }
+    if (owner) {
+        st = msd_data_key_derive(&key, s->id, o->chain_id, o->precompile, s->asset, epoch);
+        rc = st == MSD_OK ? CLI_OK : cli_fail(cli_exit_of(st), "data key: %s", msd_strerror(st));
+        if (rc == CLI_OK && msd_data_key_equal(key, kept)) {
+            st = MSD_ERR_WRONG_KEY;   /* the same key, already refused */
+            rc = cli_fail(cli_exit_of(st), "decrypt: %s", msd_strerror(st));
+        }
+    } else {
+        rc = grantee_key(s, o, epoch, &key);
+    }
+    msd_data_key_destroy(kept);
+    if (rc == CLI_OK) {
+        st = try_open(pt, pt_len, o, s->asset, v, epoch, key, ct);
+        if (st != MSD_OK) rc = cli_fail(cli_exit_of(st), "decrypt: %s", msd_strerror(st));
+    }
+    /* The owner keeps its derived key once it proved to be this epoch's. */
+    msd_data_key *own = NULL;
+    if (rc == CLI_OK && owner && home_load_own_data_key(&own, o, s->id, s->asset, epoch) == CLI_NO_KEY)
+        rc = home_store_key_for_me(o, s->id, key);
+    msd_data_key_destroy(own);
+    msd_data_key_destroy(key);
+    if (rc != CLI_OK && *pt != NULL) {
+        sodium_memzero(*pt, *pt_len);
+        free(*pt);
+        *pt = NULL;
+    }
     return rc;
 }
 
@@ -151,10 +246,7 @@ int cmd_pull(const cli_opts *o)
         if (memcmp(hash, vi.ciphertext_hash, 32) != 0)
             rc = cli_fail(CLI_CHAIN_BROKEN, "the node's ciphertext does not match its recorded hash");
     }
-    if (rc == CLI_OK && o->wrapped_key == NULL && memcmp(h.owner, s.me, 20) == 0)
-        rc = home_ensure_owner_key(o, s.id, s.asset, vi.key_epoch);
-    if (rc == CLI_OK && o->wrapped_key == NULL) rc = key_from_chain(&s, o, vi.key_epoch);
-    if (rc == CLI_OK) rc = cli_decrypt_buffer(&pt, &pt_len, o, s.id, s.asset, v, vi.key_epoch, ct.data, ct.size);
+    if (rc == CLI_OK) rc = open_version(&s, o, memcmp(h.owner, s.me, 20) == 0, v, vi.key_epoch, &ct, &pt, &pt_len);
     if (rc == CLI_OK) {
         if (strcmp(o->out, "-") == 0) {
             if (fwrite(pt, 1, pt_len, stdout) != pt_len) rc = cli_fail(CLI_IO, "cannot write standard output");
@@ -214,25 +306,34 @@ int cmd_grant(const cli_opts *o)
     int rc = session_open(&s, o, 0);
     if (rc != CLI_OK) return rc;
     uint64_t epoch = o->epoch;
+    msd_data_key *key = NULL;
     view_head h;
     if (s.c != NULL) {
         rc = view_head_of(s.c, s.asset, &h);
         if (rc == CLI_OK && !h.exists) rc = cli_fail(CLI_REVERTED, "no such memory on this chain");
         epoch = h.key_epoch;
+        /* Only the owner grants: the key that opens the head version, so a
+         * grantee never receives a key of another chain or another owner. */
+        if (rc == CLI_OK && memcmp(h.owner, s.me, 20) == 0) {
+            rc = cli_owner_current_key(s.c, o, s.id, s.asset, &key, &epoch);
+            if (rc == CLI_WRONG_KEY)
+                rc = cli_fail(CLI_WRONG_KEY, "no key of this identity opens the head version (written under "
+                                             "another key of epoch %llu, e.g. before a transfer of ownership): run "
+                                             "`memsync rotate --asset ID` first, then grant", (unsigned long long)epoch);
+        }
     } else if (!o->has_epoch) {
         rc = cli_fail(CLI_USAGE, "offline, grant needs --epoch N (the memory's current key epoch)");
-    }
-    msd_data_key *key = NULL;
-    uint8_t wk[MSD_WRAPPED_KEY_SIZE];
-    /* Only the owner grants: its key of the epoch is derived when the keyring lacks it. */
-    if (rc == CLI_OK && (s.c == NULL || memcmp(h.owner, s.me, 20) == 0))
+    } else {
         rc = home_ensure_owner_key(o, s.id, s.asset, epoch);
-    if (rc == CLI_OK) {
+    }
+    if (rc == CLI_OK && key == NULL) {
         rc = home_load_data_key(&key, o, s.id, s.asset, epoch);
         if (rc == CLI_NO_KEY) rc = cli_fail(CLI_NO_KEY, "no data key of epoch %llu in %s", (unsigned long long)epoch, o->home);
     }
+    /* Bound to this chain and contract (spec/device.md [DEV-36]). */
+    uint8_t wk[MSD_WRAPPED_KEY_V2_SIZE];
     if (rc == CLI_OK) {
-        msd_status st = msd_wrap_key(wk, key, pk);
+        msd_status st = msd_wrap_key_bound(wk, key, o->chain_id, o->precompile, pk);
         if (st != MSD_OK) rc = cli_fail(CLI_USAGE, "--grantee-key: %s", msd_strerror(st));
     }
     msd_data_key_destroy(key);
@@ -257,77 +358,40 @@ int cmd_grant(const cli_opts *o)
     return rc;
 }
 
-int cmd_revoke(const cli_opts *o)
+/* transferOwnershipSigned, sent by the relayer. The module revokes every
+ * grant; the new owner's first push rotates the key (cli_owner_write_key). */
+int cmd_transfer(const cli_opts *o)
 {
-    uint8_t grantee[20];
-    if (!text_hex_exact(grantee, 20, o->grantee)) return cli_fail(CLI_USAGE, "revoke needs --grantee ADDRESS");
+    uint8_t to[20];
+    if (!text_hex_exact(to, 20, o->new_owner)) return cli_fail(CLI_USAGE, "transfer needs --new-owner ADDRESS");
     session s;
     int rc = session_open(&s, o, 1);
     if (rc != CLI_OK) return rc;
     view_head h;
-    view_grant *g = NULL;
-    size_t n = 0;
+    uint64_t nonce = 0;
     rc = view_head_of(s.c, s.asset, &h);
     if (rc == CLI_OK && !h.exists) rc = cli_fail(CLI_REVERTED, "no such memory on this chain");
-    if (rc == CLI_OK) rc = view_grants(s.c, s.asset, &g, &n);
-    /* Every remaining grantee's X25519 key must be known before anything is
-     * sent, or a rotation would leave someone without the new key. */
-    uint8_t (*pks)[32] = calloc(n + 1, 32);
-    size_t m = 0;
-    if (rc == CLI_OK && pks == NULL) rc = cli_fail(CLI_INTERNAL, "out of memory");
-    if (rc == CLI_OK) msd_identity_x25519_public(s.id, pks[m++]);
-    for (size_t i = 0; rc == CLI_OK && i < n; i++) {
-        if (memcmp(g[i].grantee, grantee, 20) == 0) continue;
-        char name[64];
-        grantee_name(name, sizeof name, g[i].grantee);
-        if (home_load_blob(o, s.asset, name, pks[m++], 32) != CLI_OK)
-            rc = cli_fail(CLI_NO_KEY, "the X25519 key of remaining grantee %s is not in %s: grant it again first",
-                          name + 8, o->home);
-    }
-    /* The new epoch's key is derived from the seed (spec/device.md §6), so
-     * the owner recovers it with the phrase alone; the revoked grantee never
-     * held the seed, so it learns nothing of it. */
-    msd_data_key *fresh = NULL;
-    uint8_t *wrapped = rc == CLI_OK ? calloc(m, MSD_WRAPPED_KEY_SIZE) : NULL;
-    if (rc == CLI_OK && wrapped == NULL) rc = cli_fail(CLI_INTERNAL, "out of memory");
-    if (rc == CLI_OK && h.key_epoch == UINT64_MAX) rc = cli_fail(CLI_INTERNAL, "the key epoch cannot advance further");
-    if (rc == CLI_OK) {
-        msd_status st = msd_data_key_derive(&fresh, s.id, o->chain_id, o->precompile, s.asset, h.key_epoch + 1);
-        for (size_t i = 0; st == MSD_OK && i < m; i++)
-            st = msd_wrap_key(wrapped + i * MSD_WRAPPED_KEY_SIZE, fresh, pks[i]);
-        if (st != MSD_OK) rc = cli_fail(cli_exit_of(st), "rotate: %s", msd_strerror(st));
-    }
-    /* The owner's copy of the new key is on disk before the chain moves to its
-     * epoch: once rotateKey is mined, a key only held in memory would be lost
-     * with the process. A failed revocation leaves an unused epoch file that
-     * the next rotation overwrites. */
-    if (rc == CLI_OK) rc = home_store_wrapped(o, s.asset, h.key_epoch + 1, wrapped, MSD_WRAPPED_KEY_SIZE);
+    if (rc == CLI_OK && memcmp(h.owner, s.me, 20) != 0) rc = cli_fail(CLI_USAGE, "only the owner transfers a memory");
+    if (rc == CLI_OK) rc = view_nonce_of(s.c, s.me, &nonce);
     ms_buf cd;
     ms_buf_init(&cd);
+    if (rc == CLI_OK && !ms_buf_reserve(&cd, 1024)) rc = cli_fail(CLI_INTERNAL, "out of memory");
     if (rc == CLI_OK) {
-        cd_id_addr(&cd, MS_FN_REVOKE_ACCESS, s.asset, grantee);
-        rc = chain_send(s.c, s.id, &cd);
+        const uint64_t deadline = o->has_deadline ? o->deadline : (uint64_t)time(NULL) + 3600u;
+        size_t len = 0;
+        msd_status st = msd_sign_transfer_ownership(cd.data, cd.cap, &len, NULL, s.id, o->chain_id, o->precompile,
+                                                    s.asset, to, nonce, deadline);
+        if (st != MSD_OK) rc = cli_fail(cli_exit_of(st), "sign: %s", msd_strerror(st));
+        cd.size = len;
     }
-    if (rc == CLI_OK) {
-        cd_id(&cd, MS_FN_ROTATE_KEY, s.asset);
-        rc = chain_send(s.c, s.id, &cd);
-    }
-    size_t k = 1;
-    for (size_t i = 0; rc == CLI_OK && i < n; i++) {
-        if (memcmp(g[i].grantee, grantee, 20) == 0) continue;
-        cd_grant_access(&cd, s.asset, g[i].grantee, g[i].permissions, g[i].expiry, wrapped + k * MSD_WRAPPED_KEY_SIZE,
-                        MSD_WRAPPED_KEY_SIZE);
-        k++;
-        rc = chain_send(s.c, s.id, &cd);
-    }
-    if (rc == CLI_OK)
-        printf("revoked; key epoch %llu -> %llu; new key wrapped for the owner and %zu remaining grantee(s)\n",
-               (unsigned long long)h.key_epoch, (unsigned long long)h.key_epoch + 1, m - 1);
+    if (rc == CLI_OK) rc = chain_send(s.c, NULL, &cd);
     ms_buf_free(&cd);
-    msd_data_key_destroy(fresh);
-    free(wrapped);
-    free(pks);
-    free(g);
+    if (rc == CLI_OK) {
+        cli_print_field("asset", s.asset, 32);
+        cli_print_field("new owner", to, 20);
+        printf("transferred; every grant was revoked, and the new owner's first write rotates the key (epoch %llu -> "
+               "%llu)\n", (unsigned long long)h.key_epoch, (unsigned long long)h.key_epoch + 1);
+    }
     session_close(&s);
     return rc;
 }

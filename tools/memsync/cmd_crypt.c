@@ -39,7 +39,8 @@ static int data_key_for(msd_data_key **key, const cli_opts *o, const msd_identit
         size_t len;
         int rc = cli_read_file(o->wrapped_key, &wk, &len, 4096);
         if (rc != CLI_OK) return rc;
-        msd_status s = msd_unwrap_key(key, id, wk, len, asset, epoch);
+        /* Bound to this chain and contract: a grant made for another chain is refused. */
+        msd_status s = msd_unwrap_key_bound(key, NULL, id, wk, len, o->chain_id, o->precompile, asset, epoch);
         free(wk);
         if (s != MSD_OK) return cli_fail(CLI_NO_KEY, "%s: %s", o->wrapped_key, msd_strerror(s));
         return CLI_OK;
@@ -70,23 +71,22 @@ int cli_encrypt_buffer(uint8_t **env, size_t *env_len, const cli_opts *o, const 
         rc = cli_fail(CLI_NO_KEY, "no data key for epoch %llu of this asset in %s (use --new-key to create one)",
                       (unsigned long long)epoch, o->home);
     }
-    if (rc != CLI_OK) {
-        msd_data_key_destroy(key);
-        return rc;
-    }
-    const size_t need = msd_envelope_size(pt_len);
-    if (need == 0) {
-        msd_data_key_destroy(key);
-        return cli_fail(CLI_USAGE, "the memory is too large (%zu bytes)", pt_len);
-    }
-    uint8_t *buf = malloc(need);
-    if (buf == NULL) {
-        msd_data_key_destroy(key);
-        return cli_fail(CLI_INTERNAL, "out of memory");
-    }
-    msd_context c = context_of(o, asset, version, epoch);
-    msd_status s = msd_encrypt(buf, need, env_len, key, &c, pt, pt_len);
+    if (rc == CLI_OK) rc = cli_encrypt_with_key(env, env_len, o, key, asset, version, pt, pt_len);
     msd_data_key_destroy(key);
+    return rc;
+}
+
+int cli_encrypt_with_key(uint8_t **env, size_t *env_len, const cli_opts *o, const msd_data_key *key,
+                         const uint8_t asset[32], uint64_t version, const uint8_t *pt, size_t pt_len)
+{
+    *env = NULL;
+    *env_len = 0;
+    const size_t need = msd_envelope_size(pt_len);
+    if (need == 0) return cli_fail(CLI_USAGE, "the memory is too large (%zu bytes)", pt_len);
+    uint8_t *buf = malloc(need);
+    if (buf == NULL) return cli_fail(CLI_INTERNAL, "out of memory");
+    msd_context c = context_of(o, asset, version, msd_data_key_info(key, NULL));
+    msd_status s = msd_encrypt(buf, need, env_len, key, &c, pt, pt_len);
     if (s != MSD_OK) {
         free(buf);
         return cli_fail(cli_exit_of(s), "encrypt: %s", msd_strerror(s));
@@ -166,7 +166,13 @@ int cmd_decrypt(const cli_opts *o)
     if (rc == CLI_OK) rc = cli_decrypt_buffer(&pt, &pt_len, o, id, asset, o->version, o->epoch, env, env_len);
     msd_identity_destroy(id);
     free(env);
-    if (rc == CLI_OK) rc = cli_write_file(o->out, pt, pt_len, 1);
+    /* `--out -` is standard output, as for pull. */
+    if (rc == CLI_OK && strcmp(o->out, "-") == 0) {
+        if (fwrite(pt, 1, pt_len, stdout) != pt_len || fflush(stdout) != 0)
+            rc = cli_fail(CLI_IO, "cannot write standard output");
+    } else if (rc == CLI_OK) {
+        rc = cli_write_file(o->out, pt, pt_len, 1);
+    }
     if (pt != NULL) sodium_memzero(pt, pt_len);
     free(pt);
     return rc;

@@ -1,14 +1,26 @@
-/* The owner's local keyring under --home:
- *   key                             the passphrase-encrypted key file (spec/device.md §2)
- *   assets/<assetId hex>/salt       the creation salt (32 bytes), when this device created the asset
- *   assets/<assetId hex>/epoch-<n>  the data key of epoch n sealed to this identity's X25519 key (120 bytes)
- *   assets/<assetId hex>/grantee-<address hex>  a grantee's X25519 public key (32 bytes), for rotations
+/* The owner's local keyring under --home. Each memory's folder is named by
+ * the chain, the contract and the asset, since the asset id alone does not
+ * name the chain (the same owner and salt give the same id on every chain):
+ *   key                 the passphrase-encrypted key file (spec/device.md §2)
+ *   assets/<chain id>-<precompile hex>-<assetId hex>/
+ *     salt              the creation salt (32 bytes), when this device created the asset
+ *     epoch-<n>         the data key of epoch n sealed to this identity's X25519 key: the
+ *                       chain-bound format (149 bytes, spec/device.md [DEV-36]); a grant kept
+ *                       as received may be of the 120-byte format of older grants
+ *     grantee-<address hex>  a grantee's X25519 public key (32 bytes), for rotations
+ *     revoke-<address hex>   a revocation in progress: the key epoch it started at (u64 BE)
+ * The layout of older versions, assets/<assetId hex>/, is read when the new
+ * folder lacks a file (a legacy fallback) and never written. An epoch file is
+ * never overwritten: it is created exclusively, an identical key already
+ * there is accepted, and another key is an error that names the file.
  * Nothing in it is a clear secret: the seed is under the passphrase, data keys
  * are sealed boxes that only this identity opens. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -27,19 +39,33 @@ int home_key_path(char *buf, size_t cap, const cli_opts *o)
     return CLI_OK;
 }
 
+static void hex_of(char *out, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) snprintf(out + 2 * i, 3, "%02x", p[i]);
+}
+
 int home_asset_dir(char *buf, size_t cap, const cli_opts *o, const uint8_t asset[32], int create)
 {
-    char hex[65];
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", asset[i]);
+    char hex[65], pre[41];
+    hex_of(hex, asset, 32);
+    hex_of(pre, o->precompile, 20);
     if ((size_t)snprintf(buf, cap, "%s/assets", o->home) >= cap) return cli_fail(CLI_USAGE, "--home path too long");
     if (create) {
         int rc = mkdir_p(o->home);
         if (rc == CLI_OK) rc = mkdir_p(buf);
         if (rc != CLI_OK) return rc;
     }
-    if ((size_t)snprintf(buf, cap, "%s/assets/%s", o->home, hex) >= cap)
+    if ((size_t)snprintf(buf, cap, "%s/assets/%llu-%s-%s", o->home, (unsigned long long)o->chain_id, pre, hex) >= cap)
         return cli_fail(CLI_USAGE, "--home path too long");
     return create ? mkdir_p(buf) : CLI_OK;
+}
+
+int home_legacy_asset_dir(char *buf, size_t cap, const cli_opts *o, const uint8_t asset[32])
+{
+    char hex[65];
+    hex_of(hex, asset, 32);
+    if ((size_t)snprintf(buf, cap, "%s/assets/%s", o->home, hex) >= cap) return cli_fail(CLI_USAGE, "--home path too long");
+    return CLI_OK;
 }
 
 /* The passphrase from --passphrase-file (its first line) or MEMSYNC_PASSPHRASE;
@@ -151,10 +177,11 @@ int cmd_address(const cli_opts *o)
     return CLI_OK;
 }
 
-static int blob_path(char *buf, size_t cap, const cli_opts *o, const uint8_t asset[32], const char *name, int create)
+static int blob_path(char *buf, size_t cap, const cli_opts *o, const uint8_t asset[32], const char *name, int create,
+                     int legacy)
 {
     char dir[4096];
-    int rc = home_asset_dir(dir, sizeof dir, o, asset, create);
+    int rc = legacy ? home_legacy_asset_dir(dir, sizeof dir, o, asset) : home_asset_dir(dir, sizeof dir, o, asset, create);
     if (rc != CLI_OK) return rc;
     if ((size_t)snprintf(buf, cap, "%s/%s", dir, name) >= cap) return cli_fail(CLI_USAGE, "--home path too long");
     return CLI_OK;
@@ -163,67 +190,204 @@ static int blob_path(char *buf, size_t cap, const cli_opts *o, const uint8_t ass
 int home_store_blob(const cli_opts *o, const uint8_t asset[32], const char *name, const uint8_t *p, size_t n)
 {
     char path[4200];
-    int rc = blob_path(path, sizeof path, o, asset, name, 1);
+    int rc = blob_path(path, sizeof path, o, asset, name, 1, 0);
     return rc != CLI_OK ? rc : cli_write_file(path, p, n, 1);
+}
+
+int home_remove_blob(const cli_opts *o, const uint8_t asset[32], const char *name)
+{
+    char path[4200];
+    int rc = blob_path(path, sizeof path, o, asset, name, 0, 0);
+    if (rc != CLI_OK) return rc;
+    if (unlink(path) != 0 && errno != ENOENT) return cli_fail(CLI_IO, "cannot remove %s: %s", path, strerror(errno));
+    return CLI_OK;
+}
+
+/* The file `name` of the memory: its folder's, else (absent there) the
+ * legacy folder's. Reads up to cap bytes. Returns CLI_OK with *len (the
+ * file's whole size when it fits), or CLI_NO_KEY when neither exists or it
+ * is larger than cap (quietly). */
+static int read_blob(const cli_opts *o, const uint8_t asset[32], const char *name, uint8_t *p, size_t cap,
+                     size_t *len, int *legacy)
+{
+    *len = 0;
+    if (legacy != NULL) *legacy = 0;
+    for (int old = 0; old < 2; old++) {
+        char path[4200];
+        int rc = blob_path(path, sizeof path, o, asset, name, 0, old);
+        if (rc != CLI_OK) return rc;
+        FILE *f = fopen(path, "rb");
+        if (f == NULL) {
+            if (errno == ENOENT) continue;
+            return CLI_NO_KEY;
+        }
+        setvbuf(f, NULL, _IONBF, 0);
+        uint8_t extra;
+        const size_t got = fread(p, 1, cap, f);
+        const int more = fread(&extra, 1, 1, f) == 1;
+        fclose(f);
+        if (more) return CLI_NO_KEY;
+        *len = got;
+        if (legacy != NULL) *legacy = old;
+        return CLI_OK;
+    }
+    return CLI_NO_KEY;
 }
 
 /* Returns CLI_OK, or CLI_NO_KEY when absent or of another size (quietly). */
 int home_load_blob(const cli_opts *o, const uint8_t asset[32], const char *name, uint8_t *p, size_t n)
 {
-    char path[4200];
-    int rc = blob_path(path, sizeof path, o, asset, name, 0);
+    size_t len = 0;
+    int rc = read_blob(o, asset, name, p, n, &len, NULL);
     if (rc != CLI_OK) return rc;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return CLI_NO_KEY;
-    uint8_t extra;
-    size_t got = fread(p, 1, n, f);
-    int more = fread(&extra, 1, 1, f) == 1;
-    fclose(f);
-    return got == n && !more ? CLI_OK : CLI_NO_KEY;
+    return len == n ? CLI_OK : CLI_NO_KEY;
 }
 
-int home_store_wrapped(const cli_opts *o, const uint8_t asset[32], uint64_t epoch, const uint8_t *wrapped,
-                       size_t len)
+static void epoch_name(char name[64], uint64_t epoch)
 {
-    char name[64];
-    snprintf(name, sizeof name, "epoch-%llu", (unsigned long long)epoch);
-    return home_store_blob(o, asset, name, wrapped, len);
+    snprintf(name, 64, "epoch-%llu", (unsigned long long)epoch);
 }
 
 int home_load_wrapped(const cli_opts *o, const uint8_t asset[32], uint64_t epoch, uint8_t *wrapped, size_t cap,
                       size_t *len)
 {
     char name[64];
-    snprintf(name, sizeof name, "epoch-%llu", (unsigned long long)epoch);
+    epoch_name(name, epoch);
     *len = 0;
     if (cap < MSD_WRAPPED_KEY_SIZE) return CLI_INTERNAL;
-    int rc = home_load_blob(o, asset, name, wrapped, MSD_WRAPPED_KEY_SIZE);
-    if (rc == CLI_OK) *len = MSD_WRAPPED_KEY_SIZE;
+    size_t got = 0;
+    int rc = read_blob(o, asset, name, wrapped, cap, &got, NULL);
+    if (rc != CLI_OK) return rc;
+    if (got != MSD_WRAPPED_KEY_SIZE && got != MSD_WRAPPED_KEY_V2_SIZE) return CLI_NO_KEY;
+    *len = got;
+    return CLI_OK;
+}
+
+/* 1 when the epoch file of the memory's own folder exists (not the legacy one). */
+static int has_own_epoch_file(const cli_opts *o, const uint8_t asset[32], uint64_t epoch)
+{
+    char name[64], path[4200];
+    epoch_name(name, epoch);
+    struct stat st;
+    return blob_path(path, sizeof path, o, asset, name, 0, 0) == CLI_OK && lstat(path, &st) == 0;
+}
+
+/* Create path with data, exclusively: a temporary file in the same folder,
+ * synced, then link()ed to path, which fails when path exists; so a crash
+ * never leaves a half-written key file and nothing is ever replaced.
+ * Returns CLI_OK, CLI_IO (printed), or -1 (quietly) when path exists. */
+static int create_exclusive(const char *path, const uint8_t *data, size_t len)
+{
+    char tmp[4300];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= sizeof tmp)
+        return cli_fail(CLI_USAGE, "--home path too long");
+    int fd = mkstemp(tmp);
+    if (fd < 0) return cli_fail(CLI_IO, "cannot create a file next to %s: %s", path, strerror(errno));
+    size_t done = 0;
+    int ok = 1;
+    while (ok && done < len) {
+        ssize_t w = write(fd, data + done, len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) ok = 0;
+        else done += (size_t)w;
+    }
+    ok = ok && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    int rc = CLI_OK;
+    if (!ok) {
+        rc = cli_fail(CLI_IO, "cannot write %s", tmp);
+    } else if (link(tmp, path) != 0) {
+        rc = errno == EEXIST ? -1 : cli_fail(CLI_IO, "cannot create %s: %s", path, strerror(errno));
+    }
+    unlink(tmp);
     return rc;
+}
+
+static int key_exists_error(const char *path, uint64_t epoch, const cli_opts *o)
+{
+    return cli_fail(CLI_IO,
+                    "%s already holds another key of epoch %llu for this memory on chain %llu, and key files are never "
+                    "overwritten. Keep it if versions of that epoch were written under it; if it is stale (left by an "
+                    "older memsync, or copied in by hand), move it out of %s and run the command again",
+                    path, (unsigned long long)epoch, (unsigned long long)o->chain_id, o->home);
+}
+
+/* Keep wrapped as the file of epoch. An existing file is accepted when it is
+ * byte-identical or, with id given, opens to the same key. */
+static int store_epoch(const cli_opts *o, const msd_identity *id, const uint8_t asset[32], uint64_t epoch,
+                       const uint8_t *wrapped, size_t len)
+{
+    char name[64], path[4200];
+    epoch_name(name, epoch);
+    int rc = blob_path(path, sizeof path, o, asset, name, 1, 0);
+    if (rc != CLI_OK) return rc;
+    rc = create_exclusive(path, wrapped, len);
+    if (rc != -1) return rc;
+    uint8_t have[MSD_WRAPPED_KEY_MAX + 1];
+    FILE *f = fopen(path, "rb");
+    size_t got = 0;
+    if (f != NULL) {
+        got = fread(have, 1, sizeof have, f);
+        fclose(f);
+    }
+    if (f == NULL || got == 0) return cli_fail(CLI_IO, "cannot keep the key of epoch %llu: %s exists and cannot be "
+                                                       "read as a key file (move it away and run the command again)",
+                                               (unsigned long long)epoch, path);
+    if (got == len && memcmp(have, wrapped, len) == 0) return CLI_OK;
+    int same = 0;
+    if (id != NULL) {
+        msd_data_key *a = NULL, *b = NULL;
+        if (msd_unwrap_key_bound(&a, NULL, id, have, got, o->chain_id, o->precompile, asset, epoch) == MSD_OK &&
+            msd_unwrap_key_bound(&b, NULL, id, wrapped, len, o->chain_id, o->precompile, asset, epoch) == MSD_OK)
+            same = msd_data_key_equal(a, b);
+        msd_data_key_destroy(a);
+        msd_data_key_destroy(b);
+    }
+    return same ? CLI_OK : key_exists_error(path, epoch, o);
+}
+
+int home_store_wrapped(const cli_opts *o, const uint8_t asset[32], uint64_t epoch, const uint8_t *wrapped,
+                       size_t len)
+{
+    return store_epoch(o, NULL, asset, epoch, wrapped, len);
+}
+
+int home_store_wrapped_for(const cli_opts *o, const msd_identity *id, const uint8_t asset[32], uint64_t epoch,
+                           const uint8_t *wrapped, size_t len)
+{
+    return store_epoch(o, id, asset, epoch, wrapped, len);
 }
 
 int home_store_key_for_me(const cli_opts *o, const msd_identity *id, const msd_data_key *key)
 {
-    uint8_t pk[32], asset[32], wk[MSD_WRAPPED_KEY_SIZE];
+    uint8_t pk[32], asset[32], wk[MSD_WRAPPED_KEY_V2_SIZE];
     msd_identity_x25519_public(id, pk);
     const uint64_t epoch = msd_data_key_info(key, asset);
-    msd_status s = msd_wrap_key(wk, key, pk);
+    msd_status s = msd_wrap_key_bound(wk, key, o->chain_id, o->precompile, pk);
     if (s != MSD_OK) return cli_fail(cli_exit_of(s), "wrap: %s", msd_strerror(s));
-    return home_store_wrapped(o, asset, epoch, wk, sizeof wk);
+    return store_epoch(o, id, asset, epoch, wk, sizeof wk);
 }
 
 int home_load_data_key(msd_data_key **out, const cli_opts *o, const msd_identity *id, const uint8_t asset[32],
                        uint64_t epoch)
 {
     *out = NULL;
-    uint8_t wk[MSD_WRAPPED_KEY_SIZE];
+    uint8_t wk[MSD_WRAPPED_KEY_MAX];
     size_t len;
     int rc = home_load_wrapped(o, asset, epoch, wk, sizeof wk, &len);
     if (rc != CLI_OK) return rc;
-    msd_status s = msd_unwrap_key(out, id, wk, len, asset, epoch);
+    msd_status s = msd_unwrap_key_bound(out, NULL, id, wk, len, o->chain_id, o->precompile, asset, epoch);
     if (s != MSD_OK) return cli_fail(CLI_NO_KEY, "the kept key of epoch %llu does not open: %s",
                                      (unsigned long long)epoch, msd_strerror(s));
     return CLI_OK;
+}
+
+int home_load_own_data_key(msd_data_key **out, const cli_opts *o, const msd_identity *id, const uint8_t asset[32],
+                           uint64_t epoch)
+{
+    *out = NULL;
+    if (!has_own_epoch_file(o, asset, epoch)) return CLI_NO_KEY;
+    return home_load_data_key(out, o, id, asset, epoch);
 }
 
 int cli_asset_of(uint8_t asset[32], const cli_opts *o, const msd_identity *id, int *from_salt, uint8_t salt[32])
@@ -247,7 +411,7 @@ int cli_asset_of(uint8_t asset[32], const cli_opts *o, const msd_identity *id, i
 
 int home_ensure_owner_key(const cli_opts *o, const msd_identity *id, const uint8_t asset[32], uint64_t epoch)
 {
-    uint8_t wk[MSD_WRAPPED_KEY_SIZE];
+    uint8_t wk[MSD_WRAPPED_KEY_MAX];
     size_t len;
     if (home_load_wrapped(o, asset, epoch, wk, sizeof wk, &len) == CLI_OK) return CLI_OK;
     msd_data_key *key = NULL;

@@ -1,11 +1,13 @@
 // Independent check of the device library (device/) with @noble and @scure,
 // following spec/device.md and spec/envelope.md only (no code shared with
 // the C side):
-//   C -> JS: identity derivation, envelope decryption, sealed-box opening,
+//   C -> JS: identity derivation, envelope decryption, sealed-box opening
+//            (the 120-byte wrapped key and the chain-bound one),
 //            RFC 6979 signature (byte-identical) and its recovery;
-//   JS -> C: an envelope and a sealed box built here, opened by the C library
-//            (tests/device/interop_driver.c), which also diagnoses a tampered
-//            copy and a wrong version;
+//   JS -> C: an envelope and sealed boxes built here, opened by the C library
+//            (tests/device/interop_driver.c), which also refuses the
+//            chain-bound one for another chain or contract, diagnoses a
+//            tampered copy and a wrong version;
 //   recovery (spec/device.md §6): the compiled BIP-39 word list equals
 //            @scure's, C phrases, memory salts and derived data keys of random
 //            seeds equal @scure's and @noble's, phrases made (and spoiled) here
@@ -162,6 +164,14 @@ try {
     const m = openBox(h('wrapped'), deriveIdentity(h('grantee_seed')).boxSk);
     eq(m, concatBytes(h('key'), c.asset, u64be(c.epoch)), 'wrapped key');
   });
+  // spec/device.md [DEV-36]: 0x02 || sealed box of key || assetId || keyEpoch || chainId || precompile.
+  check('C chain-bound wrapped key (format 2) opens in @noble and names the chain', () => {
+    const w2 = h('wrapped2');
+    eq(w2.length, 149, 'size');
+    eq(w2[0], 2, 'format byte');
+    const m = openBox(w2.subarray(1), deriveIdentity(h('grantee_seed')).boxSk);
+    eq(m, concatBytes(h('key'), c.asset, u64be(c.epoch), u64be(c.chain), c.precompile), 'bound wrapped key');
+  });
   check('C signature equals @noble RFC 6979 low-s signature, v = 27 + recid', () => {
     const sig = secp256k1.sign(h('digest'), me.signSk, { prehash: false, format: 'recovered' });
     eq(concatBytes(sig.subarray(1), new Uint8Array([27 + sig[0]])), h('signature'), 'signature');
@@ -182,17 +192,20 @@ try {
   const tampered = env.slice();
   tampered[34 + 32 + 100] ^= 0x20;
   const wrapped = sealBox(concatBytes(key, c2.asset, u64be(c2.epoch)), me.boxPk);
-  check('@noble envelope and sealed box: sizes', () => {
+  const wrapped2 = concatBytes(new Uint8Array([2]),
+    sealBox(concatBytes(key, c2.asset, u64be(c2.epoch), u64be(c2.chain), c2.precompile), me.boxPk));
+  check('@noble envelope and sealed boxes: sizes', () => {
     eq(env.length, 50 + 1024, 'envelope size');
     eq(wrapped.length, 120, 'wrapped size');
+    eq(wrapped2.length, 149, 'chain-bound wrapped size');
   });
   const out = [
     ['recipient_seed', seed], ['key', key], ['precompile', c2.precompile], ['asset', c2.asset],
-    ['envelope', env], ['tampered', tampered], ['plaintext', msg], ['wrapped', wrapped],
+    ['envelope', env], ['tampered', tampered], ['plaintext', msg], ['wrapped', wrapped], ['wrapped2', wrapped2],
   ].map(([n, v]) => `${n}=${bytesToHex(v)}`);
   out.push(`chain=${c2.chain}`, `version=${c2.version}`, `epoch=${c2.epoch}`);
   writeFileSync(join(dir, 'js2c.txt'), out.join('\n') + '\n');
-  check('@noble envelope and sealed box open in the C library (tampered copy: MSD_ERR_TAMPERED)', () => {
+  check('@noble envelope and sealed boxes open in the C library (chain-bound: only for its chain; tampered copy: MSD_ERR_TAMPERED)', () => {
     execFileSync(driver, ['js2c', dir], { stdio: ['ignore', 'inherit', 'inherit'] });
   });
 
