@@ -1,12 +1,10 @@
-/* Parsing a serialised document (spec/memory.md §2 and §4): the reference
- * parser.
+/* Parsing a serialised document (spec/memory.md §2 and §4, [MEM-33]).
  *
  * jansson decodes (strict JSON, valid UTF-8, no NUL in strings or keys,
- * duplicate keys refused, nothing after the value); this file checks every
- * known field's type and range and keeps the unknown ones. It defines what
- * a valid document is. msd_mem_parse first tries the single-pass reader of
- * scan.c, which accepts only what this parser accepts, builds the same
- * document, and leaves everything else (every error included) to this one. */
+ * duplicate keys refused, nothing after the value); this file only checks
+ * every known field's type and range on the tree jansson built, and keeps
+ * the unknown keys. There is no other reader: JSON is never parsed by hand
+ * (the project's rule), so what jansson refuses is refused here. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,10 +14,12 @@
 
 #define BAD MSD_ERR_MEM_MALFORMED
 
-/* Known item keys and the kinds that use them ([MEM-5]). */
-enum { F_C, F_CAT, F_ENTITY, F_ETYPE, F_FROM, F_ID, F_IMP, F_KIND, F_OF, F_SRC, F_T, F_TEXT, F_TO, F_TYPE, F_N };
-static const char *const field_names[F_N] = {"c",    "cat", "entity", "etype", "from", "id",   "imp",
-                                             "kind", "of",  "src",    "t",     "text", "to",   "type"};
+/* Known item keys and the kinds that use them ([MEM-5]); `del` belongs to
+ * tombstones only ([MEM-11]), so on a live item it is refused, not kept.
+ * The names are in strcmp order, for the binary search below. */
+enum { F_C, F_CAT, F_DEL, F_ENTITY, F_ETYPE, F_FROM, F_ID, F_IMP, F_KIND, F_OF, F_SRC, F_T, F_TEXT, F_TO, F_TYPE, F_N };
+static const char *const field_names[F_N] = {"c",    "cat", "del", "entity", "etype", "from", "id",  "imp",
+                                             "kind", "of",  "src", "t",      "text",  "to",   "type"};
 #define BIT(f) (1u << (f))
 #define COMMON_REQ (BIT(F_C) | BIT(F_ID) | BIT(F_KIND) | BIT(F_T) | BIT(F_TEXT))
 static const uint32_t fact_req = COMMON_REQ | BIT(F_CAT) | BIT(F_IMP) | BIT(F_TYPE);
@@ -29,15 +29,26 @@ static const uint32_t entity_opt = BIT(F_SRC);
 static const uint32_t relation_req = COMMON_REQ | BIT(F_FROM) | BIT(F_TO);
 static const uint32_t relation_opt = BIT(F_SRC);
 
+/* The smallest live item (an entity) has six keys, a tombstone three. */
+#define TOMB_KEYS 3u
+
 static int field_index(const char *key)
 {
-    for (int i = 0; i < F_N; i++)
-        if (strcmp(key, field_names[i]) == 0) return i;
+    int lo = 0, hi = F_N;
+    while (lo < hi) {
+        const int mid = (lo + hi) / 2;
+        const int c = strcmp(key, field_names[mid]);
+        if (c == 0) return mid;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
     return -1;
 }
 
 /* [MEM-13]: no real number anywhere, so that every value has one encoding. */
-int mem_json_no_reals(const json_t *v)
+static int json_no_reals(const json_t *v)
 {
     size_t i;
     const char *k;
@@ -45,10 +56,10 @@ int mem_json_no_reals(const json_t *v)
     switch (json_typeof(v)) {
     case JSON_REAL: return 0;
     case JSON_ARRAY:
-        json_array_foreach(v, i, x) if (!mem_json_no_reals(x)) return 0;
+        json_array_foreach(v, i, x) if (!json_no_reals(x)) return 0;
         return 1;
     case JSON_OBJECT:
-        json_object_foreach((json_t *)v, k, x) if (!mem_json_no_reals(x)) return 0;
+        json_object_foreach((json_t *)v, k, x) if (!json_no_reals(x)) return 0;
         return 1;
     default: return 1;
     }
@@ -57,7 +68,7 @@ int mem_json_no_reals(const json_t *v)
 /* Keep an unknown key: *extra is created on first use. */
 static msd_status keep_unknown(json_t **extra, const char *key, json_t *v)
 {
-    if (!mem_json_no_reals(v)) return BAD;
+    if (!json_no_reals(v)) return BAD;
     if (*extra == NULL && (*extra = json_object()) == NULL) return MSD_ERR_NOMEM;
     return json_object_set(*extra, key, v) == 0 ? MSD_OK : MSD_ERR_NOMEM;
 }
@@ -99,14 +110,14 @@ static int get_stamp(const json_t *v, msd_mem_stamp *s)
 }
 
 /* [MEM-6]: a string of 1 (0 when allow_empty) to max bytes. jansson already
- * guarantees valid UTF-8 without NUL. */
+ * guarantees valid UTF-8 without NUL (JSON_ALLOW_NUL is not given), so
+ * json_string_length is the C string's length. */
 static msd_status get_text(const json_t *v, size_t max, int allow_empty, char **out)
 {
     if (!json_is_string(v)) return BAD;
     const size_t n = json_string_length(v);
     if (n > max || (n == 0 && !allow_empty)) return BAD;
     const char *s = json_string_value(v);
-    if (strlen(s) != n) return BAD;
     char *d = malloc(n + 1);
     if (d == NULL) return MSD_ERR_NOMEM;
     memcpy(d, s, n + 1);
@@ -192,35 +203,42 @@ static msd_status get_field(mem_item *it, int f, const json_t *v)
             return BAD;
         return MSD_OK;
     case F_SRC: return get_src(v, it);
-    default: return MSD_OK; /* F_KIND: read before the loop */
+    default: return MSD_OK; /* F_KIND: read by parse_live, F_DEL: refused there */
     }
 }
 
-static msd_status parse_live(mem_item **out, const json_t *o)
+/* The kind's required and optional keys; 0 for an unknown kind. */
+static int kind_keys(const json_t *k, msd_mem_kind *kind, uint32_t *req, uint32_t *opt)
 {
-    const json_t *k = json_object_get(o, "kind");
-    if (!json_is_string(k)) return BAD;
-    mem_item *it = mem_item_new();
-    if (it == NULL) return MSD_ERR_NOMEM;
-    uint32_t req, opt;
+    if (!json_is_string(k)) return 0;
     const char *ks = json_string_value(k);
     if (strcmp(ks, "fact") == 0) {
-        it->kind = MSD_MEM_FACT;
-        req = fact_req;
-        opt = fact_opt;
+        *kind = MSD_MEM_FACT;
+        *req = fact_req;
+        *opt = fact_opt;
     } else if (strcmp(ks, "entity") == 0) {
-        it->kind = MSD_MEM_ENTITY;
-        req = entity_req;
-        opt = entity_opt;
+        *kind = MSD_MEM_ENTITY;
+        *req = entity_req;
+        *opt = entity_opt;
     } else if (strcmp(ks, "relation") == 0) {
-        it->kind = MSD_MEM_RELATION;
-        req = relation_req;
-        opt = relation_opt;
+        *kind = MSD_MEM_RELATION;
+        *req = relation_req;
+        *opt = relation_opt;
     } else {
-        mem_item_free(it);
-        return BAD;
+        return 0;
     }
-    uint32_t seen = 0;
+    return 1;
+}
+
+/* One walk over the item's keys: every known key is read whatever the
+ * kind, which is checked at the end against the keys seen (a known key on
+ * a kind that does not use it, or a missing required one, is malformed). */
+static msd_status parse_live(mem_item **out, const json_t *o)
+{
+    mem_item *it = mem_item_new();
+    if (it == NULL) return MSD_ERR_NOMEM;
+    const json_t *kind = NULL;
+    uint32_t seen = 0, req = 0, opt = 0;
     msd_status st = MSD_OK;
     const char *key;
     json_t *v;
@@ -228,15 +246,19 @@ static msd_status parse_live(mem_item **out, const json_t *o)
         const int f = field_index(key);
         if (f < 0) {
             st = keep_unknown(&it->extra, key, v);
-        } else if (!((req | opt) & BIT(f))) {
-            st = BAD; /* a known key on a kind that does not use it */
+        } else if (f == F_DEL) {
+            st = BAD;
         } else {
             seen |= BIT(f);
-            st = get_field(it, f, v);
+            if (f == F_KIND)
+                kind = v;
+            else
+                st = get_field(it, f, v);
         }
         if (st != MSD_OK) break;
     }
-    if (st == MSD_OK && (seen & req) != req) st = BAD;
+    if (st == MSD_OK && (!kind_keys(kind, &it->kind, &req, &opt) || (seen & req) != req || (seen & ~(req | opt)) != 0))
+        st = BAD;
     if (st != MSD_OK) {
         mem_item_free(it);
         return st;
@@ -264,15 +286,25 @@ static int cmp_dead(const void *a, const void *b)
 }
 
 /* Sort both arrays and refuse any id that occurs twice ([MEM-4]). */
-int mem_sort_unique(msd_mem_doc *d)
+static int sort_unique(msd_mem_doc *d)
 {
-    if (d->n_live > 1) qsort(d->live, d->n_live, sizeof *d->live, cmp_live);
-    if (d->n_dead > 1) qsort(d->dead, d->n_dead, sizeof *d->dead, cmp_dead);
-    for (size_t i = 1; i < d->n_live; i++)
-        if (memcmp(d->live[i - 1]->id, d->live[i]->id, MSD_MEM_ID_SIZE) == 0) return 0;
-    for (size_t i = 1; i < d->n_dead; i++)
-        if (memcmp(d->dead[i - 1].id, d->dead[i].id, MSD_MEM_ID_SIZE) == 0) return 0;
-    size_t i = 0, j = 0;
+    /* Canonical input is already in order: then one pass, no sort. */
+    size_t i = 1;
+    while (i < d->n_live && memcmp(d->live[i - 1]->id, d->live[i]->id, MSD_MEM_ID_SIZE) < 0) i++;
+    if (i < d->n_live) {
+        qsort(d->live, d->n_live, sizeof *d->live, cmp_live);
+        for (i = 1; i < d->n_live; i++)
+            if (memcmp(d->live[i - 1]->id, d->live[i]->id, MSD_MEM_ID_SIZE) == 0) return 0;
+    }
+    i = 1;
+    while (i < d->n_dead && memcmp(d->dead[i - 1].id, d->dead[i].id, MSD_MEM_ID_SIZE) < 0) i++;
+    if (i < d->n_dead) {
+        qsort(d->dead, d->n_dead, sizeof *d->dead, cmp_dead);
+        for (i = 1; i < d->n_dead; i++)
+            if (memcmp(d->dead[i - 1].id, d->dead[i].id, MSD_MEM_ID_SIZE) == 0) return 0;
+    }
+    size_t j = 0;
+    i = 0;
     while (i < d->n_live && j < d->n_dead) {
         const int c = memcmp(d->live[i]->id, d->dead[j].id, MSD_MEM_ID_SIZE);
         if (c == 0) return 0;
@@ -291,16 +323,16 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 
 static msd_status parse_items(msd_mem_doc *d, const json_t *items)
 {
-    size_t n_dead = 0, i;
+    size_t i;
     json_t *o;
+    if (mem_reserve_live(d, json_array_size(items)) != MSD_OK) return MSD_ERR_NOMEM;
     json_array_foreach(items, i, o) {
         if (!json_is_object(o)) return BAD;
-        if (json_object_get(o, "del") != NULL) n_dead++;
-    }
-    if (mem_reserve_live(d, json_array_size(items) - n_dead) != MSD_OK || mem_reserve_dead(d, n_dead) != MSD_OK)
-        return MSD_ERR_NOMEM;
-    json_array_foreach(items, i, o) {
-        if (json_object_get(o, "del") != NULL) {
+        /* Told apart by size, without a lookup: an object of at most three
+         * keys is no live item, so it must be a tombstone; a larger one
+         * with `del` is refused by parse_live. */
+        if (json_object_size(o) <= TOMB_KEYS) {
+            if (mem_reserve_dead(d, 1) != MSD_OK) return MSD_ERR_NOMEM;
             mem_tomb *t = &d->dead[d->n_dead];
             if (!parse_tomb(t, o)) return BAD;
             d->n_dead++;
@@ -313,7 +345,7 @@ static msd_status parse_items(msd_mem_doc *d, const json_t *items)
             d->clock = max_u64(d->clock, max_u64(it->c.counter, it->t.counter));
         }
     }
-    return mem_sort_unique(d) ? MSD_OK : BAD;
+    return sort_unique(d) ? MSD_OK : BAD;
 }
 
 static msd_status parse_root(msd_mem_doc *d, const json_t *root)
@@ -338,7 +370,7 @@ static msd_status parse_root(msd_mem_doc *d, const json_t *root)
     return parse_items(d, items);
 }
 
-msd_status mem_parse_reference(msd_mem_doc **out, const uint8_t *buf, size_t len)
+msd_status msd_mem_parse(msd_mem_doc **out, const uint8_t *buf, size_t len)
 {
     if (out == NULL) return MSD_ERR_ARGS;
     *out = NULL;
@@ -363,15 +395,4 @@ msd_status mem_parse_reference(msd_mem_doc **out, const uint8_t *buf, size_t len
     }
     *out = d;
     return MSD_OK;
-}
-
-msd_status msd_mem_parse(msd_mem_doc **out, const uint8_t *buf, size_t len)
-{
-    if (out == NULL) return MSD_ERR_ARGS;
-    *out = NULL;
-    if (buf == NULL) return MSD_ERR_ARGS;
-    if (len > MSD_MEM_MAX_DOC) return BAD;
-    const msd_status st = mem_parse_fast(out, buf, len);
-    if (st == MSD_OK || st == MSD_ERR_NOMEM) return st;
-    return mem_parse_reference(out, buf, len);
 }

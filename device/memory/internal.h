@@ -74,6 +74,12 @@ void mem_str_free(char *s);
 char *mem_str_dup(const char *s, int *ok);
 /** 1 when a and b have the same canonical bytes. */
 int mem_item_equal(const mem_item *a, const mem_item *b);
+/** 1 when both strings are NULL, or both are equal. */
+int mem_str_eq(const char *a, const char *b);
+/** 1 when both JSON values are NULL (absent), or both are equal. */
+int mem_json_eq(const json_t *a, const json_t *b);
+/** 1 when a and b have the same "src" (present or not, kind, tool, xid, unknown keys). */
+int mem_src_equal(const mem_item *a, const mem_item *b);
 /** Order of two stamps: <0, 0, >0 (counter, then device bytes). */
 int mem_stamp_cmp(const msd_mem_stamp *a, const msd_mem_stamp *b);
 /** Fill the public view of it (borrowed strings). */
@@ -137,20 +143,6 @@ void mem_emit_json(mem_buf *b, const json_t *v);
 int mem_ref_bytes_cmp(mem_ref a, mem_ref b, int *oom);
 /** Compare the canonical bytes of two JSON values; NULL (absent) sorts first. */
 int mem_json_bytes_cmp(const json_t *a, const json_t *b, int *oom);
-
-/* ---------------------------------------------------- codec.c, scan.c */
-
-/** The reference parser (jansson): msd_mem_parse's definition of a valid
- *  document and the source of every parse error. Same contract as msd_mem_parse. */
-msd_status mem_parse_reference(msd_mem_doc **out, const uint8_t *buf, size_t len);
-/** The single-pass reader: MSD_OK with the very document mem_parse_reference
- *  would build, MSD_ERR_NOMEM, or MSD_ERR_MEM_MALFORMED meaning "not on the
- *  fast path" (the input may still be valid: ask mem_parse_reference). */
-msd_status mem_parse_fast(msd_mem_doc **out, const uint8_t *buf, size_t len);
-/** 1 when v holds no real number at any depth ([MEM-13]). */
-int mem_json_no_reals(const json_t *v);
-/** Sort both arrays of d by id; 0 when an id occurs twice ([MEM-4]). */
-int mem_sort_unique(msd_mem_doc *d);
 
 /* --------------------------------------------------------- change.c */
 

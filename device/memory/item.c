@@ -74,29 +74,34 @@ mem_item *mem_item_clone(const mem_item *it)
     return c;
 }
 
-static int str_eq(const char *a, const char *b)
+int mem_str_eq(const char *a, const char *b)
 {
     if (a == NULL || b == NULL) return a == b;
     return strcmp(a, b) == 0;
 }
 
 /* Unknown keys are NULL when there are none, so NULL only equals NULL. */
-static int json_eq(const json_t *a, const json_t *b)
+int mem_json_eq(const json_t *a, const json_t *b)
 {
     if (a == NULL || b == NULL) return a == b;
     return json_equal(a, b);
 }
 
+int mem_src_equal(const mem_item *a, const mem_item *b)
+{
+    return a->has_src == b->has_src && a->imported == b->imported && mem_str_eq(a->tool, b->tool) &&
+           mem_str_eq(a->xid, b->xid) && mem_json_eq(a->src_extra, b->src_extra);
+}
+
 int mem_item_equal(const mem_item *a, const mem_item *b)
 {
     if (a == b) return 1;
-    return memcmp(a->id, b->id, MSD_MEM_ID_SIZE) == 0 && a->kind == b->kind && str_eq(a->text, b->text) &&
-           str_eq(a->entity, b->entity) && str_eq(a->etype, b->etype) && str_eq(a->from, b->from) &&
-           str_eq(a->to, b->to) && a->cats == b->cats && a->type == b->type && a->imp == b->imp &&
-           a->has_src == b->has_src && a->imported == b->imported && str_eq(a->tool, b->tool) &&
-           str_eq(a->xid, b->xid) && json_eq(a->src_extra, b->src_extra) && mem_stamp_cmp(&a->c, &b->c) == 0 &&
-           mem_stamp_cmp(&a->t, &b->t) == 0 && a->has_of == b->has_of &&
-           (!a->has_of || memcmp(a->of, b->of, MSD_MEM_ID_SIZE) == 0) && json_eq(a->extra, b->extra);
+    return memcmp(a->id, b->id, MSD_MEM_ID_SIZE) == 0 && a->kind == b->kind && mem_str_eq(a->text, b->text) &&
+           mem_str_eq(a->entity, b->entity) && mem_str_eq(a->etype, b->etype) && mem_str_eq(a->from, b->from) &&
+           mem_str_eq(a->to, b->to) && a->cats == b->cats && a->type == b->type && a->imp == b->imp &&
+           mem_src_equal(a, b) && mem_stamp_cmp(&a->c, &b->c) == 0 && mem_stamp_cmp(&a->t, &b->t) == 0 &&
+           a->has_of == b->has_of && (!a->has_of || memcmp(a->of, b->of, MSD_MEM_ID_SIZE) == 0) &&
+           mem_json_eq(a->extra, b->extra);
 }
 
 int mem_stamp_cmp(const msd_mem_stamp *a, const msd_mem_stamp *b)

@@ -221,10 +221,12 @@ msd_status msd_mem_graph_json(char **json, const msd_mem_doc *doc, const char *q
 
 /** Three-way merge (spec/memory.md §3): base is the version both sides
  *  started from (NULL when unknown: then a tombstone beats everything for its
- *  id, otherwise the later stamp wins). Per id: one side unchanged → the
- *  other; a forget beats a concurrent edit; otherwise the later stamp wins,
- *  and when both changed a fact's text, the loser is kept once as a conflict
- *  copy whose id is derived from (id, loser's stamp). Pure and deterministic:
+ *  id, otherwise the whole later version wins). Per id: one side unchanged →
+ *  the other; a forget beats a concurrent edit; otherwise, when base holds the
+ *  item, field by field (a field one side left alone takes the other's value,
+ *  one both changed takes the later stamp's), and when both sides changed a
+ *  fact's text, the losing version is kept once as a conflict copy whose id
+ *  is derived from (id, loser's stamp). Pure and deterministic:
  *  merge3(b, l, r) and merge3(b, r, l) have the same canonical bytes.
  *  Unknown top-level fields: the winner's by clock, then by bytes.
  *  Returns MSD_OK, MSD_ERR_ARGS, MSD_ERR_NOMEM. Out: out (a new document). */

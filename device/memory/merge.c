@@ -1,6 +1,7 @@
 /* Three-way merge and merge without base (spec/memory.md §3.2,
  * [MEM-21]..[MEM-30]). One ordered walk over the three documents' ids;
- * the result only copies items, so it never shares memory with an input. */
+ * the result only copies items (or builds new ones, field by field), so it
+ * never shares memory with an input. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,9 +16,12 @@ static int ref_present(mem_ref r)
     return r.live != NULL || r.tomb != NULL;
 }
 
-/* The result of one id, and the loser to keep as a conflict copy (or NULL). */
+/* The result of one id: an input's state (r), or an item built from the
+ * three versions field by field (built, owned; then r is unused); and the
+ * loser to keep as a conflict copy (or NULL). */
 typedef struct merged {
     mem_ref r;
+    mem_item *built;
     const mem_item *copy_of;
 } merged;
 
@@ -27,7 +31,168 @@ static mem_ref pick(mem_ref a, mem_ref b, int *oom)
     return mem_ref_beats(a, b, oom) ? a : b;
 }
 
-/* [MEM-25]: both sides changed a fact's text. */
+/* ------------------------------------------------ field-wise ([MEM-24]) */
+
+/* Replace *dst by a copy of src (NULL: none). 0 on NOMEM, *dst untouched. */
+static int set_str(char **dst, const char *src)
+{
+    int ok = 1;
+    char *c = mem_str_dup(src, &ok);
+    if (!ok) return 0;
+    mem_str_free(*dst);
+    *dst = c;
+    return 1;
+}
+
+/* Take src's "src" group into m. 0 on NOMEM. */
+static int set_src(mem_item *m, const mem_item *src)
+{
+    json_t *x = NULL;
+    if (src->src_extra != NULL && (x = json_deep_copy(src->src_extra)) == NULL) return 0;
+    if (!set_str(&m->tool, src->tool) || !set_str(&m->xid, src->xid)) {
+        json_decref(x);
+        return 0;
+    }
+    json_decref(m->src_extra);
+    m->src_extra = x;
+    m->has_src = src->has_src;
+    m->imported = src->imported;
+    return 1;
+}
+
+/* Orders of field values, for the one case where both sides changed a field
+ * under equal stamps (a misbehaving device): the lower value wins, so the
+ * choice depends on the values only and merging again keeps it. */
+static int str_order(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL) return (a != NULL) - (b != NULL); /* absent first */
+    return strcmp(a, b);
+}
+
+static int src_order(const mem_item *a, const mem_item *b, int *oom)
+{
+    if (a->has_src != b->has_src) return a->has_src - b->has_src;
+    if (a->imported != b->imported) return a->imported - b->imported;
+    int c = str_order(a->tool, b->tool);
+    if (c == 0) c = str_order(a->xid, b->xid);
+    if (c == 0) c = mem_json_bytes_cmp(a->src_extra, b->src_extra, oom);
+    return c;
+}
+
+static int of_equal(const mem_item *a, const mem_item *b)
+{
+    return a->has_of == b->has_of && (!a->has_of || memcmp(a->of, b->of, MSD_MEM_ID_SIZE) == 0);
+}
+
+static int of_order(const mem_item *a, const mem_item *b)
+{
+    if (a->has_of != b->has_of) return a->has_of - b->has_of;
+    return a->has_of ? memcmp(a->of, b->of, MSD_MEM_ID_SIZE) : 0;
+}
+
+/* The three-way rule for one field, given whether w's and o's values equal
+ * b's and (only used on a tie of stamps) the order of o's value against
+ * w's: 1 when the result takes o's value, 0 when it keeps w's. */
+static int take_other(int w_as_base, int o_as_base, int tie, int o_vs_w)
+{
+    if (w_as_base) return !o_as_base; /* w left it alone: o's (equal to w's when o did too) */
+    if (o_as_base) return 0;          /* only w changed it */
+    return tie && o_vs_w < 0;         /* both changed it: the later stamp's, on a tie the lower value */
+}
+
+/* Unknown keys of the item, per key, with the value or its absence as the
+ * state, by take_other. m starts with w's keys. 0 on NOMEM. */
+static int merge_item_extra(mem_item *m, const mem_item *b, const mem_item *w, const mem_item *o, int tie,
+                            int *oom)
+{
+    const json_t *src[2] = {o->extra, b->extra};
+    for (int s = 0; s < 2; s++) {
+        if (src[s] == NULL) continue;
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)src[s], key, v) {
+            (void)v;
+            const json_t *vb = b->extra != NULL ? json_object_get(b->extra, key) : NULL;
+            const json_t *vo = o->extra != NULL ? json_object_get(o->extra, key) : NULL;
+            const json_t *vw = w->extra != NULL ? json_object_get(w->extra, key) : NULL;
+            const int wb = mem_json_eq(vw, vb), ob = mem_json_eq(vo, vb);
+            const int ow = !wb && !ob && tie ? mem_json_bytes_cmp(vo, vw, oom) : 0;
+            if (*oom) return 0;
+            if (!take_other(wb, ob, tie, ow) || mem_json_eq(vo, vw)) continue;
+            if (vo == NULL) {
+                json_object_del(m->extra, key); /* m has w's value, which differs from o's absence */
+                continue;
+            }
+            json_t *c = json_deep_copy(vo);
+            if (c == NULL) return 0;
+            if (m->extra == NULL && (m->extra = json_object()) == NULL) {
+                json_decref(c);
+                return 0;
+            }
+            if (json_object_set_new(m->extra, key, c) != 0) return 0;
+        }
+    }
+    /* [MEM-12] representation: no unknown keys is NULL, never {}. */
+    if (m->extra != NULL && json_object_size(m->extra) == 0) {
+        json_decref(m->extra);
+        m->extra = NULL;
+    }
+    return 1;
+}
+
+/* [MEM-24]: two live versions of the base item b (same kind) that both
+ * changed; w is the version with the later stamp (on equal stamps, the
+ * lower bytes) and o the other. Every known field, and every unknown key,
+ * is merged on its own (take_other): a field one side left as in b takes the
+ * other side's value; a field both changed takes w's (on equal stamps, the
+ * lower value). The result starts as a copy of w, so its t is the later
+ * stamp. NULL on NOMEM (*oom = 1). */
+static mem_item *merge_fields(const mem_item *b, const mem_item *w, const mem_item *o, int *oom)
+{
+    const int tie = mem_stamp_cmp(&w->t, &o->t) == 0;
+    mem_item *m = mem_item_clone(w);
+    if (m == NULL) {
+        *oom = 1;
+        return NULL;
+    }
+    int ok = 1;
+#define FIELD_STR(f)                                                                                                   \
+    if (ok && take_other(mem_str_eq(w->f, b->f), mem_str_eq(o->f, b->f), tie, str_order(o->f, w->f)))             \
+    ok = set_str(&m->f, o->f)
+#define FIELD_VAL(f)                                                                                                   \
+    if (take_other(w->f == b->f, o->f == b->f, tie, o->f < w->f ? -1 : o->f > w->f)) m->f = o->f
+    FIELD_STR(text);
+    FIELD_STR(entity);
+    FIELD_STR(etype);
+    FIELD_STR(from);
+    FIELD_STR(to);
+    FIELD_VAL(cats);
+    FIELD_VAL(type);
+    FIELD_VAL(imp);
+#undef FIELD_STR
+#undef FIELD_VAL
+    const int src_w = mem_src_equal(w, b), src_o = mem_src_equal(o, b);
+    const int src_ow = !src_w && !src_o && tie ? src_order(o, w, oom) : 0;
+    if (ok && !*oom && take_other(src_w, src_o, tie, src_ow)) ok = set_src(m, o);
+    if (take_other(of_equal(w, b), of_equal(o, b), tie, of_order(o, w))) {
+        m->has_of = o->has_of;
+        memcpy(m->of, o->of, MSD_MEM_ID_SIZE);
+    }
+    /* c is the add's stamp, the same in all three unless a document was
+     * written by hand; merged like a field, so the rule stays symmetric. */
+    if (take_other(mem_stamp_cmp(&w->c, &b->c) == 0, mem_stamp_cmp(&o->c, &b->c) == 0, tie,
+                   mem_stamp_cmp(&o->c, &w->c)))
+        m->c = o->c;
+    if (ok && !*oom) ok = merge_item_extra(m, b, w, o, tie, oom);
+    if (!ok || *oom) {
+        mem_item_free(m);
+        *oom = 1;
+        return NULL;
+    }
+    return m;
+}
+
+/* [MEM-25]: both sides changed a fact's text, to different texts. */
 static int text_conflict(mem_ref b, mem_ref l, mem_ref r)
 {
     if (l.live == NULL || r.live == NULL) return 0;
@@ -39,7 +204,7 @@ static int text_conflict(mem_ref b, mem_ref l, mem_ref r)
 
 static merged merge_one(mem_ref b, mem_ref l, mem_ref r, int three_way, int *oom)
 {
-    merged m = {{NULL, NULL}, NULL};
+    merged m = {{NULL, NULL}, NULL, NULL};
     if (three_way && ref_present(b)) {
         /* [MEM-21]: a side without the id while the base has it dropped it
          * without a tombstone: it has no opinion. */
@@ -71,9 +236,21 @@ static merged merge_one(mem_ref b, mem_ref l, mem_ref r, int three_way, int *oom
             return m;
         }
     }
-    /* [MEM-23] / [MEM-24] (and [MEM-29] without base): a tombstone beats
-     * a live item, otherwise the later stamp. */
+    /* [MEM-23] (and [MEM-29] without base): a tombstone beats a live item,
+     * otherwise the later stamp; equal stamps: the lower bytes. */
     m.r = pick(l, r, oom);
+    if (*oom) return m;
+    /* [MEM-24]: both sides changed one live item of the base: field by
+     * field. */
+    if (three_way && b.live != NULL && l.live != NULL && r.live != NULL && l.live->kind == b.live->kind &&
+        r.live->kind == b.live->kind) {
+        const mem_item *o = m.r.live == l.live ? r.live : l.live;
+        if ((m.built = merge_fields(b.live, m.r.live, o, oom)) == NULL) return m;
+        /* [MEM-25]: when both changed the text, the side whose text did not
+         * make it is kept once. */
+        if (text_conflict(b, l, r)) m.copy_of = strcmp(m.built->text, l.live->text) == 0 ? r.live : l.live;
+        return m;
+    }
     /* [MEM-25]: the losing text is kept once. */
     if (three_way && text_conflict(b, l, r)) m.copy_of = m.r.live == l.live ? r.live : l.live;
     return m;
@@ -269,8 +446,14 @@ static msd_status merge(msd_mem_doc **out, const msd_mem_doc *base, const msd_me
         if (ref_present(rb)) mem_cursor_next(&cb);
         if (ref_present(rl)) mem_cursor_next(&cl);
         if (ref_present(rr)) mem_cursor_next(&cr);
-        const merged m = merge_one(rb, rl, rr, base != NULL, &oom);
-        if (oom || !emit_ref(d, m.r)) goto nomem;
+        merged m = merge_one(rb, rl, rr, base != NULL, &oom);
+        if (oom) goto nomem;
+        if (m.built != NULL) {
+            d->live[d->n_live++] = m.built; /* room reserved above */
+            m.built = NULL;
+        } else if (!emit_ref(d, m.r)) {
+            goto nomem;
+        }
         if (m.copy_of != NULL) {
             if (nc == capc) {
                 const size_t cap = capc == 0 ? 8 : 2 * capc;

@@ -204,6 +204,18 @@ done
 check '[ "$retained" = 1 ]' "only the head is retained after forget ($retained of $HEAD)"
 run 0 "restored home syncs the forget" -- "$M" list --home "$T/restored" --node "$NODE" --json
 check '! grep -q Lisbon "$T/out" && [ "$(count_json "$T/out")" = 3 ]' "the other home sees the forget"
+# a transfer of ownership: the new owner, granted before, keeps writing the memory
+Q="$T/new-owner"
+run 0 "keygen new owner" -- "$M" keygen --home "$Q" --fast-kdf
+QADDR=$(field address "$T/out"); QX=$(field x25519 "$T/out")
+run 0 "grant the next owner" -- "$M" grant --home "$O" --node "$NODE" --asset "$ASSET" --grantee "$QADDR" --grantee-key "$QX"
+run 0 "the next owner reads" -- "$M" list --home "$Q" --node "$NODE" --asset "$ASSET" --json
+QN=$(count_json "$T/out")
+run 0 "transfer" -- "$M" transfer --home "$O" --node "$NODE" --asset "$ASSET" --new-owner "$QADDR"
+run 0 "the new owner remembers" -- "$M" remember --home "$Q" --node "$NODE" --asset "$ASSET" "new owner's fact" --category career
+run 0 "the new owner lists" -- "$M" list --home "$Q" --node "$NODE" --asset "$ASSET" --json
+check '[ "$(count_json "$T/out")" = $((QN + 1)) ] && grep -q "new owner" "$T/out"' "the new owner's memory holds the old facts and the new one"
+run 15 "the old owner can no longer write" -- "$M" remember --home "$O" --node "$NODE" "after the transfer" --category career
 # documents on chain that are not memory documents: a clear error, the home unchanged
 BADO="$T/bad-owner"
 run 0 "keygen bad owner" -- "$M" keygen --home "$BADO" --fast-kdf
@@ -275,16 +287,16 @@ if [ -f "$DC" ] && command -v node >/dev/null && [ -d "$ROOT/adapters/ethereumjs
         # exit 25: the hash chain and signature hold; over JSON-RPC there is no state proof to anchor it
         run 25 "every version's hash chain verifies" -- "$M" verify --in "$T/dev.msb"
         # A forgets a fact while B edits it
-        run 0 "recall on A" -- "$M" recall --home "$A" $(rpc 1) "fact A number 7" --json
+        run 0 "recall on A" -- "$M" recall --home "$A" $(rpc 1) "fact A number 3" --json
         FID=$(jq -r '.[0].id' "$T/out")
-        check '[ "$(jq -r ".[0].text" "$T/out")" = "fact A number 7" ]' "recall finds the fact to forget"
-        run 0 "B edits the fact" -- "$M" edit --home "$BH" $(rpc 2) "$FID" --text "fact A number 7, edited on B"
+        check '[ "$(jq -r ".[0].text" "$T/out")" = "fact A number 3" ]' "recall finds the fact to forget"
+        run 0 "B edits the fact" -- "$M" edit --home "$BH" $(rpc 2) "$FID" --text "fact A number 3, edited on B"
         run 0 "A forgets it (its copy is older)" -- "$M" forget --home "$A" $(rpc 1) "$FID"
         run 0 "B syncs" -- "$M" sync --home "$BH" $(rpc 2)
         run 0 "A syncs" -- "$M" sync --home "$A" $(rpc 1)
         for h in "$A" "$BH"; do
             run 0 "list after forget/edit" -- "$M" list --home "$h" $(rpc 1) --json
-            check '! grep -q "fact A number 7\b" "$T/out" && [ "$(count_json "$T/out")" = $((2 * N_FACTS - 1)) ]' \
+            check '! grep -q "fact A number 3\b" "$T/out" && [ "$(count_json "$T/out")" = $((2 * N_FACTS - 1)) ]' \
                   "the forget wins over the concurrent edit on $h"
         done
         run 0 "head after forget" -- "$M" sync --home "$A" $(rpc 1)
@@ -292,7 +304,7 @@ if [ -f "$DC" ] && command -v node >/dev/null && [ -d "$ROOT/adapters/ethereumjs
         leaked=0
         for v in $(seq 1 "$HEAD"); do
             if "$M" pull --home "$A" $(rpc 1) --asset "$DASSET" --version "$v" --out "$T/dv" >>"$LOG" 2>&1 &&
-               grep -q "fact A number 7[,\"]" "$T/dv"; then
+               grep -q "fact A number 3[,\"]" "$T/dv"; then
                 leaked=$((leaked + 1))
             fi
         done

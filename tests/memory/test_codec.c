@@ -5,7 +5,6 @@
 #include <jansson.h>
 #include <zlib.h>
 
-#include "device/memory/internal.h"
 #include "mem_test.h"
 
 TestSuite(mem_codec, .init = mt_init);
@@ -190,28 +189,6 @@ Test(mem_codec, pack_plain_and_compressed)
     cr_assert_eq(msd_mem_unpack(&e, (const uint8_t *)s, len), MSD_OK);
     cr_assert(mt_same(d, e));
     msd_mem_free(e);
-    /* A flipped bit in the declared length, the zlib header, the stream or
-     * its Adler-32 is refused, or reads as the same document: some deflate
-     * bits do not change the output (the padding after the last block, a
-     * match distance that points at equal bytes), and Adler-32 checks the
-     * output. Integrity itself is the envelope's AEAD. */
-    size_t accepted = 0;
-    for (size_t i = 0; i < n; i++) {
-        for (unsigned bit = 0; bit < 8; bit += 3) {
-            p[i] ^= (uint8_t)(1u << bit);
-            e = NULL;
-            const msd_status st = msd_mem_unpack(&e, p, n);
-            if (st == MSD_OK) {
-                accepted++;
-                cr_assert(mt_same(d, e), "byte %zu bit %u", i, bit);
-                msd_mem_free(e);
-            } else {
-                cr_assert_null(e);
-            }
-            p[i] ^= (uint8_t)(1u << bit);
-        }
-    }
-    cr_assert_lt(accepted, n / 4);
     /* Truncated, or a byte appended. */
     for (size_t k = 0; k < n; k++) cr_assert_eq(unpack_status(p, k), MSD_ERR_MEM_MALFORMED, "cut %zu", k);
     uint8_t *q = malloc(n + 1);
@@ -219,6 +196,129 @@ Test(mem_codec, pack_plain_and_compressed)
     q[n] = 0;
     cr_assert_eq(unpack_status(q, n + 1), MSD_ERR_MEM_MALFORMED);
     free(q);
+    free(p);
+    free(s);
+    msd_mem_free(d);
+}
+
+/* A fixed document (no random id or stamp, so the payload is the same on
+ * every run): 24 facts with ids from a fixed splitmix64 sequence. */
+static msd_mem_doc *fixed_doc(void)
+{
+    static const char *const w[] = {"tea", "chess", "Berlin", "piano", "Rust", "running", "poetry", "sailing"};
+    const size_t cap = 16384;
+    char *j = malloc(cap);
+    cr_assert_not_null(j);
+    uint64_t st = 0x6d656d73796e63ull;
+    size_t o = (size_t)snprintf(j, cap, "{\"format\":\"memsync.memory/1\",\"clock\":24,\"items\":[");
+    for (unsigned i = 0; i < 24; i++) {
+        const uint64_t a = mt_rand(&st), b = mt_rand(&st);
+        o += (size_t)snprintf(j + o, cap - o,
+                              "%s{\"id\":\"%016" PRIx64 "%016" PRIx64 "\",\"kind\":\"fact\",\"text\":\"likes %s and %s (%u)\","
+                              "\"cat\":[\"interests\"],\"type\":\"semantic\",\"imp\":%u,\"src\":{\"kind\":\"self\"},"
+                              "\"c\":[%u,\"0102030405060708\"],\"t\":[%u,\"0102030405060708\"]}",
+                              i ? "," : "", a, b, w[a % 8], w[b % 8], i, (unsigned)(a % 101), i + 1, i + 1);
+        cr_assert_lt(o, cap);
+    }
+    o += (size_t)snprintf(j + o, cap - o, "]}");
+    cr_assert_lt(o, cap);
+    msd_mem_doc *d = mt_parse(j);
+    free(j);
+    return d;
+}
+
+/* What msd_mem_unpack must do with a compressed payload ([MEM-39]), written
+ * independently with zlib's one-call uncompress2: the stream inflates to
+ * exactly the declared length (an output buffer one byte larger shows an
+ * overlong stream), ends with its Adler-32 checked, and uses the whole
+ * input. Returns the inflated bytes (malloc'd) or NULL. */
+static uint8_t *model_inflate(const uint8_t *p, size_t n)
+{
+    if (n < 5 || p[0] != 1) return NULL;
+    const size_t want = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
+    if (want == 0 || want > MSD_MEM_MAX_DOC) return NULL;
+    uint8_t *out = malloc(want + 1);
+    cr_assert_not_null(out);
+    uLongf out_len = (uLongf)want + 1;
+    uLong in_len = (uLong)(n - 5);
+    const int r = uncompress2(out, &out_len, p + 5, &in_len);
+    if (r != Z_OK || out_len != want || in_len != n - 5) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* Every single-bit flip of a fixed compressed payload, region by region.
+ * The payload has no integrity of its own (that is the envelope's AEAD):
+ * zlib checks the header's FCHECK and the output's Adler-32, which sees
+ * every change of one output byte but not every change of several (e.g.
+ * +1, -2, +1 on three consecutive bytes keeps both of its sums), so a flip
+ * in the deflate data may yield a different document of the same length
+ * and Adler-32. Earlier this test asserted "refused or the same document"
+ * on a payload with random ids: one run in a few hit such a flip. Now:
+ * - byte 0 (the 0x01 marker): refused (no flip of 0x01 gives '{' or 0x01);
+ * - bytes 1..4 (u32 declared length): refused (the stream inflates to the
+ *   original length, which no longer matches; 0 or over the cap is refused
+ *   before anything is allocated);
+ * - bytes 5..6 (zlib CMF, FLG): refused (CMF*256+FLG must be a multiple of
+ *   31; a flip changes it by a power of two, which never is);
+ * - the last 4 bytes (Adler-32): refused (the output is unchanged, the
+ *   stored checksum no longer matches it);
+ * - the deflate data: unpack accepts exactly when model_inflate does and the
+ *   bytes parse, and then gives parse(those bytes); bytes that differ from
+ *   the original have its length and its Adler-32. */
+Test(mem_codec, pack_every_bit_flip)
+{
+    msd_mem_doc *d = fixed_doc();
+    uint8_t *p = NULL;
+    size_t n = 0, len = 0;
+    pack(d, &p, &n);
+    char *s = mt_bytes(d, &len);
+    cr_assert_eq(p[0], 1, "the fixed document must take the compressed form");
+    cr_assert_gt(n, 5 + 2 + 4);
+    const uLong adler = adler32(adler32(0L, Z_NULL, 0), (const Bytef *)s, (uInt)len);
+    size_t refused = 0, same = 0, other = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int deflate_data = i >= 7 && i < n - 4;
+        for (unsigned bit = 0; bit < 8; bit++) {
+            p[i] ^= (uint8_t)(1u << bit);
+            msd_mem_doc *e = (msd_mem_doc *)1;
+            const msd_status st = msd_mem_unpack(&e, p, n);
+            if (st != MSD_OK) cr_assert_null(e);
+            if (!deflate_data) {
+                cr_assert_eq(st, MSD_ERR_MEM_MALFORMED, "byte %zu of %zu, bit %u: accepted", i, n, bit);
+            } else {
+                uint8_t *x = model_inflate(p, n);
+                msd_mem_doc *want = NULL;
+                const msd_status sw = x != NULL ? msd_mem_parse(&want, x, len) : MSD_ERR_MEM_MALFORMED;
+                cr_assert_eq(st, sw, "byte %zu bit %u: unpack %d, model %d", i, bit, (int)st, (int)sw);
+                if (st == MSD_OK) {
+                    cr_assert(mt_same(e, want), "byte %zu bit %u", i, bit);
+                    if (memcmp(x, s, len) == 0) {
+                        same++;
+                    } else {
+                        other++;
+                        cr_assert_eq(adler32(adler32(0L, Z_NULL, 0), x, (uInt)len), adler);
+                    }
+                } else {
+                    refused++;
+                }
+                msd_mem_free(want);
+                free(x);
+            }
+            if (st == MSD_OK) msd_mem_free(e);
+            p[i] ^= (uint8_t)(1u << bit);
+        }
+    }
+    fprintf(stderr, "pack_every_bit_flip: %zu-byte payload, deflate-data flips: %zu refused, %zu same document, "
+                    "%zu other bytes under the same Adler-32\n",
+            n, refused, same, other);
+    /* The unflipped payload still reads back. */
+    msd_mem_doc *e = NULL;
+    cr_assert_eq(msd_mem_unpack(&e, p, n), MSD_OK);
+    cr_assert(mt_same(d, e));
+    msd_mem_free(e);
     free(p);
     free(s);
     msd_mem_free(d);
@@ -281,128 +381,4 @@ Test(mem_codec, unpack_refuses)
     cr_assert_null(p);
     cr_assert_eq(len, 0);
     cr_assert_eq(msd_mem_serialize(&p, NULL, NULL), MSD_ERR_ARGS);
-}
-
-/* ------------------------------------------------- fast reader vs jansson */
-
-/* [MEM-33]: the single-pass reader accepts only what the reference parser
- * accepts, and builds the same document; canonical bytes always take the
- * fast path. */
-static void differential(const char *json, size_t n, int must_be_fast)
-{
-    msd_mem_doc *f = NULL, *r = NULL;
-    const msd_status sf = mem_parse_fast(&f, (const uint8_t *)json, n);
-    const msd_status sr = mem_parse_reference(&r, (const uint8_t *)json, n);
-    if (sf == MSD_OK) {
-        cr_assert_eq(sr, MSD_OK, "fast accepted what the reference refuses: %.*s", (int)n, json);
-        cr_assert(mt_same(f, r), "%.*s", (int)n, json);
-        cr_assert_eq(msd_mem_clock(f), msd_mem_clock(r));
-    } else {
-        cr_assert_eq(sf, MSD_ERR_MEM_MALFORMED);
-        cr_assert_null(f);
-    }
-    if (must_be_fast) cr_assert_eq(sf, MSD_OK, "canonical input left the fast path: %.*s", (int)n, json);
-    /* msd_mem_parse gives the reference's answer either way. */
-    msd_mem_doc *p = NULL;
-    cr_assert_eq(msd_mem_parse(&p, (const uint8_t *)json, n), sr);
-    if (sr == MSD_OK) cr_assert(mt_same(p, r));
-    msd_mem_free(f);
-    msd_mem_free(r);
-    msd_mem_free(p);
-}
-
-#define HDR "{\"format\":\"memsync.memory/1\",\"clock\":1,\"items\":["
-#define FACT(extra)                                                                                                    \
-    "{\"id\":\"22222222222222222222222222222222\",\"kind\":\"fact\",\"text\":\"t\",\"cat\":[\"career\"],"             \
-    "\"type\":\"semantic\",\"imp\":5,\"c\":[1,\"0102030405060708\"],\"t\":[1,\"0102030405060708\"]" extra "}"
-
-Test(mem_codec, fast_reader_agrees)
-{
-    static const char *const cases[] = {
-        HDR FACT("") "]}",
-        HDR FACT(",\"\\u0065ntity\":\"E\"") "]}",          /* an escaped known key */
-        HDR FACT(",\"\\u0065\\u006etity\":\"E\"") "]}",    /* long when raw */
-        HDR FACT(",\"text\":\"u\"") "]}",                  /* repeated key */
-        HDR FACT(",\"tex\\u0074\":\"u\"") "]}",            /* repeated once decoded */
-        HDR FACT(",\"z\":1,\"z\":2") "]}",
-        HDR FACT(",\"z\":1,\"\\u007a\":1") "]}",
-        HDR FACT(",\"z\":-0") "]}",
-        HDR FACT(",\"z\":[1,{\"a\":\"\\ud83d\\ude00\"}]") "]}",
-        HDR FACT(",\"z\":\"\\ud83d\"") "]}",
-        HDR FACT(",\"z\":\"\\u0000\"") "]}",
-        HDR FACT(",\"z\":1.5") "]}",
-        HDR FACT(",\"z\":tru") "]}",
-        HDR FACT(",\"z\":[1,2}") "]}",
-        HDR FACT(",\"z\":\"\xed\xa0\x80\"") "]}",
-        HDR FACT(",\"entity\":\"a\\/b\\\\c\\\"d\\b\\f\\n\\r\\t\\u00e9\\uD83D\\uDE00\"") "]}",
-        HDR FACT(",\"entity\":\"\\ud800\"") "]}",
-        HDR FACT(",\"entity\":\"\\udc00\"") "]}",
-        HDR FACT(",\"entity\":\"\\ud800\\u0041\"") "]}",
-        HDR FACT(",\"entity\":\"\\u0000\"") "]}",
-        HDR FACT(",\"entity\":\"\\x\"") "]}",
-        HDR FACT(",\"entity\":\"\\u12\"") "]}",
-        HDR FACT(",\"entity\":\"\xc3\"") "]}",
-        HDR FACT(",\"entity\":\"\xc3\\u00a9\"") "]}",
-        HDR FACT(",\"entity\":\"\xe2\x82\xac\"") "]}",
-        HDR FACT(",\"entity\":\"\xf4\x90\x80\x80\"") "]}",
-        HDR FACT(",\"entity\":\"tab\there\"") "]}",
-        HDR FACT(",\"entity\":\"\\") "]}",
-        HDR FACT(",\"src\":{\"kind\":\"self\",\"kind\":\"self\"}") "]}",
-        HDR FACT(",\"src\":{\"kind\":\"self\",\"tool\":\"a\",\"tool\":\"b\"}") "]}",
-        HDR FACT(",\"src\":{\"kind\":\"import\",\"\\u0074ool\":\"a\",\"w\":{\"x\":[]}}") "]}",
-        "{\"format\":\"memsync.memory/1\",\"clock\":-0,\"items\":[]}",
-        "{\"format\":\"memsync.memory/1\",\"clock\":01,\"items\":[]}",
-        "{\"format\":\"memsync.memory/1\",\"clock\":1,\"clock\":1,\"items\":[]}",
-        "{\"format\":\"memsync.memory/1\",\"clock\":1,\"items\":[],\"items\":[]}",
-        "{\"format\":\"memsync.memory/1\",\"format\":\"memsync.memory/1\",\"clock\":1,\"items\":[]}",
-        "{\"format\":\"memsync.memory/\\u0031\",\"clock\":1,\"items\":[]}",
-        "{\"format\":\"memsync.memory/1\",\"clock\":1,\"items\":[],\"x\":{\"y\":[[[[[[[[[[1]]]]]]]]]]}}",
-        "{\"format\":\"memsync.memory/1\",\"clock\":1,\"items\":[]}\n\t ",
-        "{\"format\":\"memsync.memory/1\",\"clock\":1,\"items\":[]}x",
-        "{\"format\":\"memsync.memory/1\",\"clock\":1,\"items\":[]}{}",
-        "{\"format\":\"memsync.memory/1\",\"clock\":1,\"items\":[],}",
-        "{\"format\":\"memsync.memory/1\",\"clock\":1,\"items\":[,]}",
-        "{\"format\":\"memsync.memory/1\",\"clock\":1 \"items\":[]}",
-        "{\"format\":\"memsync.memory/1\",\"clock\":18446744073709551616,\"items\":[]}",
-        HDR "{\"id\":\"11111111111111111111111111111111\",\"del\":1,\"t\":[1,\"0102030405060708\"]}]}",
-        HDR "{\"id\":\"11111111111111111111111111111111\",\"del\":1,\"t\":[1,\"0102030405060708\"],\"z\":1}]}",
-        HDR "{\"id\":\"11111111111111111111111111111111\",\"del\":01,\"t\":[1,\"0102030405060708\"]}]}",
-        HDR "{\"id\":\"11111111111111111111111111111111\",\"del\":1,\"kind\":\"fact\",\"t\":[1,\"0102030405060708\"]}]}",
-        HDR FACT("") "," FACT("") "]}",
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) differential(cases[i], strlen(cases[i]), 0);
-    /* Nesting: up to the reader's own limit and beyond, and past jansson's 2048. */
-    static const unsigned depths[] = {200, 256, 257, 2040, 2044, 2045, 2046, 2100};
-    for (size_t k = 0; k < sizeof depths / sizeof depths[0]; k++) {
-        const unsigned n = depths[k];
-        const size_t cap = 512 + 2 * (size_t)n;
-        char *j = malloc(cap);
-        size_t o = (size_t)snprintf(j, cap, HDR FACT(",\"z\":"));
-        o -= 1; /* drop the item's closing brace */
-        for (unsigned i = 0; i < n; i++) j[o++] = '[';
-        for (unsigned i = 0; i < n; i++) j[o++] = ']';
-        o += (size_t)snprintf(j + o, cap - o, "}]}");
-        differential(j, o, 0);
-        free(j);
-    }
-    /* Every malformed case of test_doc.c is refused by both (it is the
-     * reference that answers); and every canonical document is fast. */
-    uint64_t st = mt_seed("mem_codec.fast_reader_agrees");
-    for (int round = 0; round < 30; round++) {
-        msd_mem_doc *d = mt_new();
-        for (unsigned k = 0, n = mt_below(&st, 30); k < n; k++) {
-            char text[64];
-            snprintf(text, sizeof text, "x\"%u\\\n\x01 caf\xc3\xa9 \xf0\x9f\x98\x80", (unsigned)mt_rand(&st));
-            uint8_t id[16];
-            mt_add(d, id, text, 1u + mt_below(&st, MSD_CAT_ALL), mt_below(&st, 5));
-            if (mt_below(&st, 3) == 0) cr_assert_eq(msd_mem_forget(d, id, mt_dev(1)), MSD_OK);
-        }
-        size_t len = 0;
-        char *s = mt_bytes(d, &len);
-        differential(s, len, 1);
-        /* Every prefix: never accepted by the fast path alone. */
-        for (size_t cut = 0; cut < len; cut += 1 + len / 97) differential(s, cut, 0);
-        free(s);
-        msd_mem_free(d);
-    }
 }

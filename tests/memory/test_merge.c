@@ -1,6 +1,8 @@
 /* Merge: fixed scenarios for each rule of spec/memory.md §3.2 and property
  * tests over random op logs on 2 and 3 simulated devices ([MEM-21]..[MEM-30]).
  * Every random test prints its seed; MSD_TEST_SEED=N replays it. */
+#include <jansson.h>
+
 #include "mem_test.h"
 
 TestSuite(mem_merge, .init = mt_init);
@@ -73,9 +75,12 @@ static void random_op(msd_mem_doc *d, uint64_t *st, unsigned dev)
     uint8_t id[16];
     memcpy(id, it.id, 16);
     if (op < 7 && it.kind == MSD_MEM_FACT) {
-        const unsigned what = mt_below(st, 3);
-        cr_assert_eq(msd_mem_edit_fact(d, id, what == 0 ? text : NULL, what == 1 ? 1u << mt_below(st, 10) : 0,
-                                       what == 2 ? (int)mt_below(st, 101) : -1, mt_dev(dev)),
+        /* Which fields: a non-empty subset of text (1), categories (2),
+         * importance (4), so concurrent edits of the same fact often touch
+         * different fields ([MEM-24]). */
+        const unsigned what = 1u + mt_below(st, 7);
+        cr_assert_eq(msd_mem_edit_fact(d, id, (what & 1) ? text : NULL, (what & 2) ? 1u << mt_below(st, 10) : 0,
+                                       (what & 4) ? (int)mt_below(st, 101) : -1, mt_dev(dev)),
                      MSD_OK);
     } else if (op < 9) {
         cr_assert_eq(msd_mem_forget(d, id, mt_dev(dev)), MSD_OK);
@@ -179,7 +184,7 @@ Test(mem_merge, concurrent_text_edits_one_copy)
     cr_assert_eq(all_copies(n2), 0);
     cr_assert_eq(msd_mem_find(n2, f, &it), MSD_OK);
     cr_assert_str_eq(it.text, "right text");
-    /* Other fields alone: last writer wins, no copy. */
+    /* Different other fields: both kept ([MEM-24]), no copy. */
     msd_mem_doc *l2 = mt_clone(b), *r2 = mt_clone(b);
     cr_assert_eq(msd_mem_edit_fact(l2, f, NULL, MSD_CAT_TRAVEL, -1, mt_dev(7)), MSD_OK);
     cr_assert_eq(msd_mem_edit_fact(r2, f, NULL, 0, 1, mt_dev(4)), MSD_OK);
@@ -187,21 +192,23 @@ Test(mem_merge, concurrent_text_edits_one_copy)
     cr_assert_eq(all_copies(m3), 0);
     cr_assert_eq(msd_mem_find(m3, f, &it), MSD_OK);
     cr_assert_eq(it.categories, MSD_CAT_TRAVEL);
-    cr_assert_eq(it.importance, 50);
+    cr_assert_eq(it.importance, 1);
+    cr_assert_eq(memcmp(it.updated.device, mt_dev(7), 8), 0); /* (2, dev 7) is the later stamp */
     /* One side edits text to the other side's text: equal → no copy. */
     msd_mem_doc *l3 = mt_clone(b), *r3 = mt_clone(b);
     cr_assert_eq(msd_mem_edit_fact(l3, f, "same", 0, -1, mt_dev(2)), MSD_OK);
     cr_assert_eq(msd_mem_edit_fact(r3, f, "same", 0, 5, mt_dev(3)), MSD_OK);
     msd_mem_doc *m4 = mt_merge(b, l3, r3);
     cr_assert_eq(all_copies(m4), 0);
-    /* Only one side changed the text: no copy. */
+    /* Only one side changed the text: no copy, and the text edit is kept
+     * although the other side's stamp (2, dev 3) is the later one. */
     msd_mem_doc *l4 = mt_clone(b), *r4 = mt_clone(b);
     cr_assert_eq(msd_mem_edit_fact(l4, f, "new", 0, -1, mt_dev(2)), MSD_OK);
     cr_assert_eq(msd_mem_edit_fact(r4, f, NULL, 0, 5, mt_dev(3)), MSD_OK);
     msd_mem_doc *m5 = mt_merge(b, l4, r4);
     cr_assert_eq(all_copies(m5), 0);
     cr_assert_eq(msd_mem_find(m5, f, &it), MSD_OK);
-    cr_assert_str_eq(it.text, "base text"); /* r4's stamp (2, dev 3) is the later one */
+    cr_assert_str_eq(it.text, "new");
     cr_assert_eq(it.importance, 5);
     msd_mem_doc *docs[] = {b, l, r, m, m2, a1, a2, a3, a4, a5, n2, l2, r2, m3, l3, r3, m4, l4, r4, m5};
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) msd_mem_free(docs[i]);
@@ -292,6 +299,341 @@ Test(mem_merge, top_level_unknown_keys)
     free(s);
     msd_mem_doc *docs[] = {b, l, r, m, m2, n, x, y, xy, yx};
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) msd_mem_free(docs[i]);
+}
+
+/* ---------------------------------------------- field by field ([MEM-24]) */
+
+/* A one-fact base: "base text", interests, importance 50, stamp (1, dev 1). */
+static msd_mem_doc *fact_base(uint8_t f[16])
+{
+    msd_mem_doc *b = mt_new();
+    mt_add(b, f, "base text", MSD_CAT_INTERESTS, 1);
+    return b;
+}
+
+/* merge3(b, m, x) == m for each side x: merging the result again adds nothing. */
+static void assert_stable(const msd_mem_doc *b, const msd_mem_doc *m, const msd_mem_doc *x, const msd_mem_doc *y)
+{
+    const msd_mem_doc *sides[2] = {x, y};
+    for (int i = 0; i < 2; i++) {
+        msd_mem_doc *s1 = mt_merge(b, m, sides[i]), *s2 = mt_merge(b, sides[i], m);
+        cr_assert(mt_same(s1, m), "merge3(B,M,side %d) != M", i);
+        cr_assert(mt_same(s2, m), "merge3(B,side %d,M) != M", i);
+        msd_mem_free(s1);
+        msd_mem_free(s2);
+    }
+}
+
+/* Device A edits the text, device C the categories and importance of the
+ * same fact: both edits are kept, in both merge orders and whichever stamp is
+ * later, without a conflict copy; merge2 stays whole-item ([MEM-29]). */
+Test(mem_merge, text_and_importance_edits_both_kept)
+{
+    for (int later = 0; later < 2; later++) { /* 1: the text edit has the later stamp */
+        uint8_t f[16];
+        msd_mem_doc *b = fact_base(f);
+        msd_mem_doc *a = mt_clone(b), *c = mt_clone(b);
+        cr_assert_eq(msd_mem_edit_fact(a, f, "text from A", 0, -1, mt_dev(later ? 3 : 2)), MSD_OK);
+        cr_assert_eq(msd_mem_edit_fact(c, f, NULL, MSD_CAT_HEALTH, 90, mt_dev(later ? 2 : 3)), MSD_OK);
+        msd_mem_doc *m1 = mt_merge(b, a, c), *m2 = mt_merge(b, c, a);
+        cr_assert(mt_same(m1, m2), "later %d", later);
+        msd_mem_item it;
+        cr_assert_eq(msd_mem_find(m1, f, &it), MSD_OK);
+        cr_assert_str_eq(it.text, "text from A", "later %d", later);
+        cr_assert_eq(it.importance, 90, "later %d", later);
+        cr_assert_eq(it.categories, MSD_CAT_HEALTH, "later %d", later);
+        cr_assert_eq(all_copies(m1), 0);
+        cr_assert_eq(msd_mem_count(m1), 1);
+        cr_assert_eq(it.updated.counter, 2); /* t: the later stamp, (2, dev 3) */
+        cr_assert_eq(memcmp(it.updated.device, mt_dev(3), 8), 0);
+        cr_assert_eq(it.created.counter, 1); /* c: unchanged */
+        cr_assert_eq(memcmp(it.created.device, mt_dev(1), 8), 0);
+        assert_clock(m1, b, a, c);
+        assert_stable(b, m1, a, c);
+        /* Without a base nothing says which fields changed: the whole later version. */
+        msd_mem_doc *n = mt_merge(NULL, a, c);
+        cr_assert_eq(msd_mem_find(n, f, &it), MSD_OK);
+        cr_assert_str_eq(it.text, later ? "text from A" : "base text");
+        cr_assert_eq(it.importance, later ? 50 : 90);
+        msd_mem_doc *docs[] = {b, a, c, m1, m2, n};
+        for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) msd_mem_free(docs[i]);
+    }
+}
+
+/* Both change the text (and each one other field): the later text wins,
+ * the other text is kept exactly once as a conflict copy (the losing
+ * version whole), and each side's other field is kept. */
+Test(mem_merge, text_edits_on_both_sides_one_copy)
+{
+    uint8_t f[16];
+    msd_mem_doc *b = fact_base(f);
+    msd_mem_doc *a = mt_clone(b), *c = mt_clone(b);
+    cr_assert_eq(msd_mem_edit_fact(a, f, "A's text", 0, 10, mt_dev(3)), MSD_OK);            /* (2, dev 3): later */
+    cr_assert_eq(msd_mem_edit_fact(c, f, "C's text", MSD_CAT_TRAVEL, -1, mt_dev(2)), MSD_OK); /* (2, dev 2) */
+    msd_mem_doc *m1 = mt_merge(b, a, c), *m2 = mt_merge(b, c, a);
+    cr_assert(mt_same(m1, m2));
+    msd_mem_item it, copy;
+    cr_assert_eq(msd_mem_find(m1, f, &it), MSD_OK);
+    cr_assert_str_eq(it.text, "A's text");
+    cr_assert_eq(it.importance, 10);
+    cr_assert_eq(it.categories, MSD_CAT_TRAVEL);
+    cr_assert_eq(memcmp(it.updated.device, mt_dev(3), 8), 0);
+    cr_assert_eq(msd_mem_count(m1), 2);
+    cr_assert_eq(copies_of(m1, f, &copy), 1);
+    cr_assert_str_eq(copy.text, "C's text");
+    cr_assert_eq(copy.categories, MSD_CAT_TRAVEL);
+    cr_assert_eq(copy.importance, 50);
+    cr_assert_eq(copy.updated.counter, 2);
+    cr_assert_eq(memcmp(copy.updated.device, mt_dev(2), 8), 0);
+    uint8_t in[48], h[32];
+    memcpy(in, "memsync.conflict", 16);
+    memcpy(in + 16, f, 16);
+    memset(in + 32, 0, 8);
+    in[39] = 2;
+    memcpy(in + 40, mt_dev(2), 8);
+    crypto_generichash(h, 32, in, 48, NULL, 0);
+    cr_assert_eq(memcmp(copy.id, h, 16), 0);
+    assert_stable(b, m1, a, c);
+    msd_mem_doc *docs[] = {b, a, c, m1, m2};
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) msd_mem_free(docs[i]);
+}
+
+/* Both change the categories: the later stamp's categories, no copy; an
+ * importance edit of one side alongside is kept. */
+Test(mem_merge, category_edits_on_both_sides_later_wins)
+{
+    for (int later = 0; later < 2; later++) { /* 1: A's stamp is later */
+        uint8_t f[16];
+        msd_mem_doc *b = fact_base(f);
+        msd_mem_doc *a = mt_clone(b), *c = mt_clone(b);
+        cr_assert_eq(msd_mem_edit_fact(a, f, NULL, MSD_CAT_TRAVEL, 7, mt_dev(later ? 3 : 2)), MSD_OK);
+        cr_assert_eq(msd_mem_edit_fact(c, f, NULL, MSD_CAT_HEALTH | MSD_CAT_CAREER, -1, mt_dev(later ? 2 : 3)),
+                     MSD_OK);
+        msd_mem_doc *m1 = mt_merge(b, a, c), *m2 = mt_merge(b, c, a);
+        cr_assert(mt_same(m1, m2));
+        msd_mem_item it;
+        cr_assert_eq(msd_mem_find(m1, f, &it), MSD_OK);
+        cr_assert_eq(it.categories, later ? MSD_CAT_TRAVEL : (uint32_t)(MSD_CAT_HEALTH | MSD_CAT_CAREER),
+                     "later %d", later);
+        cr_assert_eq(it.importance, 7);
+        cr_assert_str_eq(it.text, "base text");
+        cr_assert_eq(all_copies(m1), 0);
+        assert_stable(b, m1, a, c);
+        msd_mem_doc *docs[] = {b, a, c, m1, m2};
+        for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) msd_mem_free(docs[i]);
+    }
+}
+
+#define FW_DOC(items) "{\"format\":\"memsync.memory/1\",\"clock\":3,\"items\":[" items "]}"
+#define FW_ID4 "\"id\":\"44444444444444444444444444444444\""
+#define FW_ID5 "\"id\":\"55555555555555555555555555555555\""
+#define FW_ID6 "\"id\":\"66666666666666666666666666666666\""
+#define FW_C ",\"c\":[1,\"0000000000000001\"]"
+
+/* Unknown keys, src and type merge field by field too (absence is a state:
+ * a key one side removed and the other left alone is removed), and so do
+ * entities and relations, which never get a conflict copy. */
+Test(mem_merge, unknown_keys_src_and_graph_items_field_wise)
+{
+    msd_mem_doc *b = mt_parse(FW_DOC(
+        "{" FW_ID4 ",\"kind\":\"fact\",\"text\":\"base\",\"cat\":[\"identity\"],\"type\":\"semantic\",\"imp\":50" FW_C
+        ",\"t\":[1,\"0000000000000001\"],\"x\":1,\"y\":\"keep\",\"z\":[1],\"src\":{\"kind\":\"self\"}},"
+        "{" FW_ID5 ",\"kind\":\"entity\",\"text\":\"Ada\",\"etype\":\"person\"" FW_C ",\"t\":[1,\"0000000000000001\"]},"
+        "{" FW_ID6 ",\"kind\":\"relation\",\"text\":\"knows\",\"from\":\"Ada\",\"to\":\"Bob\"" FW_C
+        ",\"t\":[1,\"0000000000000001\"]}"));
+    /* L (stamps (3, 2)): the fact's text, x, and a new key v; the entity's
+     * name; the relation's from and type. */
+    msd_mem_doc *l = mt_parse(FW_DOC(
+        "{" FW_ID4 ",\"kind\":\"fact\",\"text\":\"left\",\"cat\":[\"identity\"],\"type\":\"semantic\",\"imp\":50" FW_C
+        ",\"t\":[3,\"0000000000000002\"],\"x\":2,\"y\":\"keep\",\"z\":[1],\"v\":\"L\",\"src\":{\"kind\":\"self\"}},"
+        "{" FW_ID5 ",\"kind\":\"entity\",\"text\":\"Ada L.\",\"etype\":\"person\"" FW_C ",\"t\":[3,\"0000000000000002\"]},"
+        "{" FW_ID6 ",\"kind\":\"relation\",\"text\":\"likes\",\"from\":\"Ann\",\"to\":\"Bob\"" FW_C
+        ",\"t\":[3,\"0000000000000002\"]}"));
+    /* R (stamps (2, 3), earlier): the fact's importance, type, src, x, z,
+     * removes y, adds w; the entity's type; the relation's to and type. */
+    msd_mem_doc *r = mt_parse(FW_DOC(
+        "{" FW_ID4 ",\"kind\":\"fact\",\"text\":\"base\",\"cat\":[\"identity\"],\"type\":\"episodic\",\"imp\":60" FW_C
+        ",\"t\":[2,\"0000000000000003\"],\"x\":3,\"z\":[2],\"w\":true,\"src\":{\"kind\":\"import\",\"tool\":\"r\"}},"
+        "{" FW_ID5 ",\"kind\":\"entity\",\"text\":\"Ada\",\"etype\":\"scientist\"" FW_C ",\"t\":[2,\"0000000000000003\"]},"
+        "{" FW_ID6 ",\"kind\":\"relation\",\"text\":\"met\",\"from\":\"Ada\",\"to\":\"Cy\"" FW_C
+        ",\"t\":[2,\"0000000000000003\"]}"));
+    msd_mem_doc *m = mt_merge(b, l, r), *m2 = mt_merge(b, r, l);
+    cr_assert(mt_same(m, m2));
+    char *s = mt_bytes(m, NULL);
+    cr_assert_str_eq(
+        s, "{\"clock\":3,\"format\":\"memsync.memory/1\",\"items\":["
+           "{\"c\":[1,\"0000000000000001\"],\"cat\":[\"identity\"],\"id\":\"44444444444444444444444444444444\",\"imp\":60,"
+           "\"kind\":\"fact\",\"src\":{\"kind\":\"import\",\"tool\":\"r\"},\"t\":[3,\"0000000000000002\"],\"text\":\"left\","
+           "\"type\":\"episodic\",\"v\":\"L\",\"w\":true,\"x\":2,\"z\":[2]},"
+           "{\"c\":[1,\"0000000000000001\"],\"etype\":\"scientist\",\"id\":\"55555555555555555555555555555555\","
+           "\"kind\":\"entity\",\"t\":[3,\"0000000000000002\"],\"text\":\"Ada L.\"},"
+           "{\"c\":[1,\"0000000000000001\"],\"from\":\"Ann\",\"id\":\"66666666666666666666666666666666\","
+           "\"kind\":\"relation\",\"t\":[3,\"0000000000000002\"],\"text\":\"likes\",\"to\":\"Cy\"}]}");
+    free(s);
+    assert_stable(b, m, l, r);
+    msd_mem_doc *docs[] = {b, l, r, m, m2};
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) msd_mem_free(docs[i]);
+}
+
+/* Random versions of one fact: every key a fact may carry ([MEM-5]) and two
+ * unknown keys, each changed or not on each side, with random stamps (equal
+ * ones included). The merge must follow the rule key by key: a key one side
+ * left as in the base has the other side's value (so no change of a field
+ * that the other side left alone is ever lost); a key both changed has the
+ * later side's value (either side's on equal stamps); t is the later stamp;
+ * exactly one conflict copy, the losing version whole, iff both changed the
+ * text to different texts. And it is symmetric and stable. */
+#define FW_KEYS 9
+static const char *const fw_key[FW_KEYS] = {"text", "cat", "type", "imp", "entity", "src", "of", "u1", "u2"};
+static const char *const fw_val[FW_KEYS][4] = {
+    {"\"alpha\"", "\"beta\"", "\"gamma\"", "\"delta\""},
+    {"[\"identity\"]", "[\"career\"]", "[\"identity\",\"travel\"]", "[\"health\"]"},
+    {"\"semantic\"", "\"episodic\"", "\"semantic\"", "\"episodic\""},
+    {"5", "50", "77", "100"},
+    {NULL, "\"Ada\"", "\"Bob\"", NULL},
+    {NULL, "{\"kind\":\"self\"}", "{\"kind\":\"import\",\"tool\":\"x\"}", "{\"tool\":\"y\",\"q\":1,\"kind\":\"self\"}"},
+    {NULL, "\"abababababababababababababababab\"", NULL, "\"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd\""},
+    {NULL, "1", "[true,{\"a\":null}]", "\"s\""},
+    {NULL, "{}", "-7", "\"s\""},
+};
+#define FW_X "77777777777777777777777777777777"
+
+typedef struct fw_version {
+    int v[FW_KEYS];
+    uint64_t counter;
+    unsigned dev;
+} fw_version;
+
+static char *fw_doc(const fw_version *x)
+{
+    char *s = malloc(2048);
+    cr_assert_not_null(s);
+    int n = snprintf(s, 2048,
+                     "{\"format\":\"memsync.memory/1\",\"clock\":0,\"items\":[{\"id\":\"" FW_X
+                     "\",\"kind\":\"fact\",\"c\":[1,\"0000000000000001\"],\"t\":[%" PRIu64 ",\"000000000000000%u\"]",
+                     x->counter, x->dev);
+    for (int k = 0; k < FW_KEYS; k++)
+        if (fw_val[k][x->v[k]] != NULL) n += snprintf(s + n, 2048 - (size_t)n, ",\"%s\":%s", fw_key[k], fw_val[k][x->v[k]]);
+    snprintf(s + n, 2048 - (size_t)n, "}]}");
+    return s;
+}
+
+/* The JSON value of key k in version x (NULL when absent; caller decrefs). */
+static json_t *fw_json(const fw_version *x, int k)
+{
+    const char *t = fw_val[k][x->v[k]];
+    return t == NULL ? NULL : json_loads(t, JSON_DECODE_ANY, NULL);
+}
+
+static int fw_eq(const json_t *a, const json_t *b)
+{
+    return a == NULL || b == NULL ? a == b : json_equal(a, b);
+}
+
+/* The item of id in a serialised document, and the number of other items. */
+static json_t *fw_item(json_t *doc, const char *id, json_t **other, size_t *n_other)
+{
+    json_t *items = json_object_get(doc, "items"), *found = NULL, *o;
+    size_t i;
+    *n_other = 0;
+    json_array_foreach(items, i, o) {
+        if (strcmp(json_string_value(json_object_get(o, "id")), id) == 0) {
+            found = o;
+        } else {
+            (*n_other)++;
+            *other = o;
+        }
+    }
+    cr_assert_not_null(found);
+    return found;
+}
+
+Test(mem_merge, field_wise_model)
+{
+    uint64_t seed = mt_seed("mem_merge.field_wise_model"), st = seed;
+    size_t copies = 0, ties = 0;
+    for (int iter = 0; iter < 400; iter++) {
+        fw_version vb, vl, vr;
+        for (int k = 0; k < FW_KEYS; k++) {
+            vb.v[k] = (int)mt_below(&st, 4);
+            vl.v[k] = mt_below(&st, 2) ? vb.v[k] : (int)mt_below(&st, 4);
+            vr.v[k] = mt_below(&st, 2) ? vb.v[k] : (int)mt_below(&st, 4);
+        }
+        vb.counter = 1;
+        vb.dev = 1;
+        vl.counter = 2 + mt_below(&st, 2);
+        vl.dev = 2 + mt_below(&st, 2);
+        vr.counter = 2 + mt_below(&st, 2);
+        vr.dev = 2 + mt_below(&st, 2);
+        const int later = vl.counter != vr.counter ? (vl.counter > vr.counter ? 1 : -1)
+                                                   : (vl.dev != vr.dev ? (vl.dev > vr.dev ? 1 : -1) : 0);
+        ties += later == 0;
+        char *sb = fw_doc(&vb), *sl = fw_doc(&vl), *sr = fw_doc(&vr);
+        msd_mem_doc *b = mt_parse(sb), *l = mt_parse(sl), *r = mt_parse(sr);
+        msd_mem_doc *m = mt_merge(b, l, r), *m2 = mt_merge(b, r, l);
+        assert_same(m, m2, "merge3(B,L,R) == merge3(B,R,L)", seed, iter);
+        assert_stable(b, m, l, r);
+        char *sm = mt_bytes(m, NULL);
+        json_t *jm = json_loads(sm, 0, NULL);
+        cr_assert_not_null(jm);
+        json_t *other = NULL;
+        size_t n_other = 0;
+        json_t *mi = fw_item(jm, FW_X, &other, &n_other);
+        for (int k = 0; k < FW_KEYS; k++) {
+            json_t *jb = fw_json(&vb, k), *jl = fw_json(&vl, k), *jr = fw_json(&vr, k);
+            const json_t *got = json_object_get(mi, fw_key[k]);
+            if (fw_eq(jl, jb))
+                cr_assert(fw_eq(got, jr), "%s: only R changed it (seed %" PRIu64 ", iteration %d)\n%s\n%s\n%s\n%s",
+                          fw_key[k], seed, iter, sb, sl, sr, sm);
+            else if (fw_eq(jr, jb))
+                cr_assert(fw_eq(got, jl), "%s: only L changed it (seed %" PRIu64 ", iteration %d)\n%s\n%s\n%s\n%s",
+                          fw_key[k], seed, iter, sb, sl, sr, sm);
+            else if (later != 0)
+                cr_assert(fw_eq(got, later > 0 ? jl : jr), "%s: both changed it (seed %" PRIu64 ", iteration %d)\n%s",
+                          fw_key[k], seed, iter, sm);
+            else
+                cr_assert(fw_eq(got, jl) || fw_eq(got, jr), "%s: tie (seed %" PRIu64 ", iteration %d)", fw_key[k], seed,
+                          iter);
+            json_decref(jb);
+            json_decref(jl);
+            json_decref(jr);
+        }
+        /* t is the later stamp; c is unchanged. */
+        const fw_version *w = later >= 0 ? &vl : &vr;
+        json_t *t = json_object_get(mi, "t");
+        cr_assert_eq((uint64_t)json_integer_value(json_array_get(t, 0)), w->counter);
+        cr_assert_eq(json_string_value(json_array_get(t, 1))[15] - '0', (int)w->dev);
+        cr_assert_str_eq(json_string_value(json_array_get(json_object_get(mi, "c"), 1)), "0000000000000001");
+        /* Exactly one copy iff both changed the text to different texts:
+         * the version whose text lost, whole, plus "of". */
+        const int conflict = vl.v[0] != vb.v[0] && vr.v[0] != vb.v[0] && vl.v[0] != vr.v[0];
+        cr_assert_eq(n_other, (size_t)conflict, "seed %" PRIu64 ", iteration %d\n%s", seed, iter, sm);
+        if (conflict) {
+            copies++;
+            json_t *lt = fw_json(&vl, 0);
+            const int l_lost = !json_equal(json_object_get(mi, "text"), lt);
+            json_decref(lt);
+            if (later != 0) cr_assert_eq(l_lost, later < 0);
+            char *sx = l_lost ? sl : sr;
+            json_t *jx = json_loads(sx, 0, NULL);
+            json_t *want = json_deep_copy(json_array_get(json_object_get(jx, "items"), 0));
+            json_object_set_new(want, "id", json_string(json_string_value(json_object_get(other, "id"))));
+            json_object_set_new(want, "of", json_string(FW_X));
+            cr_assert(json_equal(want, other), "copy (seed %" PRIu64 ", iteration %d)\n%s", seed, iter, sm);
+            json_decref(want);
+            json_decref(jx);
+        }
+        json_decref(jm);
+        free(sm);
+        free(sb);
+        free(sl);
+        free(sr);
+        msd_mem_doc *docs[] = {b, l, r, m, m2};
+        for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) msd_mem_free(docs[i]);
+    }
+    fprintf(stderr, "field_wise_model: %zu conflict copies, %zu equal stamps\n", copies, ties);
+    cr_assert_gt(copies, 0);
+    cr_assert_gt(ties, 0);
 }
 
 /* ---------------------------------------------------------- properties */

@@ -52,6 +52,8 @@ struct memstore {
     char dir[4096];
     int lock_fd;
     doc_cache base_cache, local_cache;
+    uint64_t checked_epoch;           /* the key epoch whose owner key was checked against the head */
+    uint64_t no_grant_epoch;          /* the owner holds no grant of this epoch (asked once per process) */
 };
 
 /* ------------------------------------------------------------ small helpers */
@@ -441,30 +443,47 @@ static int same_doc(const msd_mem_doc *a, const msd_mem_doc *b)
 /* The data key of epoch: the owner's is derived from the seed (the keyring
  * first, for a memory whose early epochs were made before keys were
  * derived); a grantee's comes from its keyring or its grant on chain. */
-static int chain_key(memstore *m, uint64_t epoch, msd_data_key **key)
+/* A grant on chain to this identity for epoch: *key from its wrapped key
+ * (kept in the keyring), or CLI_NO_KEY (quietly) when there is none. */
+static int key_from_grant(memstore *m, uint64_t epoch, msd_data_key **key)
 {
-    *key = NULL;
-    int rc = home_load_data_key(key, m->o, m->id, m->asset, epoch);
-    if (rc != CLI_NO_KEY) return rc;
-    if (m->own) {
-        msd_status s = msd_data_key_derive(key, m->id, m->o->chain_id, m->o->precompile, m->asset, epoch);
-        return s == MSD_OK ? CLI_OK : status_fail(s, "data key");
-    }
     view_grant g;
     ms_buf w;
     ms_buf_init(&w);
     int found = 0;
-    rc = view_grant_of(m->c, m->asset, m->me, &g, &w, &found);
-    if (rc == CLI_OK && (!found || g.key_epoch != epoch))
-        rc = cli_fail(CLI_NO_KEY, "no data key for key epoch %llu of this memory: %s", (unsigned long long)epoch,
-                      found ? "the grant is of another epoch" : "no grant to this identity (never granted, or revoked)");
+    int rc = view_grant_of(m->c, m->asset, m->me, &g, &w, &found);
+    if (rc == CLI_OK && (!found || g.key_epoch != epoch)) rc = CLI_NO_KEY;
     if (rc == CLI_OK) {
-        msd_status s = msd_unwrap_key(key, m->id, w.data, w.size, m->asset, epoch);
+        /* The grant names its chain and precompile (spec/device.md [DEV-36]): one
+         * for another chain's memory with the same asset id does not open here. */
+        msd_status s = msd_unwrap_key_bound(key, NULL, m->id, w.data, w.size, m->o->chain_id, m->o->precompile,
+                                            m->asset, epoch);
         if (s != MSD_OK) rc = cli_fail(CLI_NO_KEY, "the grant's wrapped key: %s", msd_strerror(s));
     }
     if (rc == CLI_OK) rc = home_store_wrapped(m->o, m->asset, epoch, w.data, w.size);
     ms_buf_free(&w);
     return rc;
+}
+
+/* The data key of epoch: the keyring's; else a grant to this identity (a
+ * grantee's, or a new owner's from before a transfer); else, for the owner,
+ * the key derived from the seed (spec/device.md §6), which is not kept: a
+ * key found later in a grant must still fit in the keyring. */
+static int chain_key(memstore *m, uint64_t epoch, msd_data_key **key)
+{
+    *key = NULL;
+    int rc = home_load_data_key(key, m->o, m->id, m->asset, epoch);
+    if (rc != CLI_NO_KEY) return rc;
+    if (!m->own || m->no_grant_epoch != epoch) {
+        rc = key_from_grant(m, epoch, key);
+        if (rc != CLI_NO_KEY) return rc;
+        m->no_grant_epoch = epoch;
+    }
+    if (!m->own)
+        return cli_fail(CLI_NO_KEY, "no data key for key epoch %llu of this memory: no grant of that epoch to this "
+                                    "identity (never granted, or revoked)", (unsigned long long)epoch);
+    msd_status s = msd_data_key_derive(key, m->id, m->o->chain_id, m->o->precompile, m->asset, epoch);
+    return s == MSD_OK ? CLI_OK : status_fail(s, "data key");
 }
 
 /* The document of version v (retained) as the chain holds it. */
@@ -502,7 +521,20 @@ static int is_race(const ms_buf *rev)
 static int push_version(memstore *m, const msd_mem_doc *doc, uint64_t version, uint64_t epoch, ms_buf *rev)
 {
     msd_data_key *key = NULL;
-    int rc = chain_key(m, epoch, &key);
+    int rc = CLI_OK;
+    if (version == 1) {
+        /* A new memory starts under the owner's derived key (spec/device.md §6). */
+        msd_status st = msd_data_key_derive(&key, m->id, m->o->chain_id, m->o->precompile, m->asset, epoch);
+        if (st != MSD_OK) rc = status_fail(st, "data key");
+    } else if (m->own && m->checked_epoch != epoch) {
+        /* The owner writes under the key that opens the current epoch's head;
+         * after a transfer of ownership none does, and the key is rotated
+         * first (spec/device.md [DEV-41]). Checked once per epoch. */
+        rc = cli_owner_write_key(m->c, m->o, m->id, m->asset, &key, &epoch, NULL);
+        if (rc == CLI_OK) m->checked_epoch = epoch;
+    } else {
+        rc = chain_key(m, epoch, &key);
+    }
     uint8_t *env = NULL;
     size_t env_len = 0;
     if (rc == CLI_OK) {
