@@ -213,7 +213,7 @@ $(BUILD)/tests/cli-secrets: tests/cli/secrets.c device/internal.h $(DEV_LIB)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ tests/cli/secrets.c $(DEV_LIB) $(DEV_LIBS)
 
 .PHONY: test-cli
-test-cli: $(SO) $(BUILD)/memsync $(BUILD)/tests/cli-secrets adapters/ethereumjs/node_modules/.ok
+test-cli: $(SO) $(BUILD)/memsync $(BUILD)/memsync-operator $(BUILD)/tests/cli-secrets adapters/ethereumjs/node_modules/.ok
 	MEMSYNC_REQUIRE_CHAIN=1 sh tests/cli/run.sh $(BUILD)
 
 # ------------------------------------------------------------ memory documents
@@ -311,9 +311,10 @@ conformance-vectors: $(SO) $(BUILD)/memsync-replay
 
 # ------------------------------------------------------------------ fuzzing
 # libFuzzer harnesses (clang, ASan, UBSan) for the ABI decoder, the envelope,
-# signatures, the whole call entry, the state proof verifier and the owner's
-# bundle parser. make test runs each for FUZZ_SECONDS (60: about 6.5 minutes
-# for the six harnesses, build included); `make fuzz FUZZ_SECONDS=3600` runs them as long as asked.
+# signatures, the whole call entry, the state proof verifier, the owner's
+# bundle parser, the memory document parser and the MCP server's line
+# handler. make test runs each for FUZZ_SECONDS (60: about 9 minutes for the
+# eight harnesses, build included); `make fuzz FUZZ_SECONDS=3600` runs them as long as asked.
 FUZZ_SECONDS ?= 60
 .PHONY: fuzz test-fuzz
 fuzz test-fuzz: $(BUILD)/.deps

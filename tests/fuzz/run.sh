@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 2
 
 SECS=${1:-20}
 [ $# -gt 0 ] && shift
-HARNESSES=${*:-"fuzz_abi_decode fuzz_envelope fuzz_signature fuzz_call fuzz_state_proof fuzz_bundle"}
+HARNESSES=${*:-"fuzz_abi_decode fuzz_envelope fuzz_signature fuzz_call fuzz_state_proof fuzz_bundle fuzz_memory fuzz_mcp"}
 
 CC=${FUZZ_CC:-clang}
 OUT=build/fuzz
@@ -34,9 +34,10 @@ for src in abi/*.c crypto/*.c storage/*.c module/*.c; do
   objs="$objs $obj"
 done
 
-# The owner's device library (not part of the module), for fuzz_bundle only.
+# The owner's device library (not part of the module), with its memory
+# documents (device/memory/), for fuzz_bundle and fuzz_memory.
 devobjs=""
-for src in device/*.c; do
+for src in device/*.c device/memory/*.c; do
   obj="$OUT/obj/$(echo "$src" | tr / _).o"
   if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find device crypto abi -name '*.h' -newer "$obj" | head -1)" ]; then
     $CC $WARN $DEFS $OPT $SAN -fsanitize=fuzzer-no-link -c "$src" -o "$obj" || exit 2
@@ -44,11 +45,24 @@ for src in device/*.c; do
   devobjs="$devobjs $obj"
 done
 
+# The MCP server's line handler and tools (tools/memsync/mcp/, without its
+# CLI entry cmd_mcp.c, which needs memstore), for fuzz_mcp.
+mcpobjs=""
+for src in $(ls tools/memsync/mcp/*.c | grep -v '/cmd_mcp\.c$'); do
+  obj="$OUT/obj/$(echo "$src" | tr / _).o"
+  if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find device tools/memsync -name '*.h' -newer "$obj" | head -1)" ]; then
+    $CC $WARN $DEFS -Itools/host $OPT $SAN -fsanitize=fuzzer-no-link -c "$src" -o "$obj" || exit 2
+  fi
+  mcpobjs="$mcpobjs $obj"
+done
+
 # Extra harness sources and libraries beyond tests/fuzz/<harness>.c.
 extra() {
   case "$1" in
     fuzz_call) echo tests/fuzz/call_gen.c ;;
-    fuzz_bundle) echo "$devobjs -lsodium" ;;
+    fuzz_bundle) echo "$devobjs -lsodium -ljansson -lz" ;;
+    fuzz_memory) echo "$devobjs -lsodium -ljansson -lz" ;;
+    fuzz_mcp) echo "$mcpobjs $devobjs -lsodium -ljansson -lz" ;;
   esac
 }
 
@@ -73,11 +87,13 @@ for h in $HARNESSES; do
     fi
   fi
   echo "== $h: $SECS s"
+  dict=tests/fuzz/memsync.dict
+  [ -f "tests/fuzz/$h.dict" ] && dict="tests/fuzz/$h.dict"
   # One process at a time (-jobs unset); leaks fail a run like any crash.
   TMPDIR="$scratch/tmp" ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:symbolize=1" \
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
     "$OUT/$h" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-      -dict=tests/fuzz/memsync.dict -artifact_prefix="$OUT/crashes/$h/" \
+      -dict="$dict" -artifact_prefix="$OUT/crashes/$h/" \
       "$OUT/corpus/$h" >"$scratch/$h.log" 2>&1
   rc=$?
   cp "$scratch/$h.log" "$OUT/$h.log"
