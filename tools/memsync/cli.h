@@ -106,6 +106,12 @@ int home_load_blob(const cli_opts *o, const uint8_t asset[32], const char *name,
 int cli_asset_of(uint8_t asset[32], const cli_opts *o, const msd_identity *id, int *from_salt, uint8_t salt[32]);
 
 /* cmd_crypt.c: envelopes with the keyring's (or --wrapped-key's) data key; malloc'd outputs */
+/* The associated data of version `version` of asset on the chain of o (spec/envelope.md [ENV-8]). */
+msd_context cli_context(const cli_opts *o, const uint8_t asset[32], uint64_t version, uint64_t epoch);
+/* Decrypt ct as version v of epoch under key, quietly: MSD_OK with *pt (malloc'd; the caller wipes
+ * and frees it), else the status and *pt NULL. */
+msd_status cli_try_open(uint8_t **pt, size_t *pt_len, const cli_opts *o, const uint8_t asset[32], uint64_t v,
+                        uint64_t epoch, const msd_data_key *key, const uint8_t *ct, size_t ct_len);
 int cli_encrypt_buffer(uint8_t **env, size_t *env_len, const cli_opts *o, const msd_identity *id,
                        const uint8_t asset[32], uint64_t version, uint64_t epoch, const uint8_t *pt, size_t pt_len,
                        int allow_new_key);

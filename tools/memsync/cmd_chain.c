@@ -139,31 +139,6 @@ int cmd_push(const cli_opts *o)
     return rc;
 }
 
-/* Decrypt ct as version v of epoch under key, quietly. Out: *pt (malloc'd) on MSD_OK. */
-static msd_status try_open(uint8_t **pt, size_t *pt_len, const cli_opts *o, const uint8_t asset[32], uint64_t v,
-                           uint64_t epoch, const msd_data_key *key, const ms_buf *ct)
-{
-    *pt = NULL;
-    *pt_len = 0;
-    const size_t cap = ct->size > 50 ? ct->size - 50 : 1;
-    uint8_t *buf = malloc(cap);
-    if (buf == NULL) return MSD_ERR_NOMEM;
-    msd_context c;
-    memset(&c, 0, sizeof c);
-    c.chain_id = o->chain_id;
-    memcpy(c.precompile, o->precompile, 20);
-    memcpy(c.asset_id, asset, 32);
-    c.version = v;
-    c.key_epoch = epoch;
-    msd_status st = msd_decrypt(buf, cap, pt_len, key, &c, ct->data, ct->size);
-    if (st != MSD_OK) {
-        free(buf);   /* msd_decrypt zeroed it */
-        return st;
-    }
-    *pt = buf;
-    return MSD_OK;
-}
-
 /* Decrypt ct (version v, epoch) with this identity's key: the keyring's;
  * else, or when it is not the key the version was written under, the
  * owner's derived key or a grantee's grant on chain. A key that opens is
@@ -177,7 +152,7 @@ static int open_version(session *s, const cli_opts *o, int owner, uint64_t v, ui
     msd_status st = MSD_OK;
     int rc = home_load_data_key(&kept, o, s->id, s->asset, epoch);
     if (rc == CLI_OK) {
-        st = try_open(pt, pt_len, o, s->asset, v, epoch, kept, ct);
+        st = cli_try_open(pt, pt_len, o, s->asset, v, epoch, kept, ct->data, ct->size);
         /* A kept key of another writer of this epoch (a legacy keyring, a
          * previous owner's key): the owner tries its derived key too. */
         if (st == MSD_OK || st != MSD_ERR_WRONG_KEY || !owner) {
@@ -199,7 +174,7 @@ static int open_version(session *s, const cli_opts *o, int owner, uint64_t v, ui
     }
     msd_data_key_destroy(kept);
     if (rc == CLI_OK) {
-        st = try_open(pt, pt_len, o, s->asset, v, epoch, key, ct);
+        st = cli_try_open(pt, pt_len, o, s->asset, v, epoch, key, ct->data, ct->size);
         if (st != MSD_OK) rc = cli_fail(cli_exit_of(st), "decrypt: %s", msd_strerror(st));
     }
     /* The owner keeps its derived key once it proved to be this epoch's. */

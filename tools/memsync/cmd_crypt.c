@@ -18,7 +18,7 @@ static int need_version_epoch(const cli_opts *o)
     return CLI_OK;
 }
 
-static msd_context context_of(const cli_opts *o, const uint8_t asset[32], uint64_t version, uint64_t epoch)
+msd_context cli_context(const cli_opts *o, const uint8_t asset[32], uint64_t version, uint64_t epoch)
 {
     msd_context c;
     memset(&c, 0, sizeof c);
@@ -28,6 +28,25 @@ static msd_context context_of(const cli_opts *o, const uint8_t asset[32], uint64
     c.version = version;
     c.key_epoch = epoch;
     return c;
+}
+
+msd_status cli_try_open(uint8_t **pt, size_t *pt_len, const cli_opts *o, const uint8_t asset[32], uint64_t v,
+                        uint64_t epoch, const msd_data_key *key, const uint8_t *ct, size_t ct_len)
+{
+    *pt = NULL;
+    *pt_len = 0;
+    if (key == NULL) return MSD_ERR_ARGS;
+    const size_t cap = ct_len > 50 ? ct_len - 50 : 1;
+    uint8_t *buf = malloc(cap);
+    if (buf == NULL) return MSD_ERR_NOMEM;
+    const msd_context c = cli_context(o, asset, v, epoch);
+    msd_status st = msd_decrypt(buf, cap, pt_len, key, &c, ct, ct_len);
+    if (st != MSD_OK) {
+        free(buf);   /* msd_decrypt zeroed it */
+        return st;
+    }
+    *pt = buf;
+    return MSD_OK;
 }
 
 /* The data key from --wrapped-key (a grant sealed to this identity) or the keyring. */
@@ -85,7 +104,7 @@ int cli_encrypt_with_key(uint8_t **env, size_t *env_len, const cli_opts *o, cons
     if (need == 0) return cli_fail(CLI_USAGE, "the memory is too large (%zu bytes)", pt_len);
     uint8_t *buf = malloc(need);
     if (buf == NULL) return cli_fail(CLI_INTERNAL, "out of memory");
-    msd_context c = context_of(o, asset, version, msd_data_key_info(key, NULL));
+    msd_context c = cli_context(o, asset, version, msd_data_key_info(key, NULL));
     msd_status s = msd_encrypt(buf, need, env_len, key, &c, pt, pt_len);
     if (s != MSD_OK) {
         free(buf);
@@ -141,7 +160,7 @@ int cli_decrypt_buffer(uint8_t **pt, size_t *pt_len, const cli_opts *o, const ms
         msd_data_key_destroy(key);
         return cli_fail(CLI_INTERNAL, "out of memory");
     }
-    msd_context c = context_of(o, asset, version, epoch);
+    msd_context c = cli_context(o, asset, version, epoch);
     msd_status s = msd_decrypt(buf, cap, pt_len, key, &c, env, env_len);
     msd_data_key_destroy(key);
     if (s != MSD_OK) {

@@ -114,18 +114,6 @@ static msd_context local_context(const memstore *m, uint64_t version)
     return c;
 }
 
-static msd_context chain_context(const memstore *m, uint64_t version, uint64_t epoch)
-{
-    msd_context c;
-    memset(&c, 0, sizeof c);
-    c.chain_id = m->o->chain_id;
-    memcpy(c.precompile, m->o->precompile, 20);
-    memcpy(c.asset_id, m->asset, 32);
-    c.version = version;
-    c.key_epoch = epoch;
-    return c;
-}
-
 static int status_fail(msd_status s, const char *what)
 {
     return cli_fail(cli_exit_of(s), "%s: %s", what, msd_strerror(s));
@@ -499,7 +487,7 @@ static int pull_version(memstore *m, uint64_t v, uint64_t epoch, msd_mem_doc **d
     msd_data_key *key = NULL;
     if (rc == CLI_OK) rc = chain_key(m, epoch, &key);
     if (rc == CLI_OK) {
-        const msd_context ctx = chain_context(m, v, epoch);
+        const msd_context ctx = cli_context(m->o, m->asset, v, epoch);
         rc = open_doc(doc, ct.data, ct.size, key, &ctx, "the chain's version");
     }
     msd_data_key_destroy(key);
@@ -538,7 +526,7 @@ static int push_version(memstore *m, const msd_mem_doc *doc, uint64_t version, u
     uint8_t *env = NULL;
     size_t env_len = 0;
     if (rc == CLI_OK) {
-        const msd_context ctx = chain_context(m, version, epoch);
+        const msd_context ctx = cli_context(m->o, m->asset, version, epoch);
         rc = seal_doc(&env, &env_len, doc, key, &ctx, MEMSTORE_MAX_PAYLOAD);
     }
     msd_data_key_destroy(key);

@@ -127,19 +127,10 @@ int cli_rotation(struct chain *c, const cli_opts *o, const msd_identity *id, con
 static msd_status opens(const cli_opts *o, const uint8_t asset[32], uint64_t v, uint64_t epoch,
                         const msd_data_key *key, const ms_buf *ct)
 {
-    if (key == NULL) return MSD_ERR_ARGS;
-    uint8_t *pt = malloc(ct->size > 0 ? ct->size : 1);
-    if (pt == NULL) return MSD_ERR_NOMEM;
-    msd_context c;
-    memset(&c, 0, sizeof c);
-    c.chain_id = o->chain_id;
-    memcpy(c.precompile, o->precompile, 20);
-    memcpy(c.asset_id, asset, 32);
-    c.version = v;
-    c.key_epoch = epoch;
+    uint8_t *pt = NULL;
     size_t len = 0;
-    msd_status st = msd_decrypt(pt, ct->size, &len, key, &c, ct->data, ct->size);
-    sodium_memzero(pt, ct->size > 0 ? ct->size : 1);
+    msd_status st = cli_try_open(&pt, &len, o, asset, v, epoch, key, ct->data, ct->size);
+    if (pt != NULL) sodium_memzero(pt, len);
     free(pt);
     return st;
 }
