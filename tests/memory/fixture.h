@@ -78,13 +78,7 @@ static inline char *fx_export(const msd_mem_doc *d, msd_mem_format fmt, int incl
     uint8_t *b = NULL;
     size_t n = 0;
     cr_assert_eq(msd_mem_export(&b, &n, d, fmt, include_private), MSD_OK);
-    char *s = malloc(n + 1);
-    cr_assert_not_null(s);
-    memcpy(s, b, n);
-    s[n] = '\0';
-    free(b);
-    if (len != NULL) *len = n;
-    return s;
+    return mt_cstr(b, n, len);
 }
 
 static inline void fx_fact(msd_mem_doc *d, uint8_t id[MSD_MEM_ID_SIZE], const char *text, uint32_t cats,

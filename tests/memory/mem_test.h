@@ -47,11 +47,9 @@ static inline void mt_add(msd_mem_doc *d, uint8_t id[MSD_MEM_ID_SIZE], const cha
 }
 
 /* The canonical bytes of d, NUL-terminated (free with mt_free_bytes). */
-static inline char *mt_bytes(const msd_mem_doc *d, size_t *len)
+/* b[0..n) as a NUL-terminated string (malloc'd); frees b. */
+static inline char *mt_cstr(uint8_t *b, size_t n, size_t *len)
 {
-    uint8_t *b = NULL;
-    size_t n = 0;
-    cr_assert_eq(msd_mem_serialize(&b, &n, d), MSD_OK);
     char *s = malloc(n + 1);
     cr_assert_not_null(s);
     memcpy(s, b, n);
@@ -59,6 +57,14 @@ static inline char *mt_bytes(const msd_mem_doc *d, size_t *len)
     free(b);
     if (len != NULL) *len = n;
     return s;
+}
+
+static inline char *mt_bytes(const msd_mem_doc *d, size_t *len)
+{
+    uint8_t *b = NULL;
+    size_t n = 0;
+    cr_assert_eq(msd_mem_serialize(&b, &n, d), MSD_OK);
+    return mt_cstr(b, n, len);
 }
 
 static inline void mt_free_bytes(char *s)
