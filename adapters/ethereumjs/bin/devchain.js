@@ -22,6 +22,9 @@ options:
   --chain-id N       chain id of a new chain (default $CHAIN_ID or 31337); an
                      existing chain keeps its own and refuses a different one
   --accounts N       funded dev accounts of a new chain (default 10)
+  --rpc-gas-cap N    gas limit of eth_call, eth_estimateGas and eth_createAccessList
+                     (default 30000000, the block gas limit); a request for more
+                     gas is clamped to it, as geth's --rpc.gascap does
   --verbose          log every RPC method called
   -h, --help         this text
 
@@ -32,7 +35,8 @@ The module library is $MEMSYNC_LIBRARY, else build/libmemsync.so.
 
 exit codes: 0 stopped by SIGINT/SIGTERM, 1 usage, 2 module not loadable,
   3 data directory in use, 4 stored state refused (module behind the chain,
-  another chain's module or chain id, damaged store), 5 cannot listen,
+  another chain's module or chain id, damaged store, chain/ or memsync/
+  missing while the other holds blocks: nothing is changed), 5 cannot listen,
   70 fatal module fault or failed block commit (restart to recover)
 `;
 
@@ -57,6 +61,7 @@ try {
       data: { type: 'string', default: process.env.DATA || './data' },
       'chain-id': { type: 'string', default: process.env.CHAIN_ID || undefined },
       accounts: { type: 'string', default: '10' },
+      'rpc-gas-cap': { type: 'string', default: '30000000' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -73,12 +78,13 @@ if (args.help) {
 const port = Number(integer(args.port, '--port', 0n, 65535n));
 const chainId = args['chain-id'] === undefined ? undefined : integer(args['chain-id'], '--chain-id', 1n, (1n << 53n) - 1n);
 const accounts = Number(integer(args.accounts, '--accounts', 1n, 1000n));
+const rpcGasCap = integer(args['rpc-gas-cap'], '--rpc-gas-cap', 21_000n, (1n << 63n) - 1n);
 const dataDir = path.resolve(args.data);
 const log = (line) => process.stderr.write(`${line}\n`);
 
 let chain;
 try {
-  chain = await DevChain.open({ dataDir, chainId, accounts, log });
+  chain = await DevChain.open({ dataDir, chainId, accounts, log, rpcGasCap });
 } catch (err) {
   if (err instanceof DevChainError) {
     log(`devchain: ${err.message}`);
@@ -100,6 +106,7 @@ server.listen(port, args.host, async () => {
     'MemSync dev chain',
     `  chain id     ${chain.chainId}`,
     `  head block   ${chain.height}`,
+    `  rpc gas cap  ${chain.rpcGasCap} (eth_call, eth_estimateGas, eth_createAccessList)`,
     `  precompile   ${chain.instance.address} (module ${DEFAULT_LIBRARY})`,
     `  data         ${dataDir} (chain/ blocks and state, memsync/ the module's RocksDB)`,
     '',

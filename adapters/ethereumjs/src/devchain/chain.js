@@ -22,17 +22,21 @@ import { createTx, createTxFromRLP } from '@ethereumjs/tx';
 import { buildBlock, runTx } from '@ethereumjs/vm';
 import { Account, ValueEncoding, bytesToHex, createAddressFromString, createZeroAddress, hexToBytes } from '@ethereumjs/util';
 import { createMemSyncVM, ModuleError, Rc } from '../index.js';
-import { ChainStore, StoreCorruptError } from './store.js';
+import { ChainStore, KvLockedError, StoreCorruptError } from './store.js';
 import { Mutex } from './mutex.js';
 import { DEV_BALANCE, devAccounts } from './accounts.js';
 import { ErrorCode, RpcError, invalidParams, revertError } from './errors.js';
 import { effectiveGasPrice, qty } from './format.js';
+import { ethers } from 'ethers';
 
 export const DEFAULT_CHAIN_ID = 31337n;
 export const BLOCK_GAS_LIMIT = 30_000_000n;
 export const GENESIS_BASE_FEE = 1_000_000_000n;
 /** What eth_maxPriorityFeePerGas suggests (1 gwei, as geth and anvil). */
 export const SUGGESTED_TIP = 1_000_000_000n;
+
+/** Block entries kept parsed in memory (the head is always kept). */
+const ENTRY_CACHE = 128;
 
 /** A refusal to start; exitCode is the process exit code of bin/devchain.js. */
 export class DevChainError extends Error {
@@ -73,6 +77,101 @@ function txRejection(err, tx, accountNonce) {
   return new RpcError(ErrorCode.SERVER, m.split(' -')[0]);
 }
 
+/**
+ * The EIP-2718 type of the transaction a request describes: its `type` if
+ * given (0x0, 0x1 or 0x2, checked against its fields), else EIP-1559 with
+ * maxFeePerGas or maxPriorityFeePerGas, EIP-2930 with an access list,
+ * legacy with gasPrice alone, and EIP-1559 without any fee field.
+ */
+export function requestTxType(req) {
+  const has1559 = req.maxFeePerGas !== undefined || req.maxPriorityFeePerGas !== undefined;
+  if (req.gasPrice !== undefined && has1559) {
+    throw invalidParams('both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified');
+  }
+  if (req.type !== undefined) {
+    const t = req.type;
+    if (t === 0n && req.accessList !== undefined && req.accessList.length > 0) {
+      throw invalidParams('a type 0x0 (legacy) transaction has no access list: use type 0x1 or 0x2');
+    }
+    if ((t === 0n || t === 1n) && has1559) {
+      throw invalidParams(`a type 0x${t} transaction has no maxFeePerGas or maxPriorityFeePerGas: use gasPrice, or type 0x2`);
+    }
+    if (t === 2n && req.gasPrice !== undefined) {
+      throw invalidParams('a type 0x2 (EIP-1559) transaction has no gasPrice: use maxFeePerGas and maxPriorityFeePerGas');
+    }
+    if (t !== 0n && t !== 1n && t !== 2n) throw invalidParams(`transaction type 0x${t.toString(16)} is not supported (0x0, 0x1 and 0x2 are)`);
+    return Number(t);
+  }
+  if (has1559) return 2;
+  if (req.accessList !== undefined) return 1;
+  if (req.gasPrice !== undefined) return 0;
+  return 2;
+}
+
+/** An access list as JSON-RPC shows it: lower-case, sorted, without warm addresses that have no slots. */
+function normalizeAccessList(list, warm) {
+  const m = new Map();
+  for (const { address, storageKeys } of list) {
+    const a = address.toLowerCase();
+    if (!m.has(a)) m.set(a, new Set());
+    for (const k of storageKeys) m.get(a).add('0x' + k.replace(/^0x/, '').toLowerCase().padStart(64, '0'));
+  }
+  return [...m].filter(([a, keys]) => keys.size > 0 || !warm.has(a))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([address, keys]) => ({ address, storageKeys: [...keys].sort() }));
+}
+
+const accessListBytes = (list) => list.map((e) => [hexToBytes(e.address), e.storageKeys.map((k) => hexToBytes(k))]);
+
+/** The types reachable from primaryType (ethers wants exactly one root). */
+function reachableTypes(types, primaryType) {
+  const out = {};
+  const todo = [primaryType];
+  while (todo.length > 0) {
+    const name = todo.pop();
+    if (Object.hasOwn(out, name) || !Object.hasOwn(types, name)) continue;
+    const fields = types[name];
+    if (!Array.isArray(fields)) throw invalidParams(`typed data: types.${name} is not an array of fields`);
+    out[name] = fields;
+    for (const f of fields) todo.push(String(f?.type ?? '').replace(/(\[[0-9]*\])+$/, ''));
+  }
+  return out;
+}
+
+/**
+ * The EIP-712 digest of eth_signTypedData_v4's payload {types, primaryType,
+ * domain, message} (a JSON string or an object): the domain hashed with the
+ * payload's EIP712Domain type when it has one.
+ */
+export function typedDataDigest(typed) {
+  let t = typed;
+  if (typeof t === 'string') {
+    try {
+      t = JSON.parse(t);
+    } catch {
+      throw invalidParams('typed data: not JSON');
+    }
+  }
+  if (typeof t !== 'object' || t === null || typeof t.types !== 'object' || t.types === null
+      || typeof t.primaryType !== 'string' || typeof t.domain !== 'object' || t.domain === null) {
+    throw invalidParams('typed data: expected {types, primaryType, domain, message}');
+  }
+  try {
+    const domainType = t.types.EIP712Domain;
+    const domainHash = domainType === undefined
+      ? ethers.TypedDataEncoder.hashDomain(t.domain)
+      : ethers.TypedDataEncoder.hashStruct('EIP712Domain', { EIP712Domain: domainType }, t.domain);
+    if (t.primaryType === 'EIP712Domain') return ethers.keccak256(ethers.concat(['0x1901', domainHash]));
+    if (!Object.hasOwn(t.types, t.primaryType)) throw new Error(`primaryType ${t.primaryType} is not among the types`);
+    const { EIP712Domain, ...types } = t.types;
+    const structHash = ethers.TypedDataEncoder.hashStruct(t.primaryType, reachableTypes(types, t.primaryType), t.message ?? {});
+    return ethers.keccak256(ethers.concat(['0x1901', domainHash, structHash]));
+  } catch (err) {
+    if (err instanceof RpcError) throw err;
+    throw invalidParams(`typed data: ${err.shortMessage ?? err.message}`);
+  }
+}
+
 export class DevChain {
   /**
    * Open (or create) a dev chain in dataDir: <dataDir>/chain (blocks.log),
@@ -84,17 +183,23 @@ export class DevChain {
    * @param {(line: string) => void} [opts.log]
    * @param {(err: Error) => void} [opts.onFatal] module fault handler (default: print and exit 70)
    */
-  static async open({ dataDir, chainId, accounts = 10, log = () => {}, onFatal, library } = {}) {
+  static async open({ dataDir, chainId, accounts = 10, log = () => {}, onFatal, library, rpcGasCap } = {}) {
     fs.mkdirSync(dataDir, { recursive: true });
     let store;
     try {
       store = ChainStore.open(path.join(dataDir, 'chain'));
     } catch (err) {
       if (err instanceof StoreCorruptError) throw new DevChainError(Exit.STATE, `chain store damaged: ${err.message}`);
+      if (err instanceof KvLockedError) {
+        throw new DevChainError(Exit.LOCKED, `${path.join(dataDir, 'chain')} is in use by another process ` +
+          '(is a dev chain already running on this data directory?)');
+      }
       throw err;
     }
     if (store.truncated > 0) log(`chain store: cut off a torn last record (${store.truncated} bytes; a crash during an append)`);
+    if (store.reindexed !== null) log(`chain store: index rebuilt from the block log (${store.reindexed}; ${store.count} blocks)`);
     const chain = new DevChain(dataDir, store, log);
+    if (rpcGasCap !== undefined) chain.rpcGasCap = BigInt(rpcGasCap);
     try {
       await chain._open({ chainId, accounts, onFatal, library });
     } catch (err) {
@@ -109,15 +214,24 @@ export class DevChain {
     this.store = store;
     this.log = log;
     this.lock = new Mutex();
-    this.entries = [];
-    this.byHash = new Map();
-    this.txIndex = new Map();
+    /** One eth_sendTransaction at a time: its nonce is read, then the transaction is mined. */
+    this.sendLock = new Mutex();
+    /** Blocks by number, read from the store on demand (entries[n], entries.length). */
+    this.entries = entriesView(this);
+    this.entryCache = new Map();
+    /** Transactions by hash (get/has), answered by the store's index. */
+    this.txIndex = {
+      get: (h) => this.store.txLocation(h),
+      has: (h) => this.store.txLocation(h) !== undefined,
+    };
+    /** Gas limit of eth_call, eth_estimateGas and eth_createAccessList (geth's RPCGasCap). */
+    this.rpcGasCap = BLOCK_GAS_LIMIT;
     this.env = null;
     this.stopped = null;
   }
 
   async _open({ chainId, accounts, onFatal, library }) {
-    const genesis = this.store.records[0]?.genesis;
+    const genesis = this.store.count > 0 ? this.store.record(0).genesis : undefined;
     const stored = genesis === undefined ? undefined : BigInt(genesis.chainId);
     if (chainId !== undefined && stored !== undefined && BigInt(chainId) !== stored) {
       throw new DevChainError(Exit.STATE, `the chain in ${this.dataDir} has chain id ${stored}, not ${chainId} ` +
@@ -127,7 +241,14 @@ export class DevChain {
     this.accounts = devAccounts(genesis?.accounts ?? accounts);
 
     const trie = new MerklePatriciaTrie({ db: this.store.db, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes });
+    const chainDir = path.join(this.dataDir, 'chain');
     const moduleDir = path.join(this.dataDir, 'memsync');
+    // Checked before the module is opened, which would create an empty one.
+    if (this.store.count > 1 && !fs.existsSync(moduleDir)) {
+      throw new DevChainError(Exit.STATE, `${chainDir} holds ${this.store.count - 1} blocks but ${moduleDir} does not exist ` +
+        '(was it deleted?). Nothing was changed. Restore that directory, or start a new chain: remove ' +
+        `${chainDir} as well (or use another data directory)`);
+    }
     try {
       this.env = await createMemSyncVM({ dataDir: moduleDir, chainId: this.chainId, trie, library, ...(onFatal ? { onFatal } : {}) });
     } catch (err) {
@@ -153,15 +274,26 @@ export class DevChain {
     this.vm.blockchain = blockchain;
     this.vm.evm.blockchain = blockchain;
 
-    for (const rec of this.store.records) this._index(rec, createBlockFromRLP(hexToBytes(rec.block), { common: this.common }));
-    if (this.entries.length === 0) await this._genesis(accounts);
-    else await this.vm.stateManager.setStateRoot(this.head.block.header.stateRoot);
+    if (this.store.count === 0) {
+      // A module with blocks and no chain store: the store was deleted or
+      // lost. Starting a new chain here would roll the module back to
+      // genesis; refuse before anything is written.
+      const { height } = this.instance.committed();
+      if (height !== 0n) {
+        throw new DevChainError(Exit.STATE, `${moduleDir} holds the MemSync module at block ${height}, but ${chainDir} ` +
+          'has no blocks (was it deleted?). Nothing was changed. Restore that directory, or start a new chain: ' +
+          `remove ${moduleDir} as well (or use another data directory)`);
+      }
+      await this._genesis(accounts);
+    } else {
+      await this.vm.stateManager.setStateRoot(this.head.block.header.stateRoot);
+    }
     this._reconcileModule();
   }
 
   /** [HOST-42]: the module's committed height must equal the chain head. */
   _reconcileModule() {
-    const head = BigInt(this.entries.length - 1);
+    const head = this.height;
     let { height } = this.instance.committed();
     if (height > head) {
       try {
@@ -195,33 +327,50 @@ export class DevChain {
     const moduleRoot = this.instance.committed().root;
     const rec = { number: 0, block: block.serialize(), receipts: [], moduleRoot, genesis: { chainId: this.chainId.toString(), accounts: count } };
     this.store.append(rec);
-    this._index(this.store.records[0], block);
+    this._index(this.store.record(0), block);
   }
 
+  /** The entry of block n: {block, hash, receipts, moduleRoot, size}, or undefined beyond the head. */
+  _entry(n) {
+    const hit = this.entryCache.get(n);
+    if (hit !== undefined) return hit;
+    const rec = this.store.record(n);
+    if (rec === undefined) return undefined;
+    return this._index(rec, createBlockFromRLP(hexToBytes(rec.block), { common: this.common }));
+  }
+
+  /** Cache the entry of a stored record (a block just appended, or one read back). */
   _index(rec, block) {
-    const hash = bytesToHex(block.hash());
-    const entry = { block, hash, receipts: rec.receipts, moduleRoot: rec.moduleRoot, size: block.serialize().length };
-    const n = this.entries.length;
-    this.entries.push(entry);
-    this.byHash.set(hash, n);
-    block.transactions.forEach((tx, i) => this.txIndex.set(bytesToHex(tx.hash()), { number: n, index: i }));
+    const entry = {
+      block, hash: bytesToHex(block.hash()), receipts: rec.receipts, moduleRoot: rec.moduleRoot, size: (rec.block.length - 2) / 2,
+    };
+    const c = this.entryCache;
+    c.delete(rec.number);
+    c.set(rec.number, entry);
+    // Keep the head and the most recent blocks; drop the oldest read.
+    if (c.size > ENTRY_CACHE) {
+      for (const k of c.keys()) {
+        if (k !== this.store.count - 1) { c.delete(k); break; }
+      }
+    }
+    return entry;
   }
 
-  get head() { return this.entries[this.entries.length - 1]; }
+  get head() { return this._entry(this.store.count - 1); }
 
-  get height() { return BigInt(this.entries.length - 1); }
+  get height() { return BigInt(this.store.count - 1); }
 
   /** The block a tag names: latest/pending/safe/finalized/earliest, a number, or a hash. Undefined if none. */
   entryFor(tag = 'latest') {
     if (tag === 'latest' || tag === 'pending' || tag === 'safe' || tag === 'finalized') return this.head;
     if (tag === 'earliest') return this.entries[0];
     if (typeof tag === 'string' && /^0x[0-9a-fA-F]{64}$/.test(tag)) {
-      const n = this.byHash.get(tag.toLowerCase());
-      return n === undefined ? undefined : this.entries[n];
+      const n = this.store.blockNumberOf(tag.toLowerCase());
+      return n === undefined ? undefined : this._entry(n);
     }
     if (typeof tag === 'string' && /^0x[0-9a-fA-F]+$/.test(tag)) {
       const n = BigInt(tag);
-      return n < BigInt(this.entries.length) ? this.entries[Number(n)] : undefined;
+      return n < BigInt(this.store.count) ? this._entry(Number(n)) : undefined;
     }
     throw invalidParams(`invalid block tag ${JSON.stringify(tag)}`);
   }
@@ -315,17 +464,28 @@ export class DevChain {
       this.onStop?.(err);
       throw new RpcError(ErrorCode.INTERNAL, `block ${number} could not be committed: ${err.message}`);
     }
-    this._index(this.store.records[this.store.records.length - 1], block);
+    this._index(this.store.record(Number(number)), block);
   }
 
   // ------------------------------------------------------------ simulation
+  /** The gas limit of a simulation: the request's, clamped to the RPC gas cap (as geth's RPCGasCap). */
+  gasFor(req) {
+    return req.gas !== undefined && req.gas < this.rpcGasCap ? req.gas : this.rpcGasCap;
+  }
+
   /**
    * Run a call request as a transaction on a copy of the VM, in the context
    * of the next block, and drop everything it wrote: the copy's state, the
    * trie nodes (LogDB scratch) and the module's writes (the journal's
    * simulation mode, then memsyncRelease for a copy left with open frames).
+   * The transaction has the type the request describes (requestTxType), so
+   * an access list is charged and warms what it names, as when it is sent.
    */
-  async _simulate(req, gasLimit) {
+  async _simulate(req, gasLimit, { reportAccessList = false } = {}) {
+    const type = requestTxType(req);
+    if (req.chainId !== undefined && req.chainId !== this.chainId) {
+      throw invalidParams(`chainId does not match this chain's (have ${req.chainId}, want ${this.chainId})`);
+    }
     const hasFees = req.gasPrice !== undefined || req.maxFeePerGas !== undefined || req.maxPriorityFeePerGas !== undefined;
     const header = {
       number: this.height + 1n,
@@ -338,13 +498,15 @@ export class DevChain {
     };
     const block = createBlock({ header }, { common: this.common });
     const data = {
-      gasLimit, to: req.to, value: req.value ?? 0n, data: req.data ?? new Uint8Array(0), nonce: 0n,
+      type, gasLimit, to: req.to, value: req.value ?? 0n, data: req.data ?? new Uint8Array(0), nonce: 0n,
     };
-    if (req.gasPrice !== undefined) {
-      Object.assign(data, { type: 0, gasPrice: req.gasPrice });
+    if (type === 0) {
+      data.gasPrice = req.gasPrice ?? 0n;
+    } else if (type === 1) {
+      Object.assign(data, { chainId: this.chainId, accessList: req.accessList ?? [], gasPrice: req.gasPrice ?? 0n });
     } else {
       Object.assign(data, {
-        type: 2, chainId: this.chainId, accessList: req.accessList ?? [],
+        chainId: this.chainId, accessList: req.accessList ?? [],
         maxFeePerGas: req.maxFeePerGas ?? req.maxPriorityFeePerGas ?? 0n, maxPriorityFeePerGas: req.maxPriorityFeePerGas ?? 0n,
       });
     }
@@ -355,6 +517,7 @@ export class DevChain {
     try {
       return await this.store.db.withScratch(() => runTx(copy, {
         tx, block, skipBalance: true, skipNonce: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true,
+        reportAccessList,
       }));
     } catch (err) {
       throw txRejection(err, tx, 0n);
@@ -369,7 +532,7 @@ export class DevChain {
       throw new RpcError(ErrorCode.SERVER, 'eth_call is served on the latest state only: the MemSync module keeps no historical state');
     }
     return this.lock.run(async () => {
-      const r = await this._simulate(req, req.gas ?? BLOCK_GAS_LIMIT);
+      const r = await this._simulate(req, this.gasFor(req));
       const ex = r.execResult;
       if (ex.exceptionError === undefined) return ex.returnValue;
       if (ex.exceptionError.error === 'revert') throw revertError(bytesToHex(ex.returnValue), revertReason(ex.returnValue));
@@ -379,15 +542,24 @@ export class DevChain {
 
   /**
    * eth_estimateGas: the lowest gas limit (within 1.5%) with which the call
-   * does not fail, by bisection between the gas it used and the cap.
+   * does not fail, by bisection between the gas it used and the cap (the
+   * request's gas, clamped to the RPC gas cap).
    */
   async estimateGas(req, entry) {
     if (entry !== this.head) {
       throw new RpcError(ErrorCode.SERVER, 'eth_estimateGas is served on the latest state only');
     }
     return this.lock.run(async () => {
-      const cap = req.gas ?? BLOCK_GAS_LIMIT;
-      const first = await this._simulate(req, cap);
+      const cap = this.gasFor(req);
+      let first;
+      try {
+        first = await this._simulate(req, cap);
+      } catch (err) {
+        if (/^intrinsic gas too low/.test(err.message)) {
+          throw new RpcError(ErrorCode.SERVER, `gas required exceeds allowance (${cap}): ${err.message}`);
+        }
+        throw err;
+      }
       const ex = first.execResult;
       if (ex.exceptionError !== undefined) {
         if (ex.exceptionError.error === 'revert') throw revertError(bytesToHex(ex.returnValue), revertReason(ex.returnValue));
@@ -412,7 +584,119 @@ export class DevChain {
     });
   }
 
+  /**
+   * eth_createAccessList (as geth): run the call, collect the addresses and
+   * storage slots it touched, run it again with that list, until the list
+   * no longer changes. The sender, the recipient (or the created contract)
+   * and the precompiles are warm anyway and are left out unless slots of
+   * theirs were touched.
+   * @returns {{accessList: {address: string, storageKeys: string[]}[], gasUsed: bigint, error?: string}}
+   */
+  async createAccessList(req, entry) {
+    if (entry !== this.head) {
+      throw new RpcError(ErrorCode.SERVER, 'eth_createAccessList is served on the latest state only');
+    }
+    if (req.type === 0n) throw invalidParams('a type 0x0 (legacy) transaction has no access list');
+    return this.lock.run(async () => {
+      const gas = this.gasFor(req);
+      const warm = new Set([...this.vm.evm.precompiles.keys()].map((a) => '0x' + a.replace(/^0x/, '').toLowerCase()));
+      warm.add((req.from ?? createZeroAddress()).toString());
+      if (req.to !== undefined) warm.add(req.to.toString());
+      let list = normalizeAccessList((req.accessList ?? []).map(([a, keys]) => ({
+        address: bytesToHex(a), storageKeys: keys.map((k) => bytesToHex(k)),
+      })), warm);
+      for (let round = 0; round < 16; round++) {
+        const r = await this._simulate({ ...req, accessList: accessListBytes(list) }, gas, { reportAccessList: true });
+        const seen = new Set(warm);
+        if (r.createdAddress !== undefined) seen.add(r.createdAddress.toString());
+        const found = normalizeAccessList(r.accessList ?? [], seen);
+        if (JSON.stringify(found) === JSON.stringify(list) || round === 15) {
+          const out = { accessList: found, gasUsed: r.totalGasSpent };
+          if (r.execResult.exceptionError !== undefined) out.error = r.execResult.exceptionError.error === 'revert' ? 'execution reverted' : r.execResult.exceptionError.error;
+          return out;
+        }
+        list = found;
+      }
+      throw new Error('unreachable');
+    });
+  }
+
+  // ------------------------------------------------------------ dev accounts
+  /** The dev account with this address (an Address or hex string), or an error naming it. */
+  devAccount(address) {
+    const a = String(address).toLowerCase();
+    const acct = this.accounts.find((x) => x.address.toLowerCase() === a);
+    if (acct === undefined) {
+      throw new RpcError(ErrorCode.SERVER, `unknown account ${a}: this node signs only for its dev accounts (eth_accounts)`);
+    }
+    return acct;
+  }
+
+  /**
+   * eth_sendTransaction for a dev account (as anvil and hardhat): fill in the
+   * nonce, gas (an estimate) and fees the request leaves out, sign with the
+   * account's key, and send as eth_sendRawTransaction does.
+   * @returns {Promise<string>} the transaction hash
+   */
+  async sendTransaction(req) {
+    if (req.from === undefined) throw invalidParams('from: required (one of eth_accounts)');
+    const acct = this.devAccount(req.from);
+    const type = requestTxType(req);
+    if (req.chainId !== undefined && req.chainId !== this.chainId) {
+      throw invalidParams(`chainId does not match this chain's (have ${req.chainId}, want ${this.chainId})`);
+    }
+    return this.sendLock.run(async () => {
+      const nonce = req.nonce ?? await this.withState(this.head, async (sm) => (await sm.getAccount(req.from))?.nonce ?? 0n);
+      const gasLimit = req.gas ?? await this.estimateGas(req, this.head);
+      const data = {
+        type, nonce, gasLimit, to: req.to, value: req.value ?? 0n, data: req.data ?? new Uint8Array(0),
+      };
+      const base = this.nextBaseFee();
+      if (type === 0 || type === 1) {
+        data.gasPrice = req.gasPrice ?? base + SUGGESTED_TIP;
+      } else {
+        let tip = req.maxPriorityFeePerGas ?? SUGGESTED_TIP;
+        const maxFee = req.maxFeePerGas ?? 2n * base + tip;
+        if (tip > maxFee) tip = maxFee;
+        Object.assign(data, { maxFeePerGas: maxFee, maxPriorityFeePerGas: tip });
+      }
+      if (type !== 0) Object.assign(data, { chainId: this.chainId, accessList: req.accessList ?? [] });
+      const tx = createTx(data, { common: this.common }).sign(hexToBytes(acct.privateKey));
+      return this.sendRawTransaction(tx.serialize());
+    });
+  }
+
+  /** eth_signTypedData_v4: the EIP-712 signature of typed data by a dev account (65 bytes, v 27/28). */
+  signTypedData(address, typed) {
+    const acct = this.devAccount(address);
+    return new ethers.SigningKey(acct.privateKey).sign(typedDataDigest(typed)).serialized;
+  }
+
+  /** personal_sign: the EIP-191 signature of a message (hex bytes) by a dev account. */
+  personalSign(message, address) {
+    const acct = this.devAccount(address);
+    return new ethers.SigningKey(acct.privateKey).sign(ethers.hashMessage(message)).serialized;
+  }
+
   close() {
     try { this.env?.close(); } finally { this.store.close(); }
   }
+}
+
+/** chain.entries: an array-like view (length, [n]) of the blocks, each read on demand. */
+function entriesView(chain) {
+  return new Proxy([], {
+    get(target, prop, receiver) {
+      if (prop === 'length') return chain.store.count;
+      if (typeof prop === 'string' && /^(0|[1-9][0-9]*)$/.test(prop)) return chain._entry(Number(prop));
+      if (prop === Symbol.iterator) {
+        return function* entries() { for (let i = 0; i < chain.store.count; i++) yield chain._entry(i); };
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+    has(target, prop) {
+      if (typeof prop === 'string' && /^(0|[1-9][0-9]*)$/.test(prop)) return Number(prop) < chain.store.count;
+      return Reflect.has(target, prop);
+    },
+  });
 }

@@ -53,25 +53,60 @@ function entryOrThrow(chain, tag) {
   return e;
 }
 
-/** A call request (eth_call, eth_estimateGas). */
+/** An access list: [{address, storageKeys}] -> the @ethereumjs/tx form [[address, [key]]]. */
+function accessList(v) {
+  if (!Array.isArray(v)) throw invalidParams('accessList: expected an array of {address, storageKeys}');
+  return v.map((e, i) => {
+    if (typeof e !== 'object' || e === null) throw invalidParams(`accessList[${i}]: expected {address, storageKeys}`);
+    const keys = e.storageKeys ?? [];
+    if (!Array.isArray(keys)) throw invalidParams(`accessList[${i}].storageKeys: expected an array`);
+    return [address(e.address, `accessList[${i}].address`).bytes, keys.map((k, j) => {
+      if (typeof k !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(k)) throw invalidParams(`accessList[${i}].storageKeys[${j}]: expected 32 bytes`);
+      return hexToBytes(k);
+    })];
+  });
+}
+
+/** A call request (eth_call, eth_estimateGas, eth_createAccessList, eth_sendTransaction). */
 function callRequest(v) {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidParams('expected a transaction call object');
   const input = v.input ?? v.data;
-  if (v.input !== undefined && v.data !== undefined && v.input !== v.data) {
+  if (v.input !== undefined && v.input !== null && v.data !== undefined && v.data !== null && v.input !== v.data) {
     throw invalidParams('both "data" and "input" are set and differ');
+  }
+  if (v.blobVersionedHashes != null || v.authorizationList != null) {
+    throw invalidParams('blob and EIP-7702 fields are not supported (transaction types 0x0, 0x1 and 0x2 are)');
   }
   const q = (k) => (v[k] === undefined || v[k] === null ? undefined : quantity(v[k], k));
   return {
     from: v.from ? address(v.from, 'from') : undefined,
     to: v.to ? address(v.to, 'to') : undefined,
+    type: q('type'),
+    chainId: q('chainId'),
+    nonce: q('nonce'),
     gas: q('gas'),
     gasPrice: q('gasPrice'),
     maxFeePerGas: q('maxFeePerGas'),
     maxPriorityFeePerGas: q('maxPriorityFeePerGas'),
     value: q('value'),
     data: input === undefined || input === null ? undefined : data(input, 'input'),
-    accessList: Array.isArray(v.accessList) ? v.accessList.map((e) => [hexToBytes(e.address), e.storageKeys.map(hexToBytes)]) : undefined,
+    accessList: v.accessList === undefined || v.accessList === null ? undefined : accessList(v.accessList),
   };
+}
+
+/**
+ * eth_call's and eth_estimateGas's optional state override (and geth's block
+ * override after it): refused, because this node would otherwise ignore it
+ * and answer for the real state. An empty object overrides nothing.
+ */
+function noOverrides(params, method) {
+  for (const [i, what] of [[2, 'state override'], [3, 'block override']]) {
+    const o = params[i];
+    if (o === undefined || o === null) continue;
+    if (typeof o === 'object' && !Array.isArray(o) && Object.keys(o).length === 0) continue;
+    throw invalidParams(`${method}: ${what}s (parameter ${i + 1}) are not supported by this node; ` +
+      'send the call without them, or deploy the code and state you need');
+  }
 }
 
 // ------------------------------------------------------------------ logs
@@ -89,22 +124,26 @@ function topicMatches(filter, topics) {
 
 function getLogs(chain, filter) {
   if (typeof filter !== 'object' || filter === null) throw invalidParams('expected a filter object');
-  let entries;
+  let from;
+  let to;
   if (filter.blockHash !== undefined) {
     if (filter.fromBlock !== undefined || filter.toBlock !== undefined) throw invalidParams('blockHash excludes fromBlock/toBlock');
-    entries = [entryOrThrow(chain, filter.blockHash)];
+    from = Number(entryOrThrow(chain, filter.blockHash).block.header.number);
+    to = from;
   } else {
-    const from = chain.entryFor(blockTag(filter.fromBlock));
-    const to = chain.entryFor(blockTag(filter.toBlock));
-    const a = from === undefined ? chain.entries.length : Number(from.block.header.number);
-    const b = to === undefined ? chain.entries.length - 1 : Number(to.block.header.number);
-    if (from !== undefined && to !== undefined && a > b) throw invalidParams('invalid block range: fromBlock is after toBlock');
-    entries = chain.entries.slice(a, b + 1);
+    const f = chain.entryFor(blockTag(filter.fromBlock));
+    const t = chain.entryFor(blockTag(filter.toBlock));
+    from = f === undefined ? chain.entries.length : Number(f.block.header.number);
+    to = t === undefined ? chain.entries.length - 1 : Number(t.block.header.number);
+    if (f !== undefined && t !== undefined && from > to) throw invalidParams('invalid block range: fromBlock is after toBlock');
   }
   const addrs = filter.address === undefined || filter.address === null ? null
     : (Array.isArray(filter.address) ? filter.address : [filter.address]).map((x) => address(x, 'address').toString());
   const out = [];
-  for (const e of entries) {
+  for (let n = from; n <= to; n++) {
+    // The record's receipts first: a block is parsed only if it has logs.
+    if (!chain.store.record(n).receipts.some((r) => r.logs.length > 0)) continue;
+    const e = chain.entries[n];
     const first = firstLogIndexes(e);
     e.receipts.forEach((r, i) => {
       for (const log of formatLogs(e, i, first[i])) {
@@ -126,7 +165,8 @@ function feeHistory(chain, params) {
   count = Math.max(0, Math.min(count, 1024));
   const last = Number(newest.block.header.number);
   const first = Math.max(0, last - count + 1);
-  const entries = chain.entries.slice(first, last + 1);
+  const entries = [];
+  for (let n = first; n <= last; n++) entries.push(chain.entries[n]);
   const baseFees = entries.map((e) => qty(e.block.header.baseFeePerGas ?? 0n));
   baseFees.push(qty(newest.block.header.calcNextBaseFee()));
   const out = {
@@ -189,9 +229,24 @@ export const methods = {
     });
   },
 
-  eth_call: async (p, c) => bytesToHex(await c.call(callRequest(param(p, 0, 'transaction')), entryOrThrow(c, p[1]))),
-  eth_estimateGas: async (p, c) => qty(await c.estimateGas(callRequest(param(p, 0, 'transaction')), entryOrThrow(c, p[1]))),
+  eth_call: async (p, c) => {
+    const req = callRequest(param(p, 0, 'transaction'));
+    noOverrides(p, 'eth_call');
+    return bytesToHex(await c.call(req, entryOrThrow(c, p[1])));
+  },
+  eth_estimateGas: async (p, c) => {
+    const req = callRequest(param(p, 0, 'transaction'));
+    noOverrides(p, 'eth_estimateGas');
+    return qty(await c.estimateGas(req, entryOrThrow(c, p[1])));
+  },
+  eth_createAccessList: async (p, c) => {
+    const r = await c.createAccessList(callRequest(param(p, 0, 'transaction')), entryOrThrow(c, p[1]));
+    return { ...r, gasUsed: qty(r.gasUsed) };
+  },
   eth_sendRawTransaction: async (p, c) => c.sendRawTransaction(data(param(p, 0, 'data'), 'data')),
+  eth_sendTransaction: async (p, c) => c.sendTransaction(callRequest(param(p, 0, 'transaction'))),
+  eth_signTypedData_v4: async (p, c) => c.signTypedData(address(param(p, 0, 'address'), 'address'), param(p, 1, 'typedData')),
+  personal_sign: async (p, c) => c.personalSign(data(param(p, 0, 'message'), 'message'), address(param(p, 1, 'address'), 'address')),
 
   eth_getTransactionByHash: async (p, c) => {
     const h = String(param(p, 0, 'hash')).toLowerCase();
