@@ -5,12 +5,13 @@
 #ifndef MS_ABI_SELECTORS_H
 #define MS_ABI_SELECTORS_H
 
-/* Functions: 18 */
+/* Functions: 19 */
 #define MS_FN_APPEND_VERSION            0x74d2c158u /* appendVersion(bytes32,uint64,uint64,bytes) */
 #define MS_FN_APPEND_VERSION_SIGNED     0x38c4cdcdu /* appendVersionSigned(bytes32,uint64,uint64,bytes,address,uint256,uint256,bytes) */
 #define MS_FN_CREATE_MEMORY             0x60f44214u /* createMemory(bytes32,bytes32,bytes) */
 #define MS_FN_CREATE_MEMORY_SIGNED      0x6d33cce0u /* createMemorySigned(address,bytes32,bytes32,bytes,uint256,uint256,bytes) */
 #define MS_FN_DOMAIN_SEPARATOR          0xf698da25u /* domainSeparator() */
+#define MS_FN_EIP712_DOMAIN             0x84b0196eu /* eip712Domain() */
 #define MS_FN_GET_GRANT                 0x9595c23fu /* getGrant(bytes32,address) */
 #define MS_FN_GET_GRANTS                0xe715ec9fu /* getGrants(bytes32) */
 #define MS_FN_GET_HEAD                  0xdf3efa85u /* getHead(bytes32) */
@@ -25,7 +26,7 @@
 #define MS_FN_TRANSFER_OWNERSHIP        0xef5d6bbbu /* transferOwnership(bytes32,address) */
 #define MS_FN_TRANSFER_OWNERSHIP_SIGNED 0xce87950du /* transferOwnershipSigned(bytes32,address,uint256,uint256,bytes) */
 
-#define MS_FN_COUNT 18u
+#define MS_FN_COUNT 19u
 
 /* Custom errors: 27 */
 #define MS_E_ASSET_EXISTS            0xc3471ff0u /* AssetExists(bytes32) */

@@ -412,6 +412,12 @@ static void mk_domain(bench *b, const uint8_t id[32])
     ms_buf_reset(&b->cd);
     ms_abi_put_selector(&b->cd, MS_FN_DOMAIN_SEPARATOR);
 }
+static void mk_eip712_domain(bench *b, const uint8_t id[32])
+{
+    (void)id;
+    ms_buf_reset(&b->cd);
+    ms_abi_put_selector(&b->cd, MS_FN_EIP712_DOMAIN);
+}
 
 static void case_get_head(bench *b, sample *s) { run_reads(b, s, 50, mk_head); }
 static void case_get_version_1k(bench *b, sample *s) { run_reads(b, s, 1024, mk_version); }
@@ -421,6 +427,7 @@ static void case_get_grants_max(bench *b, sample *s) { run_reads(b, s, 50, mk_gr
 static void case_get_grant(bench *b, sample *s) { run_reads(b, s, 50, mk_grant); }
 static void case_nonce_of(bench *b, sample *s) { run_reads(b, s, 50, mk_nonce); }
 static void case_domain(bench *b, sample *s) { run_reads(b, s, 50, mk_domain); }
+static void case_eip712_domain(bench *b, sample *s) { run_reads(b, s, 50, mk_eip712_domain); }
 
 static void case_unknown_selector(bench *b, sample *s)
 {
@@ -494,6 +501,28 @@ static void run_destructive(bench *b, sample *s, int shred)
 static void case_transfer(bench *b, sample *s) { run_destructive(b, s, 0); }
 static void case_shred(bench *b, sample *s) { run_destructive(b, s, 1); }
 
+/* Deletion's worst mix (issue 14): shreds of committed assets holding K
+ * max-size versions, so that commit reads every deleted ciphertext back and
+ * copies it into the block's undo record. The assets are written and
+ * committed untimed; the shreds and their block's commit are timed. */
+static void case_shred_max(bench *b, sample *s)
+{
+    enum { BATCH = 4 };
+    for (uint64_t i = 0; i < ITERS / 20 || s->gas < CASE_GAS;) {
+        uint8_t ids[BATCH][32];
+        for (int k = 0; k < BATCH; k++) {
+            full_asset(b, b->cfg.max_ciphertext, 0);
+            memcpy(ids[k], b->last_id, 32);
+        }
+        commit(b);
+        for (int k = 0; k < BATCH; k++, i++) {
+            cd_id(b, MS_FN_SHRED_MEMORY, ids[k]);
+            timed(b, s, b->owner, MS_SUCCESS);
+        }
+        timed_commit(b, s);
+    }
+}
+
 static void case_wrong_signer(bench *b, sample *s)
 {
     new_asset(b, 0);
@@ -526,6 +555,7 @@ static const bench_case CASES[] = {
     { "rotateKey", "", case_rotate },
     { "transferOwnership", "max grants revoked", case_transfer },
     { "shredMemory", "K versions, max grants", case_shred },
+    { "shredMemory", "K max-size, committed", case_shred_max },
     { "getHead", "", case_get_head },
     { "getVersion", "1 KiB", case_get_version_1k },
     { "getVersion", "max size", case_get_version_max },
@@ -534,6 +564,7 @@ static const bench_case CASES[] = {
     { "getGrant", "max wrapped key", case_get_grant },
     { "nonceOf", "", case_nonce_of },
     { "domainSeparator", "", case_domain },
+    { "eip712Domain", "", case_eip712_domain },
 };
 
 static int cmp_u64(const void *a, const void *b)

@@ -22,8 +22,8 @@ static const char ms_append_type[] =
     "bytes32 ciphertextHash,address signer,uint256 nonce,uint256 deadline)";
 static const char ms_transfer_type[] =
     "TransferOwnership(bytes32 assetId,address newOwner,uint256 nonce,uint256 deadline)";
-static const char ms_domain_name[] = "MemSync";
-static const char ms_domain_version[] = "1";
+static const char ms_domain_name[] = MS_EIP712_NAME;
+static const char ms_domain_version[] = MS_EIP712_VERSION;
 
 /* A dynamic field (string, type string) is encoded as the hash of its bytes. */
 static void ms_put_hash_of(ms_keccak *h, const uint8_t *data, size_t len)

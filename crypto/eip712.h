@@ -8,6 +8,11 @@
 
 #include <stdint.h>
 
+/** The domain's name and version (spec/eip712.md [SIG-1]), also returned
+ *  by eip712Domain(). Each fits one 32-byte word. */
+#define MS_EIP712_NAME "MemSync"
+#define MS_EIP712_VERSION "1"
+
 /** Out: out32 = domain separator for chain_id and the precompile address. */
 void ms_eip712_domain(uint8_t out32[32], uint64_t chain_id, const uint8_t verifying_contract20[20]);
 

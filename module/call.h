@@ -63,6 +63,9 @@ int ms_charge_reads(ms_call *c, uint64_t n);
 int ms_charge_writes(ms_call *c, uint64_t n);
 int ms_charge_hash(ms_call *c, uint64_t bytes);
 int ms_charge_output(ms_call *c, uint64_t words);
+/** The price of one deleted ciphertext byte, ceil(stored_byte / 4):
+ *  X(c) = this * c ([GAS-21]). */
+uint64_t ms_deleted_byte_price(const ms_call *c);
 
 /* --------------------------------------------------------------- words */
 

@@ -52,3 +52,9 @@ int ms_charge_output(ms_call *c, uint64_t words)
 {
     return ms_charge(c, ms_gas_mul(c->cfg->gas.output_word, words));
 }
+
+uint64_t ms_deleted_byte_price(const ms_call *c)
+{
+    const uint64_t b = c->cfg->gas.stored_byte;
+    return b / 4 + (b % 4 != 0);
+}

@@ -58,6 +58,15 @@ extern "C" {
 #define MS_MAX_RETAINED_CEILING 1024u
 #define MS_MAX_REORG_DEPTH 4096u
 
+/** Storage limits of one block (spec/host-abi.md [HOST-52]): the most keys
+ *  a block may write (its overlay entries), and the most gas the module's
+ *  calls of one block may use. create refuses a config under which a block
+ *  of MS_MAX_BLOCK_GAS gas could write more keys, or need an undo record of
+ *  more than 2^32 - 1 bytes (the largest RocksDB value). A chain whose
+ *  block gas limit is higher than MS_MAX_BLOCK_GAS is not covered. */
+#define MS_MAX_BLOCK_ENTRIES (1u << 22)
+#define MS_MAX_BLOCK_GAS 1000000000u
+
 typedef struct ms_address { uint8_t bytes[20]; } ms_address;
 typedef struct ms_bytes32 { uint8_t bytes[32]; } ms_bytes32;
 
@@ -189,8 +198,10 @@ typedef struct ms_module {
     void (*default_config)(ms_config *cfg);
 
     /** Open (or create) an instance over a data directory.
-     *  Returns: MS_OK, or MS_ERR_ARGUMENT, MS_ERR_CONFIG, MS_ERR_LOCKED,
-     *           MS_ERR_IO, MS_ERR_NOMEM, MS_ERR_SCHEMA, MS_ERR_CORRUPT.
+     *  Returns: MS_OK, or MS_ERR_ARGUMENT, MS_ERR_CONFIG (also: the store
+     *           was first opened with another retained_versions, which is
+     *           fixed from then on), MS_ERR_LOCKED, MS_ERR_IO, MS_ERR_NOMEM,
+     *           MS_ERR_SCHEMA, MS_ERR_CORRUPT.
      *  Out: out (the new instance on MS_OK, NULL otherwise).
      *  In:  cfg (copied; the caller keeps ownership), data_dir (a path;
      *       created if missing; held exclusively until destroy). */
@@ -227,7 +238,9 @@ typedef struct ms_module {
      *  a new empty block. Every checkpoint id dies.
      *  Returns: MS_OK, MS_ERR_HEIGHT (height is not last + 1; any height >= 1
      *           is accepted while no block is committed),
-     *           MS_ERR_IO or MS_ERR_NOMEM (the instance is then poisoned).
+     *           MS_ERR_IO or MS_ERR_NOMEM (the instance is then poisoned;
+     *           MS_ERR_IO also for a block beyond the storage limits above,
+     *           which no accepted config reaches).
      *  Out: root32 (the state root after this block: the root of the sparse
      *  Merkle tree over every state record, spec/state.md).
      *  In:  height (the block number). */

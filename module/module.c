@@ -50,7 +50,12 @@ static ms_rc create(ms_instance **out, const ms_config *cfg, const char *data_di
         free(inst);
         return MS_ERR_NOMEM;
     }
-    const ms_rc rc = (ms_rc)ms_state_open(&inst->st, data_dir);
+    ms_rc rc = (ms_rc)ms_state_open(&inst->st, data_dir);
+    /* [HOST-53]: K is the store's from its first create on. */
+    if (rc == MS_OK) {
+        rc = (ms_rc)ms_state_fix_retention(&inst->st, cfg->retained_versions);
+        if (rc != MS_OK) ms_state_close(&inst->st);
+    }
     if (rc != MS_OK) {
         ms_verifier_destroy(inst->verifier);
         free(inst);

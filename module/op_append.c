@@ -29,13 +29,7 @@ static ms_outcome prune(ms_call *c, const uint8_t id[32], uint64_t new_version)
     ms_version v;
     MS_TRY_STATE(ms_state_get_version(c->st, &v, id, old));
     if (v.state != MS_VERSION_RETAINED) return MS_OUT_OK;   /* already shredded */
-    if (!ms_charge_writes(c, 2)) return MS_OUT_OOG;
-    ms_key key;
-    ms_key_ciphertext(&key, id, old);
-    v.state = MS_VERSION_PRUNED;
-    MS_TRY_STATE(ms_state_delete(c->st, &key));
-    MS_TRY_STATE(ms_state_put_version(c->st, id, old, &v));
-    return MS_OUT_OK;
+    return ms_drop_ciphertext(c, id, old, &v, MS_VERSION_PRUNED);
 }
 
 ms_outcome ms_append_core(ms_call *c, uint8_t hash32[32], ms_asset *a, const uint8_t id[32],

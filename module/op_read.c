@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "abi/selectors.h"
+#include "crypto/eip712.h"
 #include "module/ops.h"
 
 ms_outcome ms_op_get_head(ms_call *c)
@@ -151,5 +152,28 @@ ms_outcome ms_op_domain_separator(ms_call *c)
     if (!ms_charge(c, ms_domain_cost(c)) || !ms_charge_output(c, 1)) return MS_OUT_OOG;
     ms_call_domain(c, domain);
     ms_abi_put_word(c->out, domain);
+    return MS_OUT_OK;
+}
+
+/* EIP-5267 (spec/abi.md [ABI-31]): the domain of [SIG-1] as its parts, so
+ * that wallets read it instead of hard-coding it. No hashing: every part is
+ * a constant, the config or the block context. */
+ms_outcome ms_op_eip712_domain(ms_call *c)
+{
+    enum { HEAD_WORDS = 7, WORDS = HEAD_WORDS + 2 + 2 + 1 };
+    if (!ms_charge_output(c, WORDS)) return MS_OUT_OOG;
+    uint8_t fields[32] = {0};
+    fields[0] = 0x0f;   /* bytes1: name, version, chainId, verifyingContract */
+    const size_t name_len = sizeof MS_EIP712_NAME - 1, version_len = sizeof MS_EIP712_VERSION - 1;
+    ms_abi_put_word(c->out, fields);
+    ms_abi_put_uint(c->out, 32u * HEAD_WORDS);                      /* name */
+    ms_abi_put_uint(c->out, 32u * (HEAD_WORDS + 2));                /* version */
+    ms_abi_put_uint(c->out, c->block->chain_id);
+    ms_abi_put_address(c->out, c->cfg->precompile_address.bytes);
+    ms_abi_put_word(c->out, (const uint8_t[32]){0});                /* salt: none */
+    ms_abi_put_uint(c->out, 32u * (HEAD_WORDS + 4));                /* extensions */
+    ms_abi_put_bytes_tail(c->out, (const uint8_t *)MS_EIP712_NAME, name_len);
+    ms_abi_put_bytes_tail(c->out, (const uint8_t *)MS_EIP712_VERSION, version_len);
+    ms_abi_put_uint(c->out, 0);                                     /* no extensions */
     return MS_OUT_OK;
 }

@@ -5,6 +5,28 @@
 #include "abi/selectors.h"
 #include "module/ops.h"
 
+/* Deleting a ciphertext costs its bytes: commit copies every deleted byte
+ * into the block's undo record (and reads it back when it is not cached),
+ * so a flat price per version let one block of shreds of large versions
+ * make every validator move hundreds of megabytes. Its length is known only
+ * from the stored value, hence the read (charged R) before the price. */
+ms_outcome ms_drop_ciphertext(ms_call *c, const uint8_t id[32], uint64_t v, ms_version *rec, uint8_t state)
+{
+    if (!ms_charge_reads(c, 1)) return MS_OUT_OOG;
+    ms_key key;
+    const uint8_t *ct;
+    size_t len;
+    ms_key_ciphertext(&key, id, v);
+    /* [ST-5]: a retained version's ciphertext exists; absent is corruption. */
+    MS_TRY_STATE(ms_state_get(c->st, &ct, &len, &key));
+    const uint64_t cost = ms_gas_add(ms_gas_mul(c->cfg->gas.state_write, 2), ms_gas_mul(ms_deleted_byte_price(c), len));
+    if (!ms_charge(c, cost)) return MS_OUT_OOG;
+    rec->state = state;
+    MS_TRY_STATE(ms_state_delete(c->st, &key));
+    MS_TRY_STATE(ms_state_put_version(c->st, id, v, rec));
+    return MS_OUT_OK;
+}
+
 /* Only versions newer than head - K can still hold bytes (older ones were
  * pruned when they fell out of retention), so a shred touches at most K. */
 static ms_outcome shred_upto(ms_call *c, ms_asset *a, const uint8_t id[32], uint64_t upto)
@@ -17,12 +39,7 @@ static ms_outcome shred_upto(ms_call *c, ms_asset *a, const uint8_t id[32], uint
         if (!ms_charge_reads(c, 1)) return MS_OUT_OOG;
         MS_TRY_STATE(ms_state_get_version(c->st, &rec, id, v));
         if (rec.state != MS_VERSION_RETAINED) continue;
-        if (!ms_charge_writes(c, 2)) return MS_OUT_OOG;
-        ms_key key;
-        ms_key_ciphertext(&key, id, v);
-        rec.state = MS_VERSION_SHREDDED;
-        MS_TRY_STATE(ms_state_delete(c->st, &key));
-        MS_TRY_STATE(ms_state_put_version(c->st, id, v, &rec));
+        MS_CHECK(ms_drop_ciphertext(c, id, v, &rec, MS_VERSION_SHREDDED));
     }
     if (upto > a->shredded_upto) a->shredded_upto = upto;
     return MS_OUT_OK;

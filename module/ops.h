@@ -24,6 +24,7 @@ ms_outcome ms_op_get_grants(ms_call *c);
 ms_outcome ms_op_get_grant(ms_call *c);
 ms_outcome ms_op_nonce_of(ms_call *c);
 ms_outcome ms_op_domain_separator(ms_call *c);
+ms_outcome ms_op_eip712_domain(ms_call *c);
 
 /* ------------------------------------------------------- shared checks */
 
@@ -46,6 +47,12 @@ ms_outcome ms_check_ciphertext(ms_call *c, const uint8_t *ct, size_t len, uint64
 ms_outcome ms_append_core(ms_call *c, uint8_t hash32[32], ms_asset *a, const uint8_t id[32],
                           const uint8_t author[20], uint64_t key_epoch, const uint8_t *ct, size_t ct_len,
                           const uint8_t ct_hash[32]);
+
+/** Delete the ciphertext of retained version v (its record rec, read by the
+ *  caller) and rewrite the record with state (pruned or shredded): charge
+ *  R, read the ciphertext for its length c, charge 2W + X(c) ([GAS-21]),
+ *  delete, write. Shared by PRUNE and SHRED (spec/abi.md). */
+ms_outcome ms_drop_ciphertext(ms_call *c, const uint8_t id[32], uint64_t v, ms_version *rec, uint8_t state);
 
 /** Revoke every grant of an asset (slot order), updating a->grant_count. */
 ms_outcome ms_revoke_all(ms_call *c, ms_asset *a, const uint8_t id[32]);

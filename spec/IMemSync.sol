@@ -169,4 +169,22 @@ interface IMemSync {
     function nonceOf(address signer) external view returns (uint256);
 
     function domainSeparator() external view returns (bytes32);
+
+    /// EIP-5267: the EIP-712 domain of the signed actions, so that wallets and
+    /// libraries (viem getEip712Domain, ethers) read it instead of hard-coding
+    /// it. fields = 0x0f (name, version, chainId, verifyingContract are used);
+    /// name "MemSync", version "1", the current chain id, the precompile
+    /// address; salt zero and no extensions.
+    function eip712Domain()
+        external
+        view
+        returns (
+            bytes1 fields,
+            string memory name,
+            string memory version,
+            uint256 chainId,
+            address verifyingContract,
+            bytes32 salt,
+            uint256[] memory extensions
+        );
 }

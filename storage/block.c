@@ -12,20 +12,20 @@
 #include "storage/state.h"
 #include "storage/undo.h"
 
+_Static_assert(MS_MAX_BLOCK_ENTRIES == MS_SMT_MAX_UPDATES, "a block's entries fit one tree update");
+
 /* Undo record of block h (spec/storage.md [ST-17]): prev u64 (the block
  * committed before h, 0 if none) | count u32 | per overlay key in ascending
  * order: klen u8 | key | present u8 | [vlen u32 | value]: the committed
  * value the block replaced. The journal already knows that value for keys
  * the block read before writing them (ms_journal_note_prior); only the
- * others are read from the store. */
+ * others are read from the store. A record that would not fit a RocksDB
+ * value is refused (MS_ERR_IO, [HOST-52]), never cut short. */
 static int build_undo(ms_state *st, ms_buf *undo, const ms_overlay_entry *const *entries, size_t count)
 {
-    uint8_t be[8];
-    ms_put_be64(be, st->height);
-    ms_buf_put(undo, be, 8);
-    ms_put_be32(be, (uint32_t)count);
-    ms_buf_put(undo, be, 4);
-    for (size_t i = 0; i < count; i++) {
+    ms_undo_writer w;
+    ms_undo_begin(&w, undo, st->height, st->max_undo);
+    for (size_t i = 0; i < count && w.status == MS_UNDO_OK; i++) {
         const ms_overlay_entry *e = entries[i];
         const uint8_t *old = NULL;
         uint8_t *got = NULL;
@@ -37,18 +37,14 @@ static int build_undo(ms_state *st, ms_buf *undo, const ms_overlay_entry *const 
             present = s == MS_KV_OK;
             old = got;
         }
-        const uint8_t klen = (uint8_t)e->klen, flag = (uint8_t)present;
-        ms_buf_put(undo, &klen, 1);
-        ms_buf_put(undo, e->key, e->klen);
-        ms_buf_put(undo, &flag, 1);
-        if (present) {
-            ms_put_be32(be, (uint32_t)olen);
-            ms_buf_put(undo, be, 4);
-            ms_buf_put(undo, old, olen);
-        }
+        ms_undo_add(&w, e->key, e->klen, present, old, olen);
         free(got);
     }
-    return undo->failed ? MS_ERR_NOMEM : MS_OK;
+    switch (ms_undo_finish(&w)) {
+    case MS_UNDO_OK: return MS_OK;
+    case MS_UNDO_NOMEM: return MS_ERR_NOMEM;
+    default: return MS_ERR_IO;
+    }
 }
 
 static void put_head(ms_kv_batch *b, uint64_t height, const uint8_t root[32])
@@ -70,6 +66,10 @@ int ms_state_commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t 
     const ms_overlay_entry *const *entries;
     size_t count;
     if (!ms_journal_sorted(st->journal, &entries, &count)) return MS_ERR_NOMEM;
+    /* [HOST-52]: more entries than the tree takes in one version is a
+     * block no config accepted by create can produce; refuse it before any
+     * work, as the storage limit it is. */
+    if (count > st->max_entries) return MS_ERR_IO;
 
     uint8_t root[32];
     ms_buf undo;

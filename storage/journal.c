@@ -9,11 +9,19 @@
  *
  * Invariant: every chain lists node indices in descending order. Inserting
  * pushes a new maximum at the head; rehashing relinks in ascending index
- * order; revert removes the maximum, which is the head. */
+ * order; revert removes the maximum, which is the head.
+ *
+ * Buckets come from SipHash-2-4 under a key drawn at creation: callers
+ * choose many keys (grantees, salts, nonceOf arguments), and a public hash
+ * would let them grind keys into one chain and make the block's journal
+ * work quadratic. The key steers placement only; nothing that iterates the
+ * overlay follows bucket order (ms_journal_sorted sorts by key). */
 #include "storage/journal.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "storage/siphash.h"
 
 #define MS_NIL SIZE_MAX
 
@@ -57,24 +65,20 @@ struct ms_journal {
     const ms_overlay_entry **sorted;
     size_t cap_sorted;
     int sorted_valid;
+    /* Kept by ms_journal_clear: */
+    uint8_t key[MS_SIPHASH_KEY_SIZE]; /* the bucket hash's key */
+    uint64_t probes;                  /* nodes compared by writes, for tests */
 };
 
-/* FNV-1a 64: fixed, platform independent, and only steers lookups. */
-static uint64_t ms_hash(const uint8_t *key, size_t klen)
+static uint64_t ms_hash(const ms_journal *j, const uint8_t *key, size_t klen)
 {
-    uint64_t h = 0xcbf29ce484222325u;
-    for (size_t i = 0; i < klen; i++) {
-        h ^= key[i];
-        h *= 0x100000001b3u;
-    }
-    return h;
+    return ms_siphash24(j->key, key, klen);
 }
 
-/* Fibonacci mixing and the top bits, because FNV-1a's low bits alone
- * spread poorly over keys that differ only in their last bytes. */
+/* The top bits: every bit of a PRF's output is as good as any other. */
 static size_t ms_bucket(uint64_t h, unsigned shift)
 {
-    return (size_t)((h * 0x9e3779b97f4a7c15u) >> shift);
+    return (size_t)(h >> shift);
 }
 
 /* memcmp is undefined on NULL even with length 0, and empty keys and
@@ -113,11 +117,13 @@ static void *ms_grow(void *arr, size_t *cap, size_t need, size_t elem)
     return p;
 }
 
-static size_t ms_find(const ms_journal *j, uint64_t h, const uint8_t *key, size_t klen)
+/* Out: *probes += the nodes compared. */
+static size_t ms_find(const ms_journal *j, uint64_t *probes, uint64_t h, const uint8_t *key, size_t klen)
 {
     if (j->nbuckets == 0) return MS_NIL;
     for (size_t i = j->buckets[ms_bucket(h, j->shift)]; i != MS_NIL; i = j->nodes[i].next) {
         const ms_node *n = &j->nodes[i];
+        ++*probes;
         if (n->hash == h && n->e.klen == klen && ms_bytes_eq(n->e.key, key, klen)) return i;
     }
     return MS_NIL;
@@ -149,9 +155,18 @@ static int ms_reserve_buckets(ms_journal *j, size_t need)
     return 1;
 }
 
+ms_journal *ms_journal_create_keyed(const uint8_t key16[16])
+{
+    ms_journal *j = calloc(1, sizeof(ms_journal));
+    if (j != NULL) memcpy(j->key, key16, sizeof j->key);
+    return j;
+}
+
 ms_journal *ms_journal_create(void)
 {
-    return calloc(1, sizeof(ms_journal));
+    uint8_t key[MS_SIPHASH_KEY_SIZE];
+    if (!ms_siphash_random_key(key)) return NULL;
+    return ms_journal_create_keyed(key);
 }
 
 void ms_journal_destroy(ms_journal *j)
@@ -164,7 +179,8 @@ void ms_journal_destroy(ms_journal *j)
 int ms_journal_get(const ms_journal *j, const uint8_t **val, size_t *vlen, int *deleted,
                    const uint8_t *key, size_t klen)
 {
-    size_t i = ms_find(j, ms_hash(key, klen), key, klen);
+    uint64_t probes = 0; /* not counted: the journal is const here */
+    size_t i = ms_find(j, &probes, ms_hash(j, key, klen), key, klen);
     if (i == MS_NIL) return 0;
     const ms_overlay_entry *e = &j->nodes[i].e;
     *val = e->val;
@@ -178,8 +194,8 @@ int ms_journal_get(const ms_journal *j, const uint8_t **val, size_t *vlen, int *
 static int ms_set(ms_journal *j, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
                   int deleted)
 {
-    const uint64_t h = ms_hash(key, klen);
-    const size_t found = ms_find(j, h, key, klen);
+    const uint64_t h = ms_hash(j, key, klen);
+    const size_t found = ms_find(j, &j->probes, h, key, klen);
     uint8_t *kcopy = NULL, *vcopy = NULL;
 
     ms_undo *undo = ms_grow(j->undo, &j->cap_undo, j->nundo + 1, sizeof *undo);
@@ -245,7 +261,7 @@ int ms_journal_delete(ms_journal *j, const uint8_t *key, size_t klen)
 int ms_journal_note_prior(ms_journal *j, const uint8_t *key, size_t klen, int present, const uint8_t *val,
                           size_t vlen)
 {
-    const size_t i = ms_find(j, ms_hash(key, klen), key, klen);
+    const size_t i = ms_find(j, &j->probes, ms_hash(j, key, klen), key, klen);
     if (i == MS_NIL || j->nodes[i].prior != MS_PRIOR_UNKNOWN) return 1;
     ms_node *n = &j->nodes[i];
     if (present && !ms_dup(&n->prior_val, val, vlen)) return 0;
@@ -363,6 +379,22 @@ size_t ms_journal_size(const ms_journal *j)
     return j->nnodes;
 }
 
+uint64_t ms_journal_probes(const ms_journal *j)
+{
+    return j->probes;
+}
+
+size_t ms_journal_longest_chain(const ms_journal *j)
+{
+    size_t longest = 0;
+    for (size_t b = 0; b < j->nbuckets; b++) {
+        size_t len = 0;
+        for (size_t i = j->buckets[b]; i != MS_NIL; i = j->nodes[i].next) len++;
+        if (len > longest) longest = len;
+    }
+    return longest;
+}
+
 void ms_journal_clear(ms_journal *j)
 {
     for (size_t i = 0; i < j->nundo; i++) free(j->undo[i].val);
@@ -377,5 +409,10 @@ void ms_journal_clear(ms_journal *j)
     free(j->buckets);
     free(j->logs);
     free(j->sorted);
+    uint8_t key[MS_SIPHASH_KEY_SIZE];
+    memcpy(key, j->key, sizeof key);
+    const uint64_t probes = j->probes;
     memset(j, 0, sizeof *j);
+    memcpy(j->key, key, sizeof key);
+    j->probes = probes;
 }

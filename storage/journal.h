@@ -9,7 +9,11 @@
  * Nothing here touches disk: ms_journal_sorted hands the surviving writes,
  * in ascending key order (memcmp, shorter first on a common prefix), to the
  * code that commits them. Iteration order never depends on addresses or on
- * hashing. */
+ * hashing.
+ *
+ * Lookups go through a hash table keyed with a secret random key
+ * (SipHash-2-4, storage/siphash.h), so that keys chosen by callers cannot
+ * be ground into one chain; the key changes placement only. */
 #ifndef MS_STORAGE_JOURNAL_H
 #define MS_STORAGE_JOURNAL_H
 
@@ -33,7 +37,13 @@ typedef struct ms_pending_log {
 
 typedef struct ms_journal ms_journal;
 
-/** Returns a new empty journal, or NULL when out of memory. */
+/** Returns a new empty journal whose bucket hash is keyed with key16 (16
+ *  bytes, copied), or NULL when out of memory. The key must be secret and
+ *  random for the journal to resist keys chosen to collide. */
+ms_journal *ms_journal_create_keyed(const uint8_t key16[16]);
+
+/** ms_journal_create_keyed with a key from the kernel's random source.
+ *  Returns NULL when out of memory or when no randomness was available. */
 ms_journal *ms_journal_create(void);
 void ms_journal_destroy(ms_journal *j);
 
@@ -88,7 +98,15 @@ int ms_journal_sorted(ms_journal *j, const ms_overlay_entry *const **entries, si
 /** Number of overlay entries. */
 size_t ms_journal_size(const ms_journal *j);
 
-/** Forget everything (after a commit or a discarded block). */
+/** Work counters, for tests that bound the cost of colliding keys: the
+ *  overlay entries compared by every put, delete and prior note since the
+ *  journal was created (a clear keeps the count), and the longest bucket
+ *  chain now (what one lookup compares at most). */
+uint64_t ms_journal_probes(const ms_journal *j);
+size_t ms_journal_longest_chain(const ms_journal *j);
+
+/** Forget everything (after a commit or a discarded block); the hash key
+ *  stays. */
 void ms_journal_clear(ms_journal *j);
 
 #endif

@@ -8,7 +8,13 @@
 
 #include <rocksdb/c.h>
 
+/* Outside the handle, so that reads through a const ms_kv count too. */
+typedef struct ms_kv_io {
+    uint64_t read, written;
+} ms_kv_io;
+
 struct ms_kv {
+    ms_kv_io *io;
     rocksdb_t *db;
     rocksdb_options_t *opts;
     rocksdb_readoptions_t *ropts;
@@ -23,6 +29,7 @@ struct ms_kv {
  * that ms_kv_write reports, and the type stays opaque to callers. */
 struct ms_kv_batch {
     rocksdb_writebatch_t *wb;
+    int too_large;   /* a put or delete was refused: the batch must not be written */
 };
 
 /* RocksDB 7.8 reports a held LOCK file with one of two messages, both from
@@ -64,6 +71,7 @@ static void ms_kv_free_parts(ms_kv *kv)
     if (kv->opts != NULL) rocksdb_options_destroy(kv->opts);
     if (kv->table != NULL) rocksdb_block_based_options_destroy(kv->table);
     if (kv->cache != NULL) rocksdb_cache_destroy(kv->cache);
+    free(kv->io);
     free(kv);
 }
 
@@ -73,6 +81,11 @@ ms_kv_status ms_kv_open(ms_kv **out, const char *dir)
     if (dir == NULL) return MS_KV_IO;
     ms_kv *kv = calloc(1, sizeof *kv);
     if (kv == NULL) return MS_KV_NOMEM;
+    kv->io = calloc(1, sizeof *kv->io);
+    if (kv->io == NULL) {
+        free(kv);
+        return MS_KV_NOMEM;
+    }
 
     kv->opts = rocksdb_options_create();
     kv->ropts = rocksdb_readoptions_create();
@@ -150,6 +163,7 @@ ms_kv_status ms_kv_get(const ms_kv *kv, uint8_t **val, size_t *vlen, const uint8
     rocksdb_pinnableslice_destroy(ps);
     *val = copy;
     *vlen = n;
+    kv->io->read += n;
     return MS_KV_OK;
 }
 
@@ -162,6 +176,7 @@ ms_kv_batch *ms_kv_batch_create(void)
         free(b);
         return NULL;
     }
+    b->too_large = 0;
     return b;
 }
 
@@ -178,21 +193,44 @@ void ms_kv_batch_destroy(ms_kv_batch *b)
 void ms_kv_batch_put(ms_kv_batch *b, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
     if (b == NULL) return;
+    /* WriteBatch::Put returns InvalidArgument for these, which
+     * rocksdb_writebatch_put discards: refuse here instead. */
+    if (klen > MS_KV_VALUE_MAX || vlen > MS_KV_VALUE_MAX) {
+        b->too_large = 1;
+        return;
+    }
     rocksdb_writebatch_put(b->wb, (const char *)key, klen, (const char *)val, vlen);
 }
 
 void ms_kv_batch_delete(ms_kv_batch *b, const uint8_t *key, size_t klen)
 {
     if (b == NULL) return;
+    if (klen > MS_KV_VALUE_MAX) {
+        b->too_large = 1;
+        return;
+    }
     rocksdb_writebatch_delete(b->wb, (const char *)key, klen);
 }
 
 ms_kv_status ms_kv_write(ms_kv *kv, ms_kv_batch *b, int sync)
 {
     if (b == NULL) return MS_KV_NOMEM;
+    if (b->too_large) return MS_KV_TOO_LARGE;
     char *err = NULL;
     rocksdb_write(kv->db, sync ? kv->wopts_sync : kv->wopts, b->wb, &err);
-    return ms_kv_take_error(err);
+    const ms_kv_status s = ms_kv_take_error(err);
+    if (s == MS_KV_OK) {
+        size_t n = 0;
+        (void)rocksdb_writebatch_data(b->wb, &n);
+        kv->io->written += n;
+    }
+    return s;
+}
+
+void ms_kv_io_bytes(const ms_kv *kv, uint64_t *read, uint64_t *written)
+{
+    if (read != NULL) *read = kv->io->read;
+    if (written != NULL) *written = kv->io->written;
 }
 
 /* Through the open read-write handle: a second, read-only handle on the same

@@ -12,8 +12,16 @@ typedef enum ms_kv_status {
     MS_KV_NOT_FOUND = 1,
     MS_KV_LOCKED = 2,     /* the directory is held by another instance or process */
     MS_KV_IO = 3,
-    MS_KV_NOMEM = 4
+    MS_KV_NOMEM = 4,
+    MS_KV_TOO_LARGE = 5   /* a batch held a key or value RocksDB cannot store */
 } ms_kv_status;
+
+/* RocksDB's write batch refuses a key or a value of more than 2^32 - 1
+ * bytes, and its C API drops that refusal: the batch is written without
+ * the entry. ms_kv_batch_put and _delete therefore check both lengths
+ * themselves; a batch that held an oversized one is refused whole by
+ * ms_kv_write (MS_KV_TOO_LARGE), so nothing is ever silently left out. */
+#define MS_KV_VALUE_MAX ((size_t)UINT32_MAX)
 
 typedef struct ms_kv ms_kv;
 
@@ -25,7 +33,10 @@ void ms_kv_close(ms_kv *kv);
  *  NULL when vlen is 0). On MS_KV_NOT_FOUND, *val is NULL and *vlen 0. */
 ms_kv_status ms_kv_get(const ms_kv *kv, uint8_t **val, size_t *vlen, const uint8_t *key, size_t klen);
 
-/** An atomic batch of puts and deletes, applied in order. */
+/** An atomic batch of puts and deletes, applied in order. A put or delete
+ *  whose key or value is longer than MS_KV_VALUE_MAX is not queued and
+ *  marks the batch: ms_kv_write then writes nothing and returns
+ *  MS_KV_TOO_LARGE. */
 typedef struct ms_kv_batch ms_kv_batch;
 
 ms_kv_batch *ms_kv_batch_create(void);
@@ -33,7 +44,9 @@ void ms_kv_batch_destroy(ms_kv_batch *b);
 void ms_kv_batch_put(ms_kv_batch *b, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
 void ms_kv_batch_delete(ms_kv_batch *b, const uint8_t *key, size_t klen);
 
-/** Write the batch atomically; with sync non-zero, fsync before returning. */
+/** Write the batch atomically; with sync non-zero, fsync before returning.
+ *  Returns MS_KV_OK, MS_KV_IO, MS_KV_NOMEM (a NULL batch: its creation
+ *  failed) or MS_KV_TOO_LARGE (see above; nothing written). */
 ms_kv_status ms_kv_write(ms_kv *kv, ms_kv_batch *b, int sync);
 
 /** Called for each key in ascending byte order; return 0 to stop the scan. */
@@ -45,6 +58,13 @@ typedef int (*ms_kv_scan_fn)(void *ctx, const uint8_t *key, size_t klen, const u
  *  The key and value pointers are valid only during the call.
  *  Returns MS_KV_OK (also when fn stopped the scan), MS_KV_IO or MS_KV_NOMEM. */
 ms_kv_status ms_kv_scan(const ms_kv *kv, const uint8_t *prefix, size_t plen, ms_kv_scan_fn fn, void *ctx);
+
+/** Bytes moved through this handle since it was opened: values returned by
+ *  ms_kv_get (read) and the batches handed to ms_kv_write (written,
+ *  RocksDB's encoding of the batch: keys, values and its framing). For
+ *  tests and measurements of the work a commit does per gas; never
+ *  results. Out: read, written (each may be NULL). */
+void ms_kv_io_bytes(const ms_kv *kv, uint64_t *read, uint64_t *written);
 
 /** Returns: 1 while RocksDB has a memtable flush or a compaction running or
  *  pending (e.g. a store still digesting a bulk load), 0 when it is idle.

@@ -20,7 +20,8 @@ enum {
     MS_TAG_UNDO = 0x07          /* per committed block: how to undo it (reorgs) */
 };
 
-enum { MS_META_SCHEMA = 0x01, MS_META_HEIGHT = 0x02, MS_META_ROOT = 0x03, MS_META_ROOT_AT = 0x04 };
+enum { MS_META_SCHEMA = 0x01, MS_META_HEIGHT = 0x02, MS_META_ROOT = 0x03, MS_META_ROOT_AT = 0x04,
+       MS_META_RETENTION = 0x05 /* K, fixed at the store's first create (spec/storage.md [ST-9]) */ };
 
 #define MS_KEY_MAX 53u   /* tag + asset id + grantee, the longest key */
 

@@ -5,7 +5,9 @@
 
 #include "memsync.h"
 #include "storage/record_cache.h"
+#include "storage/siphash.h"
 #include "storage/smt.h"
+#include "storage/undo.h"
 
 int ms_rc_from_kv(ms_kv_status s)
 {
@@ -13,6 +15,8 @@ int ms_rc_from_kv(ms_kv_status s)
     case MS_KV_OK: return MS_OK;
     case MS_KV_LOCKED: return MS_ERR_LOCKED;
     case MS_KV_NOMEM: return MS_ERR_NOMEM;
+    /* MS_KV_TOO_LARGE: a block beyond the storage limits of [HOST-52],
+     * which stops every node alike: a fatal storage error, not a revert. */
     default: return MS_ERR_IO;
     }
 }
@@ -36,12 +40,13 @@ static int read_meta(ms_kv *kv, uint8_t which, uint8_t *out, size_t want, int *f
     return rc;
 }
 
-static int write_schema(ms_kv *kv)
+/* A u32 meta record in its own synced batch. */
+static int write_meta_u32(ms_kv *kv, uint8_t which, uint32_t value)
 {
     ms_key k;
     uint8_t v[4];
-    ms_key_meta(&k, MS_META_SCHEMA);
-    ms_put_be32(v, MS_SCHEMA_VERSION);
+    ms_key_meta(&k, which);
+    ms_put_be32(v, value);
     ms_kv_batch *b = ms_kv_batch_create();
     if (b == NULL) return MS_ERR_NOMEM;
     ms_kv_batch_put(b, k.bytes, k.len, v, sizeof v);
@@ -53,6 +58,8 @@ static int write_schema(ms_kv *kv)
 int ms_state_open(ms_state *st, const char *dir)
 {
     memset(st, 0, sizeof *st);
+    st->max_entries = MS_MAX_BLOCK_ENTRIES;
+    st->max_undo = MS_UNDO_RECORD_MAX;
     int rc = ms_rc_from_kv(ms_kv_open(&st->kv, dir));
     if (rc != MS_OK) return rc;
 
@@ -64,14 +71,20 @@ int ms_state_open(ms_state *st, const char *dir)
     if (rc == MS_OK) rc = read_meta(st->kv, MS_META_ROOT, st->root, sizeof st->root, &found_root);
     if (rc == MS_OK && !found_schema) {
         /* A store with committed blocks but no schema was not written by us. */
-        rc = (found_height || found_root) ? MS_ERR_SCHEMA : write_schema(st->kv);
+        rc = (found_height || found_root) ? MS_ERR_SCHEMA : write_meta_u32(st->kv, MS_META_SCHEMA, MS_SCHEMA_VERSION);
     }
     if (rc == MS_OK && found_height != found_root) rc = MS_ERR_CORRUPT;
     if (rc == MS_OK) {
+        /* The overlay's bucket key ([ST-23]): per instance, never stored. */
+        uint8_t key[MS_SIPHASH_KEY_SIZE];
         st->height = found_height ? ms_get_be64(height) : 0;
-        st->journal = ms_journal_create();
+        if (!ms_siphash_random_key(key)) rc = MS_ERR_IO;
+        else if ((st->journal = ms_journal_create_keyed(key)) == NULL) rc = MS_ERR_NOMEM;
+        memset(key, 0, sizeof key);
+    }
+    if (rc == MS_OK) {
         st->records = ms_rcache_create();
-        if (st->journal == NULL || st->records == NULL) rc = MS_ERR_NOMEM;
+        if (st->records == NULL) rc = MS_ERR_NOMEM;
     }
     if (rc == MS_OK) rc = ms_rc_from_smt(ms_smt_open(&st->smt, st->kv, MS_SMT_CACHE_DEFAULT));
     if (rc == MS_OK) {
@@ -84,6 +97,17 @@ int ms_state_open(ms_state *st, const char *dir)
     }
     if (rc != MS_OK) ms_state_close(st);
     return rc;
+}
+
+int ms_state_fix_retention(ms_state *st, uint32_t k)
+{
+    uint8_t v[4];
+    int found = 0;
+    const int rc = read_meta(st->kv, MS_META_RETENTION, v, sizeof v, &found);
+    if (rc != MS_OK) return rc;
+    if (found) return ms_get_be32(v) == k ? MS_OK : MS_ERR_CONFIG;
+    /* A fresh directory, or one written before K was recorded. */
+    return write_meta_u32(st->kv, MS_META_RETENTION, k);
 }
 
 int ms_rc_from_smt(int smt_status)

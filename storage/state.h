@@ -54,12 +54,24 @@ typedef struct ms_state {
     unsigned recent_next;    /* the slot the next read replaces */
     uint64_t height;         /* last committed height */
     uint8_t root[32];        /* last committed root */
+    /* Storage limits of one block ([HOST-52]): MS_MAX_BLOCK_ENTRIES and
+     * MS_UNDO_RECORD_MAX, set by ms_state_open. Fields, not constants, only
+     * so that tests can reach them with small blocks. */
+    size_t max_entries;
+    size_t max_undo;
 } ms_state;
 
 /** Open the store in dir, check or write the schema version, load the
  *  committed height and root. Returns an ms_rc value (memsync.h). */
 int ms_state_open(ms_state *st, const char *dir);
 void ms_state_close(ms_state *st);
+
+/** Retention is fixed for the life of a store (spec/storage.md [ST-9],
+ *  spec/host-abi.md [HOST-53]): the first call on a store records k under
+ *  meta key 00 05 (one synced batch); every later call compares.
+ *  Returns: MS_OK, MS_ERR_CONFIG (the store records another K; nothing is
+ *  written), MS_ERR_CORRUPT (the record is not 4 bytes), or an I/O ms_rc. */
+int ms_state_fix_retention(ms_state *st, uint32_t k);
 
 /** Read a raw value. On MS_STATE_OK, *val stays valid until the next read or
  *  write on st. */
@@ -101,6 +113,9 @@ ms_state_status ms_state_put_nonce(ms_state *st, const uint8_t addr20[20], uint6
  *  tree version that fall out of the reorg window go in the same batch.
  *  height must be last + 1 (any height >= 1 for the first block). Returns
  *  an ms_rc value; on failure nothing is written and the overlay is kept.
+ *  A block beyond the storage limits (more than max_entries keys, an undo
+ *  record over max_undo bytes) is MS_ERR_IO, found before anything is
+ *  written.
  *  Out: root32 (the new state root). */
 int ms_state_commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t reorg_depth);
 

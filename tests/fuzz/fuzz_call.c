@@ -269,7 +269,7 @@ static const uint32_t WRITES[] = {
 };
 static const uint32_t READS[] = {
     MS_FN_GET_HEAD, MS_FN_GET_VERSION, MS_FN_GET_VERSION_INFO, MS_FN_GET_GRANTS,
-    MS_FN_GET_GRANT, MS_FN_NONCE_OF, MS_FN_DOMAIN_SEPARATOR,
+    MS_FN_GET_GRANT, MS_FN_NONCE_OF, MS_FN_DOMAIN_SEPARATOR, MS_FN_EIP712_DOMAIN,
 };
 
 static int in_list(uint32_t v, const uint32_t *list, size_t n)
@@ -405,6 +405,7 @@ static void one_call(fz_in *in)
             MS_FN_TRANSFER_OWNERSHIP, MS_FN_TRANSFER_OWNERSHIP_SIGNED, MS_FN_GRANT_ACCESS, MS_FN_REVOKE_ACCESS,
             MS_FN_ROTATE_KEY, MS_FN_SHRED_MEMORY, MS_FN_SHRED_VERSIONS, MS_FN_GET_HEAD, MS_FN_GET_VERSION,
             MS_FN_GET_VERSION_INFO, MS_FN_GET_GRANTS, MS_FN_GET_GRANT, MS_FN_NONCE_OF, MS_FN_DOMAIN_SEPARATOR,
+            MS_FN_EIP712_DOMAIN,
         };
         const uint32_t sel = all[mode % (sizeof all / sizeof all[0])];
         for (int i = 0; i < 4; i++) g_cd[i] = (uint8_t)(sel >> (24 - 8 * i));

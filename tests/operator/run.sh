@@ -201,6 +201,21 @@ has "reorg depth 0 is refused with the reason" "REJECTED.*reorg_depth 0"
 run "config check with custom values" 0 "$O" config check --module "$SO" --quiet --chain-id 7 --retained 3 \
     --bucket-policy pow2 --gas-call_min 100
 run "config check with a bad number" 1 "$O" config check --module "$SO" --max-grants lots
+# Block limits ([HOST-52]): keys per block and the undo record within a block of 10^9 gas.
+run "config check prints the block limits" 0 "$O" config check --module "$SO"
+has "the block limits are shown" "block limits .* at most 500000 keys written"
+run "config check of state_write 257" 9 "$O" config check --module "$SO" --quiet --gas-state_write 257
+has "state_write 257 is refused with the smallest accepted value" "REJECTED.*gas.state_write 257.*at least 258"
+run "config check of state_write 258" 0 "$O" config check --module "$SO" --quiet --gas-state_write 258
+run "config check of free storage" 9 "$O" config check --module "$SO" --quiet --gas-stored_byte 0
+has "free deletion is refused with the reason" "REJECTED.*deleted byte at 0 gas"
+# Retention is fixed at a store's first create ([HOST-53]): checked against the store, which is left unchanged.
+run "config check against the store" 0 "$O" config check --module "$SO" --quiet --data "$T/a"
+has "the store's K is reported" "activated with K = 8: matches"
+run "config check of another K against the store" 9 "$O" config check --module "$SO" --quiet --retained 4 --data "$T/a"
+has "another K is refused with the reason" "REJECTED.*retained_versions 4 differs from K = 8"
+run "config check against a missing store" 4 "$O" config check --module "$SO" --quiet --data "$T/nothing-here"
+run "status after the config checks" 0 "$O" status --module "$SO" --data "$T/a"
 
 echo "operator: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

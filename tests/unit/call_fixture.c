@@ -998,3 +998,9 @@ uint64_t cf_base_gas(const ms_config *c, size_t input_size)
 {
     return c->gas.call_min + c->gas.input_word * cf_words(input_size);
 }
+
+uint64_t cf_drop_gas(const ms_config *c, uint64_t len)
+{
+    const uint64_t per_byte = (c->gas.stored_byte + 3) / 4;
+    return c->gas.state_read + 2 * c->gas.state_write + per_byte * len;
+}

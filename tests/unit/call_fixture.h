@@ -278,5 +278,8 @@ uint64_t cf_words(uint64_t n);
 uint64_t cf_hash_gas(const ms_config *c, uint64_t n);
 uint64_t cf_log_gas(const ms_config *c, unsigned topics_incl_topic0, unsigned data_words);
 uint64_t cf_base_gas(const ms_config *c, size_t input_size);
+/* Dropping a retained version's ciphertext of len bytes (prune or shred,
+ * beyond the version read): R + 2W + ceil(B / 4) * len ([GAS-21]). */
+uint64_t cf_drop_gas(const ms_config *c, uint64_t len);
 
 #endif

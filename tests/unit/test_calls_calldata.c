@@ -51,6 +51,8 @@ static size_t all_functions(fn_case *f)
     f[n++] = (fn_case){ "getGrant", "wa", 0, cf_cd_get_grant(g_id, CF_BOB.addr) };
     f[n++] = (fn_case){ "nonceOf", "a", 0, cf_cd_nonce_of(CF_ALICE.addr) };
     f[n++] = (fn_case){ "domainSeparator", "", 0, cf_cd_domain() };
+    f[n++] = (fn_case){ "eip712Domain", "", 0, cf_enc(MS_FN_EIP712_DOMAIN, "") };
+    cr_assert_eq(n, MS_FN_COUNT, "a case for every function");
     return n;
 }
 
@@ -138,7 +140,7 @@ Test(calls_calldata, unknown_selector)
 
 Test(calls_calldata, truncated_at_every_length)
 {
-    fn_case f[18];
+    fn_case f[MS_FN_COUNT];
     const size_t nf = all_functions(f);
     cf_snap s;
     cf_snapshot(&CF, &s);
@@ -191,7 +193,7 @@ static cf_buf patched(cf_buf cd, size_t byte_off, const uint8_t *w32)
 
 Test(calls_calldata, offsets_out_of_range_and_huge)
 {
-    fn_case f[18];
+    fn_case f[MS_FN_COUNT];
     const size_t nf = all_functions(f);
     cf_snap s;
     cf_snapshot(&CF, &s);
@@ -220,7 +222,7 @@ Test(calls_calldata, offsets_out_of_range_and_huge)
 
 Test(calls_calldata, oversized_lengths)
 {
-    fn_case f[18];
+    fn_case f[MS_FN_COUNT];
     const size_t nf = all_functions(f);
     cf_snap s;
     cf_snapshot(&CF, &s);
@@ -248,7 +250,7 @@ Test(calls_calldata, oversized_lengths)
 
 Test(calls_calldata, dirty_high_bits)
 {
-    fn_case f[18];
+    fn_case f[MS_FN_COUNT];
     const size_t nf = all_functions(f);
     cf_snap s;
     cf_snapshot(&CF, &s);
@@ -351,7 +353,7 @@ Test(calls_calldata, trailing_bytes_and_missing_padding_are_accepted)
 
 Test(calls_calldata, wrong_chain_consumes_all_gas)
 {
-    fn_case f[18];
+    fn_case f[MS_FN_COUNT];
     const size_t nf = all_functions(f);
     cf_snap s;
     cf_snapshot(&CF, &s);
@@ -379,7 +381,7 @@ Test(calls_calldata, wrong_chain_consumes_all_gas)
 
 Test(calls_calldata, delegatecall_and_callcode_refused_for_every_function)
 {
-    fn_case f[18];
+    fn_case f[MS_FN_COUNT];
     const size_t nf = all_functions(f);
     cf_snap s;
     cf_snapshot(&CF, &s);
@@ -409,7 +411,7 @@ Test(calls_calldata, delegatecall_and_callcode_refused_for_every_function)
 
 Test(calls_calldata, non_zero_value_refused)
 {
-    fn_case f[18];
+    fn_case f[MS_FN_COUNT];
     const size_t nf = all_functions(f);
     cf_snap s;
     cf_snapshot(&CF, &s);
@@ -436,7 +438,7 @@ Test(calls_calldata, non_zero_value_refused)
 
 Test(calls_calldata, every_write_refused_in_static_frames)
 {
-    fn_case f[18];
+    fn_case f[MS_FN_COUNT];
     const size_t nf = all_functions(f);
     /* Make each write otherwise succeed-able: a grant for revokeAccess. */
     cf_grant(&CF, &CF_ALICE, g_id, CF_BOB.addr, 1, 0, NULL, 0);

@@ -226,7 +226,7 @@ Test(calls_gas, default_schedule_table)
     cr_assert_eq(cd.n, 228u);
     r = cf_call(&CF, CF_ALICE.addr, cd);
     CF_SUCCESS(r);
-    cr_expect_eq(r->gas_used, 17656u, "appendVersion prunes: %llu", (unsigned long long)r->gas_used);
+    cr_expect_eq(r->gas_used, 19256u, "appendVersion prunes: %llu", (unsigned long long)r->gas_used);
 
     /* signed append by a write grantee, version 10 prunes version 2 */
     cf_grant(&CF, &CF_ALICE, id, CF_CAROL.addr, 3, 0, NULL, 0);
@@ -238,7 +238,7 @@ Test(calls_gas, default_schedule_table)
     cd = cf_signed_append(&CF, &CF_CAROL, id, 9, 1, cf_ct(50, 1, 10), 50, CF_CAROL.addr, 0, CF_TIME);
     r = cf_call(&CF, CF_EVE.addr, cd);
     CF_SUCCESS(r);
-    cr_expect_eq(r->gas_used, 27646u, "appendVersionSigned prunes: %llu", (unsigned long long)r->gas_used);
+    cr_expect_eq(r->gas_used, 29246u, "appendVersionSigned prunes: %llu", (unsigned long long)r->gas_used);
 
     cd = cf_cd_rotate(id);
     cr_assert_eq(cd.n, 36u);
@@ -265,7 +265,7 @@ Test(calls_gas, default_schedule_table)
     for (int i = 0; i < 16; i++) cf_grant(&CF, &CF_ALICE, s, grantees[i]->addr, 3, 0, NULL, 0);
     r = cf_call(&CF, CF_ALICE.addr, cf_cd_shred(s));
     CF_SUCCESS(r);
-    cr_expect_eq(r->gas_used, 143587u, "shredMemory: %llu", (unsigned long long)r->gas_used);
+    cr_expect_eq(r->gas_used, 156387u, "shredMemory: %llu", (unsigned long long)r->gas_used);
 
     /* reads */
     r = cf_call(&CF, CF_BOB.addr, cf_cd_get_head(id));
@@ -293,6 +293,9 @@ Test(calls_gas, default_schedule_table)
     cr_expect_eq(r->gas_used, 1009u, "nonceOf: %llu", (unsigned long long)r->gas_used);
     r = cf_call(&CF, CF_BOB.addr, cf_cd_domain());
     cr_expect_eq(r->gas_used, 386u, "domainSeparator: %llu", (unsigned long long)r->gas_used);
+    r = cf_call(&CF, CF_BOB.addr, cf_enc(MS_FN_EIP712_DOMAIN, ""));
+    CF_SUCCESS(r);
+    cr_expect_eq(r->gas_used, 239u, "eip712Domain: %llu", (unsigned long long)r->gas_used);
     const uint8_t unk[4] = { 1, 2, 3, 4 };
     r = cf_call(&CF, CF_BOB.addr, cf_dup(unk, 4));
     cr_expect_eq(r->gas_used, 200u, "unknown selector: %llu", (unsigned long long)r->gas_used);

@@ -542,7 +542,9 @@ Test(calls_happy, shred_memory)
     const uint8_t *t1[] = { id };
     const uint8_t *d1[] = { cf_u256(3) };
     CF_LOG(&CF, &r->logs[1], EV_SHREDDED, 1, t1, 1, d1);
-    const uint64_t gas = cf_base_gas(G, cd.n) + G->gas.state_read + 3 * (G->gas.state_read + 2 * G->gas.state_write) +
+    /* Three version reads, each retained ciphertext dropped (50, 51, 52 bytes). */
+    const uint64_t gas = cf_base_gas(G, cd.n) + G->gas.state_read + 3 * G->gas.state_read + cf_drop_gas(G, 50) +
+                         cf_drop_gas(G, 51) + cf_drop_gas(G, 52) +
                          (G->gas.state_read + 2 * G->gas.state_write + cf_log_gas(G, 3, 0)) + G->gas.state_write +
                          cf_log_gas(G, 2, 1);
     cr_assert_eq(r->gas_used, gas, "gas %llu want %llu", (unsigned long long)r->gas_used, (unsigned long long)gas);
@@ -577,7 +579,7 @@ Test(calls_happy, shred_versions)
     const uint8_t *t1[] = { id };
     const uint8_t *d1[] = { cf_u256(2) };
     CF_LOG(&CF, &r->logs[0], EV_SHREDDED, 1, t1, 1, d1);
-    const uint64_t gas = cf_base_gas(G, cd.n) + G->gas.state_read + 2 * (G->gas.state_read + 2 * G->gas.state_write) +
+    const uint64_t gas = cf_base_gas(G, cd.n) + G->gas.state_read + 2 * (G->gas.state_read + cf_drop_gas(G, 50)) +
                          G->gas.state_write + cf_log_gas(G, 2, 1);
     cr_assert_eq(r->gas_used, gas, "gas %llu want %llu", (unsigned long long)r->gas_used, (unsigned long long)gas);
     cf_vinfo vi;

@@ -198,12 +198,13 @@ Test(calls_rules, retention_prunes_old_versions)
     cf_vinfo before;
     cf_get_vinfo(&CF, &before, id, 1);
     cr_assert_eq(before.state, 1u);
-    /* version 3 prunes version 1 (3 - K): 1 read + 2 writes more */
+    /* version 3 prunes version 1 (3 - K): its record's read, then the drop
+     * of its 60-byte ciphertext */
     const cf_buf cd = cf_cd_append(id, 2, 1, cts[2], 62);
     cf_res *r = cf_call(&CF, CF_ALICE.addr, cd);
     CF_SUCCESS(r);
     const uint64_t gas = cf_base_gas(G, cd.n) + G->gas.state_read + cf_hash_gas(G, 62) + 3 * G->gas.state_write +
-                         G->gas.stored_byte * 62 + cf_hash_gas(G, 132) + G->gas.state_read + 2 * G->gas.state_write +
+                         G->gas.stored_byte * 62 + cf_hash_gas(G, 132) + G->gas.state_read + cf_drop_gas(G, 60) +
                          cf_log_gas(G, 3, 4) + 2 * G->gas.output_word;
     cr_assert_eq(r->gas_used, gas, "gas %llu want %llu", (unsigned long long)r->gas_used, (unsigned long long)gas);
     REJECT(CF_BOB.addr, cf_cd_get_version(id, 1), cf_err(MS_E_VERSION_PRUNED, "wu", id, (uint64_t)1));
@@ -547,7 +548,7 @@ Test(calls_rules, shred_versions_range)
     const cf_buf cd2 = cf_cd_shred_versions(id, 2);
     r = cf_call(&CF, CF_ALICE.addr, cd2);
     CF_SUCCESS(r);
-    cr_assert_eq(r->gas_used, cf_base_gas(G, cd2.n) + G->gas.state_read + G->gas.state_read + 2 * G->gas.state_write +
+    cr_assert_eq(r->gas_used, cf_base_gas(G, cd2.n) + G->gas.state_read + G->gas.state_read + cf_drop_gas(G, 50) +
                                   G->gas.state_write + cf_log_gas(G, 2, 1));
     cf_vinfo vi;
     cf_get_vinfo(&CF, &vi, id, 2);

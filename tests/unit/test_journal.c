@@ -666,6 +666,9 @@ static void *oom_calloc(size_t c, size_t n)
 #define ms_pending_log oomj_pending_log
 #define ms_journal oomj_journal
 #define ms_journal_create oomj_create
+#define ms_journal_create_keyed oomj_create_keyed
+#define ms_journal_probes oomj_probes
+#define ms_journal_longest_chain oomj_longest_chain
 #define ms_journal_destroy oomj_destroy
 #define ms_journal_get oomj_get
 #define ms_journal_put oomj_put
@@ -690,6 +693,9 @@ static void *oom_calloc(size_t c, size_t n)
 #undef ms_pending_log
 #undef ms_journal
 #undef ms_journal_create
+#undef ms_journal_create_keyed
+#undef ms_journal_probes
+#undef ms_journal_longest_chain
 #undef ms_journal_destroy
 #undef ms_journal_get
 #undef ms_journal_put

@@ -143,13 +143,23 @@ Test(undo_record, a_read_then_written_key_needs_no_second_read)
     cr_assert_eq(ms_journal_size(CF.inst->st.journal), 6u);
     cr_assert_eq(commit_and_compare(&CF, root), 6u);
 
-    /* A ciphertext too large for the record cache: its prior stays unknown
-     * until commit reads it. Versions 4 and 5 hold 600 bytes each; the
-     * signed append of version 6 then prunes version 4. */
+    /* A pruned ciphertext too large for the record cache but within the
+     * block's ring of recent reads (MS_STATE_RECENT_MAX): the prune reads
+     * it for its length ([GAS-21]), so its prior is known too. Versions 4
+     * and 5 hold 600 bytes each; the signed append of version 6 prunes 4. */
     cf_append(&CF, &CF_ALICE, id, 3, 1, cf_ct(600, 1, 4), 600);
     cf_append(&CF, &CF_ALICE, id, 4, 1, cf_ct(600, 1, 5), 600);
     commit_and_compare(&CF, root);
     signed_append(&CF, &CF_ALICE, id, 5, 1, 6);
+    cr_assert_eq(ms_journal_size(CF.inst->st.journal), 6u);
+    cr_assert_eq(commit_and_compare(&CF, root), 6u);
+
+    /* Beyond the ring's bound the prior stays unknown until commit reads
+     * it: versions 7 and 8 hold 3,000 bytes; version 9 prunes 7. */
+    cf_append(&CF, &CF_ALICE, id, 6, 1, cf_ct(3000, 1, 7), 3000);
+    cf_append(&CF, &CF_ALICE, id, 7, 1, cf_ct(3000, 1, 8), 3000);
+    commit_and_compare(&CF, root);
+    signed_append(&CF, &CF_ALICE, id, 8, 2, 9);
     cr_assert_eq(ms_journal_size(CF.inst->st.journal), 6u);
     cr_assert_eq(commit_and_compare(&CF, root), 5u);
 }

@@ -15,6 +15,7 @@
 #include "crypto/eip712.h"
 #include "crypto/signature.h"
 #include "crypto/version_hash.h"
+#include "call_fixture.h"
 #include "test_util.h"
 #include "vectors_gen.h"
 
@@ -297,6 +298,48 @@ Test(vectors, eip712_domains)
         const ms_vec_eip712_domain *d = &ms_vec_eip712_domains[i];
         uint8_t sep[32];
         domain_of(sep, d->chain_id, d->contract_hex, d->separator_hex);
+    }
+}
+
+/* eip712Domain() (EIP-5267) through a module instance configured with each
+ * domain's chain id and verifying contract: its return data byte for byte
+ * as ethers encodes it, its gas, and the domain domainSeparator() hashes. */
+Test(vectors, eip712_domain_call, .init = cf_setup, .fini = cf_teardown)
+{
+    cr_assert_geq(MS_VEC_EIP712_DOMAINS_COUNT, 6u);
+    for (size_t i = 0; i < MS_VEC_EIP712_DOMAINS_COUNT; i++) {
+        const ms_vec_eip712_domain *d = &ms_vec_eip712_domains[i];
+        ms_config c = cf_default_config();
+        c.chain_id = d->chain_id;
+        cr_assert_eq(ms_test_hex(c.precompile_address.bytes, 20, d->contract_hex), 20u);
+        cf_setup_with(&c);
+        CF.blk.chain_id = d->chain_id;
+
+        uint8_t want[1024];
+        const size_t want_n = ms_test_hex(want, sizeof want, d->eip712_domain_hex);
+        cr_assert_eq(want_n, 12u * 32u, "vector %zu: 12 words", i);
+        cf_snap s;
+        cf_snapshot(&CF, &s);
+        ms_message m = cf_msg(CF_BOB.addr, cf_enc(MS_FN_EIP712_DOMAIN, ""));
+        m.kind = MS_STATICCALL;
+        m.is_static = 1;
+        cf_res *r = cf_exec_msg(&CF, &m);
+        CF_SUCCESS(r);
+        CF_BYTES(r->out, r->out_size, want, want_n);
+        cr_assert_eq(r->log_count, 0u);
+        CF_UNCHANGED(&CF, &s);
+
+        /* C + I + O(12): no hashing, nothing read. */
+        const uint64_t gas = cf_base_gas(&CF.cfg, 4) + 12u * CF.cfg.gas.output_word;
+        cr_assert_eq(r->gas_used, gas, "vector %zu: gas %llu", i, (unsigned long long)r->gas_used);
+        cr_assert_eq(gas, 239u, "at the default schedule");
+
+        /* The separator of the domain it names is domainSeparator()'s. */
+        uint8_t sep[32];
+        cr_assert_eq(ms_test_hex(sep, 32, d->separator_hex), 32u);
+        r = cf_call(&CF, CF_BOB.addr, cf_cd_domain());
+        CF_SUCCESS(r);
+        CF_BYTES(r->out, r->out_size, sep, 32);
     }
 }
 

@@ -236,7 +236,7 @@ static int check_meta(const op_store *s)
     ms_key k;
     if (s->bad_meta) {
         ms_key_meta(&k, MS_META_SCHEMA);
-        return corrupt(k.bytes, 1, "a meta record (schema, height or root) has the wrong size ([ST-9])");
+        return corrupt(k.bytes, 1, "a meta record (schema, height, root or retention) has the wrong size ([ST-9])");
     }
     if (!s->has_schema || s->schema != MS_SCHEMA_VERSION) {
         ms_key_meta(&k, MS_META_SCHEMA);

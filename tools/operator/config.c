@@ -100,8 +100,53 @@ static int reserved_address(const ms_address *a)
     return low <= 0x11 || low == 0x100 || low == 0x400 || (low >= 0x800 && low <= 0x807) || low == 0x900;
 }
 
+/* [HOST-52], from the spec's inequalities: for a block of G gas, keys
+ * G / W <= 2^22, and the undo record within 2^32 - 1 bytes: 12 + per key
+ * at most 59 bytes of framing plus 1,049 (a grant) for W, or plus c (a
+ * deleted ciphertext, c up to 2^20) for W + ceil(B / 4) * c. */
+#define OP_UNDO_ROOM (4294967295ull - 12u)
+#define OP_UNDO_RECORD (59u + 25u + 1024u)
+#define OP_UNDO_CT (59u + 1048576u)
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+    return a != 0 && b > UINT64_MAX / a ? UINT64_MAX : a * b;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static uint64_t deleted_byte_price(const ms_config *c)
+{
+    return c->gas.stored_byte / 4 + (c->gas.stored_byte % 4 != 0);
+}
+
+/* The smallest W that keeps both the keys and the replaced records within
+ * the limits. */
+static uint64_t min_state_write(void)
+{
+    const uint64_t g = MS_MAX_BLOCK_GAS;
+    const uint64_t keys = (g + MS_MAX_BLOCK_ENTRIES - 1) / MS_MAX_BLOCK_ENTRIES;
+    const uint64_t undo = (g * OP_UNDO_RECORD + OP_UNDO_ROOM - 1) / OP_UNDO_ROOM;
+    return keys > undo ? keys : undo;
+}
+
+int op_block_limits(const ms_config *c, uint64_t *keys, uint64_t *undo_bytes)
+{
+    const uint64_t g = MS_MAX_BLOCK_GAS, w = c->gas.state_write, d = deleted_byte_price(c);
+    if (w == 0) return 0;
+    *keys = g / w;
+    const uint64_t records = g * OP_UNDO_RECORD / w;
+    const uint64_t cts = g * OP_UNDO_CT / sat_add(w, sat_mul(d, 1048576u));
+    *undo_bytes = 12u + (records > cts ? records : cts);
+    return 1;
+}
+
 const char *op_config_problem(const ms_config *c, char *buf, size_t cap)
 {
+    const uint64_t g = MS_MAX_BLOCK_GAS, w = c->gas.state_write, d = deleted_byte_price(c);
     if (c->chain_id == 0) snprintf(buf, cap, "chain_id is 0 (must be non-zero)");
     else if (reserved_address(&c->precompile_address))
         snprintf(buf, cap,
@@ -123,6 +168,18 @@ const char *op_config_problem(const ms_config *c, char *buf, size_t cap)
     else if (c->gas.call_min == 0) snprintf(buf, cap, "gas.call_min is 0 (must be > 0)");
     else if (c->reorg_depth < 1 || c->reorg_depth > MS_MAX_REORG_DEPTH)
         snprintf(buf, cap, "reorg_depth %u is outside 1..%u", (unsigned)c->reorg_depth, (unsigned)MS_MAX_REORG_DEPTH);
+    else if (w == 0 || g / w > MS_MAX_BLOCK_ENTRIES || g * OP_UNDO_RECORD > sat_mul(OP_UNDO_ROOM, w))
+        snprintf(buf, cap,
+                 "gas.state_write %llu lets a block of %llu gas write %s keys or replace records worth an undo "
+                 "record over 4 GiB - 1 ([HOST-52]: at most %u keys): it must be at least %llu",
+                 (unsigned long long)w, (unsigned long long)g, w == 0 ? "any number of" : "too many",
+                 (unsigned)MS_MAX_BLOCK_ENTRIES, (unsigned long long)min_state_write());
+    else if (g * OP_UNDO_CT > sat_mul(OP_UNDO_ROOM, sat_add(w, sat_mul(d, 1048576u))))
+        snprintf(buf, cap,
+                 "gas.stored_byte %llu prices a deleted byte at %llu gas: a block of %llu gas could delete "
+                 "ciphertexts worth an undo record over 4 GiB - 1 ([HOST-52]); raise gas.stored_byte to at "
+                 "least 1 or gas.state_write",
+                 (unsigned long long)c->gas.stored_byte, (unsigned long long)d, (unsigned long long)g);
     else return NULL;
     return buf;
 }

@@ -32,7 +32,12 @@ size_t op_config_opts(op_opt *opts, size_t at);
  *  message (a value that does not parse). */
 int op_config_build(ms_config *cfg, const ms_module *m, const op_opt *opts, size_t n, const char *cmd);
 
-/** The first rule of [HOST-38]/[HOST-39] that cfg breaks, or NULL. */
+/** [HOST-52] for cfg: the most keys and the largest undo record (bytes) a
+ *  block of MS_MAX_BLOCK_GAS gas could produce. Returns 0 when unbounded
+ *  (gas.state_write 0). */
+int op_block_limits(const ms_config *cfg, uint64_t *keys, uint64_t *undo_bytes);
+
+/** The first rule of [HOST-38]/[HOST-39]/[HOST-52] that cfg breaks, or NULL. */
 const char *op_config_problem(const ms_config *cfg, char *buf, size_t cap);
 
 /** One-line-per-field description. */

@@ -83,10 +83,13 @@ static const command COMMANDS[] = {
      "Replays the conformance vectors (default spec/vectors/conformance) against the\n"
      "given module build, as memsync-replay --vectors does: check a build before\n"
      "joining a network. Exit 8 on the first mismatch of any file.\n"},
-    {"config check", cmd_config_check, "config check [--module SO] [--quiet] [config flags]",
+    {"config check", cmd_config_check, "config check [--module SO] [--quiet] [--data DIR] [config flags]",
      "Builds the chain config from the module's defaults plus the flags, prints it,\n"
      "and asks the module whether it accepts it (create on a scratch directory).\n"
-     "Exit 9 with the broken rule (spec/host-abi.md [HOST-38], [HOST-39]) when refused.\n" OP_CONFIG_FLAGS},
+     "With --data, also checks it against that store (closed; nothing is written):\n"
+     "its retention K is fixed at its first create ([HOST-53]).\n"
+     "Exit 9 with the broken rule (spec/host-abi.md [HOST-38]-[HOST-40], [HOST-52],\n"
+     "[HOST-53]) when refused.\n" OP_CONFIG_FLAGS},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

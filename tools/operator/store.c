@@ -69,16 +69,18 @@ int op_store_open(op_store *s, const char *dir)
         op_err("cannot open data directory %s: %s", dir, ks == MS_KV_NOMEM ? "out of memory" : "RocksDB I/O error");
         return ks == MS_KV_NOMEM ? OP_EXIT_IO : OP_EXIT_STORE;
     }
-    uint8_t schema[4], height[8];
+    uint8_t schema[4], height[8], retention[4];
     if (!read_meta(s, MS_META_SCHEMA, schema, 4, &s->has_schema) ||
         !read_meta(s, MS_META_HEIGHT, height, 8, &s->has_height) ||
-        !read_meta(s, MS_META_ROOT, s->root, 32, &s->has_root)) {
+        !read_meta(s, MS_META_ROOT, s->root, 32, &s->has_root) ||
+        !read_meta(s, MS_META_RETENTION, retention, 4, &s->has_retention)) {
         op_err("cannot read the meta records of %s (RocksDB I/O error)", dir);
         op_store_close(s);
         return OP_EXIT_STORE;
     }
     if (s->has_schema) s->schema = ms_get_be32(schema);
     if (s->has_height) s->height = ms_get_be64(height);
+    if (s->has_retention) s->retention = ms_get_be32(retention);
     return OP_EXIT_OK;
 }
 

@@ -13,9 +13,10 @@
 typedef struct op_store {
     const char *dir;
     ms_kv *kv;                 /* holds the directory's lock */
-    int has_schema, has_height, has_root;
+    int has_schema, has_height, has_root, has_retention;
     int bad_meta;              /* a meta value of the wrong size */
     uint32_t schema;
+    uint32_t retention;        /* K, fixed at the store's first create ([ST-9]) */
     uint64_t height;
     uint8_t root[32];
 } op_store;

@@ -22,7 +22,7 @@
 enum {
     F_CREATE, F_CREATE_SIGNED, F_APPEND, F_APPEND_SIGNED, F_TRANSFER, F_TRANSFER_SIGNED, F_GRANT, F_REVOKE,
     F_ROTATE, F_SHRED, F_SHRED_VERSIONS, F_GET_HEAD, F_GET_VERSION, F_GET_VERSION_INFO, F_GET_GRANTS,
-    F_GET_GRANT, F_NONCE_OF, F_DOMAIN, F_COUNT
+    F_GET_GRANT, F_NONCE_OF, F_DOMAIN, F_EIP712_DOMAIN, F_COUNT
 };
 
 static const struct {
@@ -49,6 +49,7 @@ static const struct {
     {MS_FN_GET_GRANT, "getGrant", 0, 3},
     {MS_FN_NONCE_OF, "nonceOf", 0, 2},
     {MS_FN_DOMAIN_SEPARATOR, "domainSeparator", 0, 1},
+    {MS_FN_EIP712_DOMAIN, "eip712Domain", 0, 1},
 };
 
 /* Argument-level flaws a builder understands (others are ignored: valid call). */
@@ -1095,7 +1096,8 @@ static int curated_step(rs_gen *g)
         ok = cc(g, F_CREATE_SIGNED, S_EXPIRED, -1, -1) && cc(g, F_CREATE_SIGNED, S_NONCE, -1, -1) &&
              cc(g, F_CREATE_SIGNED, S_WRONG_KEY, -1, -1) && cc(g, F_CREATE_SIGNED, S_ZERO_ADDR, -1, -1);
         for (int r = 1; r <= 6; r++) ok = ok && cc(g, F_CREATE_SIGNED, S_SIG, -1, r);
-        ok = ok && cc(g, F_NONCE_OF, S_NONE, -1, -1) && cc(g, F_DOMAIN, S_NONE, -1, -1);
+        ok = ok && cc(g, F_NONCE_OF, S_NONE, -1, -1) && cc(g, F_DOMAIN, S_NONE, -1, -1) &&
+             cc(g, F_EIP712_DOMAIN, S_NONE, -1, -1);
         break;
     case 2:   /* appends, retention, conflicts */
         for (int i = 0; i < 5; i++) ok = ok && cc(g, F_APPEND, S_NONE, 0, -1);

@@ -194,7 +194,7 @@ export async function buildAll() {
     const abiJson = buildAbi(functions, errors, iface, header, check);
 
     // --------------------------------------------------------------- eip712
-    const eipJson = await buildEip712(header, check);
+    const eipJson = await buildEip712(header, check, iface);
 
     // --------------------------------------------------------- version hash
     const vhJson = buildVersionHash(header, check);
@@ -412,7 +412,31 @@ const TEST_KEYS = ['alice', 'bob', 'carol'].map((n) => {
     return { name: n, derivation, privateKey, address: w.address, wallet: w };
 });
 
-async function buildEip712(header, check) {
+// EIP-5267: eip712Domain() returns (bytes1 fields, string name, string
+// version, uint256 chainId, address verifyingContract, bytes32 salt,
+// uint256[] extensions); fields 0x0f marks name, version, chainId and
+// verifyingContract as used (bits 0-3), salt and extensions as not.
+const EIP5267_SELECTOR = '0x84b0196e';
+const EIP5267_FIELDS = '0x0f';
+
+function eip712DomainReturn(iface, check, chainId, contract) {
+    const fn = iface.getFunction('eip712Domain');
+    check(fn !== null && fn.selector === EIP5267_SELECTOR, 'eip712Domain() has the EIP-5267 selector 0x84b0196e');
+    const values = [EIP5267_FIELDS, 'MemSync', '1', chainId, contract, ethers.ZeroHash, []];
+    const data = iface.encodeFunctionResult(fn, values);
+    check(data === ethers.AbiCoder.defaultAbiCoder().encode(fn.outputs, values),
+        `eip712Domain() return for ${chainId} ${contract}: Interface and AbiCoder encodings agree`);
+    const d = iface.decodeFunctionResult(fn, data);
+    check(d.fields === EIP5267_FIELDS && d.name === 'MemSync' && d.version === '1' && d.chainId === chainId &&
+        d.verifyingContract === ethers.getAddress(contract) && d.salt === ethers.ZeroHash && d.extensions.length === 0,
+    `eip712Domain() return for ${chainId} ${contract} decodes back`);
+    // The domain a wallet builds from it (viem's getEip712Domain keeps the
+    // fields whose bit is set) hashes to the separator of [SIG-2].
+    const domain = { name: d.name, version: d.version, chainId: d.chainId, verifyingContract: d.verifyingContract };
+    return { data, separator: ethers.TypedDataEncoder.hashDomain(domain) };
+}
+
+async function buildEip712(header, check, iface) {
     const domains = [];
     for (const contract of [PRECOMPILE, OTHER_CONTRACT]) {
         for (const chainId of [1n, 31337n, U64_MAX]) {
@@ -424,7 +448,10 @@ async function buildEip712(header, check) {
                 [ethers.id('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)'),
                     ethers.id('MemSync'), ethers.id('1'), chainId, contract]));
             check(separator === manual, `domain separator chainId ${chainId} ${contract} matches manual encoding`);
-            domains.push({ chainId: chainId.toString(), verifyingContract: contract.toLowerCase(), separator });
+            const ret = eip712DomainReturn(iface, check, chainId, contract);
+            check(ret.separator === separator, `eip712Domain() for ${chainId} ${contract} names the domain of the separator`);
+            domains.push({ chainId: chainId.toString(), verifyingContract: contract.toLowerCase(), separator,
+                eip712Domain: ret.data });
         }
     }
     for (const [t, s] of Object.entries(EIP712_TYPE_STRINGS)) {
@@ -511,7 +538,7 @@ async function buildEip712(header, check) {
     });
 
     return header({
-        description: 'EIP-712 domain separators and typed-data digests (ethers TypedDataEncoder), and 65-byte r || s || v signatures (v = 27 or 28, low s) by ethers Wallet.signTypedData; "raw" signs the digest itself with no prefix.',
+        description: 'EIP-712 domain separators and typed-data digests (ethers TypedDataEncoder), and 65-byte r || s || v signatures (v = 27 or 28, low s) by ethers Wallet.signTypedData; "raw" signs the digest itself with no prefix. Each domain also holds "eip712Domain": the return data of eip712Domain() (EIP-5267) for it, encoded by ethers Interface.encodeFunctionResult: fields 0x0f, name, version, chainId, verifyingContract, salt 0, no extensions.',
         domain_type: 'EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)',
         types: EIP712_TYPE_STRINGS,
         test_keys: TEST_KEYS.map((k) => ({ name: k.name, derivation: k.derivation, privateKey: k.privateKey, address: k.address.toLowerCase(), note: 'TEST KEY ONLY' })),
@@ -642,9 +669,11 @@ function renderVectorsGenH({ keccakJson, functions, errors, events, abiJson, eip
     arr('ms_vec_abi', 'ms_vec_abi_reverts', abiJson.reverts.map((r) => abiRow(r.name, r.signature, r.selector, r.data, r.args)));
 
     L.push('/* spec/vectors/eip712.json. Numbers up to 64 bits as integers; uint256 deadlines as 32-byte hex. */');
-    L.push('typedef struct ms_vec_eip712_domain { uint64_t chain_id; const char *contract_hex; const char *separator_hex; } ms_vec_eip712_domain;');
+    L.push('/* eip712_domain_hex: the return data of eip712Domain() (EIP-5267) for that domain. */');
+    L.push('typedef struct ms_vec_eip712_domain { uint64_t chain_id; const char *contract_hex; const char *separator_hex;');
+    L.push('    const char *eip712_domain_hex; } ms_vec_eip712_domain;');
     arr('ms_vec_eip712_domain', 'ms_vec_eip712_domains', eipJson.domains.map((d) =>
-        `{ ${u64lit(d.chainId)}, ${cstr(d.verifyingContract)}, ${cstr(d.separator)} }`));
+        `{ ${u64lit(d.chainId)}, ${cstr(d.verifyingContract)}, ${cstr(d.separator)}, ${cstr(d.eip712Domain)} }`));
     const dom = (t) => `${u64lit(t.domain.chainId)}, ${cstr(t.domain.verifyingContract)}, ${cstr(t.domainSeparator)}`;
     const sig = (t) => `${cstr(t.digest)}, ${cstr(t.signature)}, ${cstr(t.signer)}`;
     const m = (t) => t.message;
