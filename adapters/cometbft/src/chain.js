@@ -23,10 +23,9 @@ import { BLOCK_GAS_LIMIT, DevChain, DevChainError, Exit, GENESIS_BASE_FEE } from
 import { ChainStore, StoreCorruptError } from '../../ethereumjs/src/devchain/store.js';
 import { RpcError, ErrorCode, invalidParams } from '../../ethereumjs/src/devchain/errors.js';
 import { effectiveGasPrice, qty } from '../../ethereumjs/src/devchain/format.js';
-import { createMemSyncVM, ModuleError, Rc } from '../../ethereumjs/src/index.js';
 import { ethBlock, ethMpt, ethState, ethTx, ethUtil, ethVm, ethers } from './shared.js';
 
-const { createBlock, createBlockFromRLP } = ethBlock;
+const { createBlock } = ethBlock;
 const { MerklePatriciaTrie } = ethMpt;
 const { MerkleStateManager } = ethState;
 const { createTxFromRLP } = ethTx;
@@ -138,39 +137,15 @@ export class AbciChain extends DevChain {
     this.cometChainId = String(genesis.chain_id);
     this.chainId = appState.chainId;
     this.accounts = [];
-    const g = this.store.records[0]?.genesis;
+    const g = this.store.count > 0 ? this.store.record(0).genesis : undefined;
     if (g !== undefined && (BigInt(g.chainId) !== this.chainId || g.cometChainId !== this.cometChainId)) {
       throw new DevChainError(Exit.STATE, `the app store in ${this.dataDir} belongs to chain ${g.cometChainId} ` +
         `(EVM chain id ${g.chainId}), not ${this.cometChainId} (${this.chainId})`);
     }
     const trie = new MerklePatriciaTrie({ db: this.store.db, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes });
     const moduleDir = path.join(this.dataDir, 'memsync');
-    try {
-      this.env = await createMemSyncVM({ dataDir: moduleDir, chainId: this.chainId, trie, library, ...(onFatal ? { onFatal } : {}) });
-    } catch (err) {
-      if (err instanceof ModuleError && err.rc === Rc.ERR_LOCKED) {
-        throw new DevChainError(Exit.LOCKED, `${moduleDir} is in use by another process`);
-      }
-      if (err instanceof ModuleError) throw new DevChainError(Exit.STATE, `the MemSync module refused ${moduleDir}: ${err.message}`);
-      throw new DevChainError(Exit.MODULE, `cannot load the MemSync module: ${err.message}`);
-    }
-    this.vm = this.env.vm;
-    this.common = this.env.common;
-    this.instance = this.env.instance;
-    // BLOCKHASH reads committed blocks (the VM's default is a mock of zeros).
-    const blockchain = {
-      getBlock: async (n) => {
-        const e = this.entries[Number(n)];
-        if (e === undefined) throw new Error(`block ${n} not found`);
-        return e.block;
-      },
-      putBlock: async () => {},
-      shallowCopy() { return this; },
-    };
-    this.vm.blockchain = blockchain;
-    this.vm.evm.blockchain = blockchain;
+    await this._attachVm({ moduleDir, trie, onFatal, library });   // DevChain's: the one execution setup
 
-    for (const rec of this.store.records) this._index(rec, createBlockFromRLP(hexToBytes(rec.block), { common: this.common }));
     if (this.entries.length === 0) {
       const { height } = this.instance.committed();
       if (height !== 0n) {

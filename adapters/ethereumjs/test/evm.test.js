@@ -180,6 +180,15 @@ describe('MemSync precompile in @ethereumjs/vm', () => {
       assert.equal(read.ok, true);
       const domain = { name: 'MemSync', version: '1', chainId: env.chainId, verifyingContract: MS };
       assert.equal(ms.decodeFunctionResult('domainSeparator', read.ret)[0], ethers.TypedDataEncoder.hashDomain(domain));
+      // EIP-5267: wallets read the same domain instead of hard-coding it.
+      const d = await raw('rawStaticCall', ms.encodeFunctionData('eip712Domain'));
+      assert.equal(d.ok, true);
+      const [fields, name, version, chainId, verifyingContract, salt5267, extensions] = ms.decodeFunctionResult('eip712Domain', d.ret);
+      assert.equal(fields, '0x0f');
+      assert.deepEqual([name, version, chainId, verifyingContract], ['MemSync', '1', env.chainId, ethers.getAddress(MS)]);
+      assert.equal(salt5267, ethers.ZeroHash);
+      assert.equal(extensions.length, 0);
+      assert.equal(ethers.TypedDataEncoder.hashDomain({ name, version, chainId, verifyingContract }), ethers.TypedDataEncoder.hashDomain(domain));
 
       const { ok, ret, calls } = await raw('rawStaticCall', createData(salt(301)));
       assert.equal(ok, false);

@@ -249,11 +249,38 @@ export class DevChain {
         '(was it deleted?). Nothing was changed. Restore that directory, or start a new chain: remove ' +
         `${chainDir} as well (or use another data directory)`);
     }
+    await this._attachVm({ moduleDir, trie, onFatal, library,
+      lockedHint: ' (is a dev chain already running on this data directory?)' });
+
+    if (this.store.count === 0) {
+      // A module with blocks and no chain store: the store was deleted or
+      // lost. Starting a new chain here would roll the module back to
+      // genesis; refuse before anything is written.
+      const { height } = this.instance.committed();
+      if (height !== 0n) {
+        throw new DevChainError(Exit.STATE, `${moduleDir} holds the MemSync module at block ${height}, but ${chainDir} ` +
+          'has no blocks (was it deleted?). Nothing was changed. Restore that directory, or start a new chain: ' +
+          `remove ${moduleDir} as well (or use another data directory)`);
+      }
+      await this._genesis(accounts);
+    } else {
+      await this.vm.stateManager.setStateRoot(this.head.block.header.stateRoot);
+    }
+    this._reconcileModule();
+  }
+
+  /**
+   * The VM with the module as its precompile (createMemSyncVM) over trie,
+   * the module's store in moduleDir, and BLOCKHASH answered from this
+   * chain's blocks. Shared with the CometBFT app (adapters/cometbft), so both
+   * hosts execute with one piece of code.
+   */
+  async _attachVm({ moduleDir, trie, onFatal, library, lockedHint = '' }) {
     try {
       this.env = await createMemSyncVM({ dataDir: moduleDir, chainId: this.chainId, trie, library, ...(onFatal ? { onFatal } : {}) });
     } catch (err) {
       if (err instanceof ModuleError && err.rc === Rc.ERR_LOCKED) {
-        throw new DevChainError(Exit.LOCKED, `${moduleDir} is in use by another process (is a dev chain already running on this data directory?)`);
+        throw new DevChainError(Exit.LOCKED, `${moduleDir} is in use by another process${lockedHint}`);
       }
       if (err instanceof ModuleError) throw new DevChainError(Exit.STATE, `the MemSync module refused ${moduleDir}: ${err.message}`);
       throw new DevChainError(Exit.MODULE, `cannot load the MemSync module: ${err.message}`);
@@ -273,22 +300,6 @@ export class DevChain {
     };
     this.vm.blockchain = blockchain;
     this.vm.evm.blockchain = blockchain;
-
-    if (this.store.count === 0) {
-      // A module with blocks and no chain store: the store was deleted or
-      // lost. Starting a new chain here would roll the module back to
-      // genesis; refuse before anything is written.
-      const { height } = this.instance.committed();
-      if (height !== 0n) {
-        throw new DevChainError(Exit.STATE, `${moduleDir} holds the MemSync module at block ${height}, but ${chainDir} ` +
-          'has no blocks (was it deleted?). Nothing was changed. Restore that directory, or start a new chain: ' +
-          `remove ${moduleDir} as well (or use another data directory)`);
-      }
-      await this._genesis(accounts);
-    } else {
-      await this.vm.stateManager.setStateRoot(this.head.block.header.stateRoot);
-    }
-    this._reconcileModule();
   }
 
   /** [HOST-42]: the module's committed height must equal the chain head. */
