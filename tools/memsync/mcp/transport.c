@@ -26,6 +26,9 @@ void mcp_reader_free(mcp_reader *r)
 
 static int append(mcp_reader *r, const uint8_t *p, size_t n)
 {
+    /* An empty piece (a line that starts with '\n') adds nothing; r->buf may
+     * still be NULL, and NULL + 0 is undefined behaviour. */
+    if (n == 0) return 0;
     if (r->dropped > 0 || r->len + n > r->max) {
         /* [MCP-3] Over the cap: forget what was kept, count the rest. */
         if (r->dropped == 0) {
