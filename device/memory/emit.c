@@ -337,19 +337,25 @@ static int bytes_cmp(const mem_buf *x, const mem_buf *y)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
+/* Compare two emitted encodings and wipe both (*oom = 1 when either failed). */
+static int cmp_and_wipe(mem_buf *x, mem_buf *y, int *oom)
+{
+    int c = 0;
+    if (x->oom || y->oom)
+        *oom = 1;
+    else
+        c = bytes_cmp(x, y);
+    mem_buf_wipe(x);
+    mem_buf_wipe(y);
+    return c;
+}
+
 int mem_ref_bytes_cmp(mem_ref a, mem_ref b, int *oom)
 {
     mem_buf x = {NULL, 0, 0, 0}, y = {NULL, 0, 0, 0};
     mem_emit_ref(&x, a);
     mem_emit_ref(&y, b);
-    int c = 0;
-    if (x.oom || y.oom)
-        *oom = 1;
-    else
-        c = bytes_cmp(&x, &y);
-    mem_buf_wipe(&x);
-    mem_buf_wipe(&y);
-    return c;
+    return cmp_and_wipe(&x, &y, oom);
 }
 
 int mem_json_bytes_cmp(const json_t *a, const json_t *b, int *oom)
@@ -358,12 +364,5 @@ int mem_json_bytes_cmp(const json_t *a, const json_t *b, int *oom)
     mem_buf x = {NULL, 0, 0, 0}, y = {NULL, 0, 0, 0};
     mem_emit_json(&x, a);
     mem_emit_json(&y, b);
-    int c = 0;
-    if (x.oom || y.oom)
-        *oom = 1;
-    else
-        c = bytes_cmp(&x, &y);
-    mem_buf_wipe(&x);
-    mem_buf_wipe(&y);
-    return c;
+    return cmp_and_wipe(&x, &y, oom);
 }

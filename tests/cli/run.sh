@@ -10,37 +10,9 @@
 # 25, and the new owner's first write after a transfer rotating the key.
 # Usage: tests/cli/run.sh BUILD_DIR (with memsync, memsync-operator,
 # libmemsync.so and tests/cli-secrets). About 20 s.
-set -u
-B=$(cd "${1:-build}" && pwd)
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-M="$B/memsync"
-T=$(mktemp -d /tmp/cli-test.XXXXXX)
-LOG="$T/all.log"
-DEVPID=""
-cleanup() {
-    [ -n "$DEVPID" ] && kill "$DEVPID" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-export MEMSYNC_PASSPHRASE="cli-test passphrase 7f3a"
-export MEMSYNC_MODULE="$B/libmemsync.so"
-unset MEMSYNC_HOME
-PASS=0
-FAIL=0
-
-ok() { PASS=$((PASS + 1)); }
-bad() { FAIL=$((FAIL + 1)); echo "FAIL: $*"; }
-
-# run EXPECTED_EXIT description -- command...: every output goes to the log.
-run() {
-    want=$1; what=$2; shift 3
-    "$@" >"$T/out" 2>"$T/err"
-    got=$?
-    cat "$T/out" "$T/err" >>"$LOG"
-    if [ "$got" = "$want" ]; then ok; else bad "$what: exit $got, expected $want: $(cat "$T/err")"; fi
-}
-
-field() { awk -v k="$1" '$1 == k {print $2; exit}' "$2"; }
+NAME=cli-test
+PASSPHRASE="cli-test passphrase 7f3a"
+. "$(dirname "$0")/../lib/harness.sh"
 # kdir HOME ASSET [CHAIN]: a memory's keyring folder (HOME/assets/<chain>-<precompile>-<asset>)
 PRE=0000000000000000000000000000000000004d53
 kdir() { echo "$1/assets/${3:-31337}-$PRE-${2#0x}"; }
@@ -350,17 +322,9 @@ nm -D "$SO" | grep -Eqi 'sodium|crypto_aead|crypto_box' && bad "libmemsync.so im
 readelf -d "$SO" | grep NEEDED | grep -q sodium && bad "libmemsync.so needs libsodium" || ok
 
 # ---------------------------------------------- JSON-RPC on the dev chain
-DC="$ROOT/adapters/ethereumjs/bin/devchain.js"
-if [ -f "$DC" ] && command -v node >/dev/null && [ -d "$ROOT/adapters/ethereumjs/node_modules" ]; then
-    MEMSYNC_LIBRARY="$SO" node "$DC" --port 0 --data "$T/chain" --chain-id 31337 >"$T/dev.out" 2>&1 &
-    DEVPID=$!
-    URL=""
-    for _ in $(seq 1 150); do
-        URL=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+' "$T/dev.out" | head -1)
-        [ -n "$URL" ] && break
-        sleep 0.2
-    done
-    KEY=$(grep -Eo 'key 0x[0-9a-fA-F]{64}' "$T/dev.out" | head -1 | cut -c5-)
+if have_devchain; then
+    start_devchain
+    KEY=$(head -1 "$T/keys")
     if [ -n "$URL" ] && [ -n "$KEY" ]; then
         printf '%s\n' "$KEY" >"$T/relayer.key"
         R="--rpc $URL --relayer-key-file $T/relayer.key"
@@ -380,7 +344,7 @@ if [ -f "$DC" ] && command -v node >/dev/null && [ -d "$ROOT/adapters/ethereumjs
     else
         bad "the dev chain did not start: $(tail -3 "$T/dev.out")"
     fi
-    kill "$DEVPID" 2>/dev/null; wait "$DEVPID" 2>/dev/null; DEVPID=""
+    stop_devchain
 elif [ "${MEMSYNC_REQUIRE_CHAIN:-0}" = 1 ]; then
     bad "the dev chain is required (MEMSYNC_REQUIRE_CHAIN=1) but node or the adapter's packages are missing"
 else

@@ -12,39 +12,12 @@
 #     same time (all 400 on both afterwards, no duplicates, the hash chain
 #     verifies); a forget on one device while the other edits the fact.
 # Usage: tests/memory/run.sh BUILD_DIR. MEM_FACTS=N changes the 200.
-set -u
-B=$(cd "${1:-build}" && pwd)
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-M="$B/memsync"
+NAME=memory-test
+PASSPHRASE="memory-test passphrase 41c9"
+. "$(dirname "$0")/../lib/harness.sh"
 FX="$ROOT/tests/memory/fixtures"
-T=$(mktemp -d /tmp/memory-test.XXXXXX)
-LOG="$T/all.log"
-DEVPID=""
-cleanup() {
-    [ -n "$DEVPID" ] && kill "$DEVPID" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-export MEMSYNC_PASSPHRASE="memory-test passphrase 41c9"
-export MEMSYNC_MODULE="$B/libmemsync.so"
-unset MEMSYNC_HOME
 N_FACTS=${MEM_FACTS:-200}
-PASS=0
-FAIL=0
-
-ok() { PASS=$((PASS + 1)); }
-bad() { FAIL=$((FAIL + 1)); echo "FAIL: $*"; }
 check() { if eval "$1"; then ok; else bad "$2"; fi; }
-
-# run EXPECTED_EXIT description -- command...: outputs in $T/out, $T/err and the log.
-run() {
-    want=$1; what=$2; shift 3
-    "$@" >"$T/out" 2>"$T/err"
-    got=$?
-    cat "$T/out" "$T/err" >>"$LOG"
-    if [ "$got" = "$want" ]; then ok; else bad "$what: exit $got, expected $want: $(head -c 600 "$T/err")"; fi
-}
-field() { awk -v k="$1" '$1 == k {print $2; exit}' "$2"; }
 # A digest of every file of a home's memory folders (to show that nothing changed).
 home_digest() { find "$1/memory" -type f ! -name lock -exec sha256sum {} + 2>/dev/null | sort | sha256sum; }
 count_json() { jq length "$1"; }
@@ -232,18 +205,9 @@ run 18 "pulling a document of an unknown version" -- "$M" sync --home "$BADO" --
 check '[ "$(home_digest "$BADO")" = "$DB" ]' "an unknown-version document on chain changes nothing in the home"
 
 # ------------------------------------------------ 3. the dev chain of `make run`
-DC="$ROOT/adapters/ethereumjs/bin/devchain.js"
 CAST="$ROOT/adapters/ethereumjs/node_modules/.bin/cast"
-if [ -f "$DC" ] && command -v node >/dev/null && [ -d "$ROOT/adapters/ethereumjs/node_modules" ]; then
-    MEMSYNC_LIBRARY="$B/libmemsync.so" node "$DC" --port 0 --data "$T/chain" --chain-id 31337 >"$T/dev.out" 2>&1 &
-    DEVPID=$!
-    URL=""
-    for _ in $(seq 1 150); do
-        URL=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+' "$T/dev.out" | head -1)
-        [ -n "$URL" ] && break
-        sleep 0.2
-    done
-    grep -Eo 'key 0x[0-9a-fA-F]{64}' "$T/dev.out" | cut -c5- | head -6 >"$T/keys"
+if have_devchain; then
+    start_devchain
     if [ -n "$URL" ] && [ "$(wc -l <"$T/keys")" -ge 6 ]; then
         for i in 1 2 3 4 5 6; do sed -n "${i}p" "$T/keys" >"$T/relayer$i.key"; done
         fund() { "$CAST" send --rpc-url "$URL" --private-key "$(cat "$T/relayer6.key")" "$1" --value 10ether >>"$LOG" 2>&1; }
@@ -346,7 +310,7 @@ if [ -f "$DC" ] && command -v node >/dev/null && [ -d "$ROOT/adapters/ethereumjs
     else
         bad "the dev chain did not start: $(tail -3 "$T/dev.out")"
     fi
-    kill "$DEVPID" 2>/dev/null; wait "$DEVPID" 2>/dev/null; DEVPID=""
+    stop_devchain
 elif [ "${MEMSYNC_REQUIRE_CHAIN:-0}" = 1 ]; then
     bad "the dev chain is required (MEMSYNC_REQUIRE_CHAIN=1) but node or the adapter's packages are missing"
 else
