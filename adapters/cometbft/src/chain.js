@@ -22,7 +22,7 @@ import path from 'node:path';
 import { BLOCK_GAS_LIMIT, DevChain, DevChainError, Exit, GENESIS_BASE_FEE } from '../../ethereumjs/src/devchain/chain.js';
 import { ChainStore, StoreCorruptError } from '../../ethereumjs/src/devchain/store.js';
 import { RpcError, ErrorCode, invalidParams } from '../../ethereumjs/src/devchain/errors.js';
-import { effectiveGasPrice, qty } from '../../ethereumjs/src/devchain/format.js';
+import { receiptRecord } from '../../ethereumjs/src/devchain/format.js';
 import { ethBlock, ethMpt, ethState, ethTx, ethUtil, ethVm, ethers } from './shared.js';
 
 const { createBlock } = ethBlock;
@@ -391,16 +391,7 @@ export class AbciChain extends DevChain {
         results.push({ code: Code.EXEC_FAILED, log: String(err?.message ?? err).split(' -')[0], codespace: CODESPACE, gas_wanted: tx.gasLimit });
         continue;
       }
-      const receipt = {
-        from: from.toString(),
-        status: r.receipt.status === 1 ? '0x1' : '0x0',
-        cumulativeGasUsed: qty(r.receipt.cumulativeBlockGasUsed),
-        gasUsed: qty(r.totalGasSpent),
-        effectiveGasPrice: qty(effectiveGasPrice(tx, builder.headerData.baseFeePerGas ?? 0n)),
-        contractAddress: r.createdAddress ? r.createdAddress.toString() : null,
-        logs: r.receipt.logs.map(([a, topics, dt]) => [bytesToHex(a), topics.map(bytesToHex), bytesToHex(dt)]),
-        logsBloom: bytesToHex(r.bloom.bitvector),
-      };
+      const receipt = receiptRecord(from.toString(), tx, r, builder.headerData.baseFeePerGas ?? 0n);
       receipts.push(receipt);
       const hash = bytesToHex(tx.hash());
       results.push({

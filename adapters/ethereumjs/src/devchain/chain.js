@@ -26,7 +26,7 @@ import { ChainStore, KvLockedError, StoreCorruptError } from './store.js';
 import { Mutex } from './mutex.js';
 import { DEV_BALANCE, devAccounts } from './accounts.js';
 import { ErrorCode, RpcError, invalidParams, revertError } from './errors.js';
-import { effectiveGasPrice, qty } from './format.js';
+import { receiptRecord } from './format.js';
 import { ethers } from 'ethers';
 
 export const DEFAULT_CHAIN_ID = 31337n;
@@ -453,16 +453,7 @@ export class DevChain {
     }
     const { block } = await builder.build();
     const number = block.header.number;
-    const receipt = {
-      from: from.toString(),
-      status: result.receipt.status === 1 ? '0x1' : '0x0',
-      cumulativeGasUsed: qty(result.receipt.cumulativeBlockGasUsed),
-      gasUsed: qty(result.totalGasSpent),
-      effectiveGasPrice: qty(effectiveGasPrice(tx, block.header.baseFeePerGas ?? 0n)),
-      contractAddress: result.createdAddress ? result.createdAddress.toString() : null,
-      logs: result.receipt.logs.map(([a, topics, data]) => [bytesToHex(a), topics.map(bytesToHex), bytesToHex(data)]),
-      logsBloom: bytesToHex(result.bloom.bitvector),
-    };
+    const receipt = receiptRecord(from.toString(), tx, result, block.header.baseFeePerGas ?? 0n);
     let moduleRoot;
     try {
       moduleRoot = this.env.commitBlock(number);

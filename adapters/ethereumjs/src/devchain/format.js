@@ -17,6 +17,27 @@ export function effectiveGasPrice(tx, baseFee) {
  * @param {object} entry   the chain's block entry: { block, hash, receipts }
  * @param {number} index
  */
+/**
+ * The receipt a block record keeps for one executed transaction (the fields
+ * both hosts store: the dev chain and the CometBFT app).
+ * @param {string} from  the sender, as a string
+ * @param tx             the transaction
+ * @param r              the VM's RunTxResult (receipt, gas, bloom, created address)
+ * @param {bigint} baseFee the block's base fee
+ */
+export function receiptRecord(from, tx, r, baseFee) {
+  return {
+    from,
+    status: r.receipt.status === 1 ? '0x1' : '0x0',
+    cumulativeGasUsed: qty(r.receipt.cumulativeBlockGasUsed),
+    gasUsed: qty(r.totalGasSpent),
+    effectiveGasPrice: qty(effectiveGasPrice(tx, baseFee)),
+    contractAddress: r.createdAddress ? r.createdAddress.toString() : null,
+    logs: r.receipt.logs.map(([a, topics, data]) => [bytesToHex(a), topics.map(bytesToHex), bytesToHex(data)]),
+    logsBloom: bytesToHex(r.bloom.bitvector),
+  };
+}
+
 export function formatTx(entry, index) {
   const tx = entry.block.transactions[index];
   const j = tx.toJSON();
