@@ -3,21 +3,36 @@
  * gas per call and million gas per second. Each figure is the median of
  * several rounds. Blocks are filled to 30 million gas, as on a chain, and
  * each commit's time is shared by the block's calls in proportion to gas.
- * The run fails if any case is below the 60 Mgas/s anchor (EIP-7904).
  *
- * Then, reported against issue 6's targets without failing the run:
+ * Then:
  * - per core: an owner's direct append and reads of a retained version
- *   (warm cache), from the table, against 200,000 calls per second;
+ *   (warm cache), from the table, against 200,000 calls per second.
+ * Then, on a fresh store so that they do not depend on the table, ratios
+ * measured in one run, each the median of interleaved rounds (the
+ * machine's load weighs on both sides alike), with the rounds that missed
+ * the target counted:
  * - a signed 1 KiB append through execute against its physical limit (the
  *   same inputs through libsecp256k1 and Keccak, and the append's records
- *   put into a RocksDB write batch, called directly), as a ratio of the two
- *   within one run, rounds interleaved; target 0.85. Then the same with each
- *   side's block write added (the limit's synced batch; the module's
- *   commit_block, which also builds the state root and the undo record),
- *   reported without a target;
+ *   put into a RocksDB write batch, called directly); issue 6's target
+ *   0.85. Then the same with each side's block write added (the limit's
+ *   synced batch; the module's commit_block, which also builds the state
+ *   root and the undo record); issue 15's target 0.80;
  * - commit_block of blocks of 1,000 and 10,000 new records, state root
- *   included.
- * These run on a fresh store so that they do not depend on the table.
+ *   included, against a synced RocksDB batch of the same records alone;
+ *   issue 15's target: at most 1.5 times the batch at 10,000.
+ * Last, the process's peak resident memory over the whole run (instances
+ * and the bench's own buffers) against MS_MEMORY_BOUND_MIB.
+ *
+ * Exit status 1 (issue 15: a target missed in most rounds fails the run,
+ * one noisy round does not):
+ * - a case of the table below the 60 Mgas/s anchor (EIP-7904), by its
+ *   median over ROUNDS;
+ * - the signed append with the block writes below 0.80, or commit_block of
+ *   10,000 writes above 1.5 times the batch, in more than half of the
+ *   rounds (an odd number, so this is also when the median misses);
+ * - a peak RSS above MS_MEMORY_BOUND_MIB.
+ * Reported only: the per-core rates, issue 6's execute-only 0.85 (as
+ * before issue 15) and the 1,000-write commit. Exit status 2: an error.
  *
  * Usage: bench MODULE.so [JSON_OUT] [--no-table] */
 #include <dlfcn.h>
@@ -25,6 +40,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sys/resource.h>
 
 #include <rocksdb/c.h>
 #include <secp256k1.h>
@@ -573,6 +590,53 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* ------------------------------------------------- rounds against targets
+ * Issue 15: a target is judged on interleaved rounds, each giving one ratio
+ * in thousandths; the figure is their median and a target fails the run
+ * only when most rounds miss it. Rounds are kept in their order for the
+ * JSON, so the median is taken on a copy. */
+#define MAX_ROUNDS 15
+
+static uint64_t median_of(const uint64_t *v, int n)
+{
+    uint64_t tmp[MAX_ROUNDS];
+    if (n < 1 || n > MAX_ROUNDS) die("rounds out of range");
+    memcpy(tmp, v, (size_t)n * sizeof tmp[0]);
+    qsort(tmp, (size_t)n, sizeof tmp[0], cmp_u64);
+    return tmp[n / 2];
+}
+
+/* Rounds below `at_least` (a floor target) or above `at_most` (a ceiling). */
+static int missed_below(const uint64_t *v, int n, uint64_t at_least)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) k += v[i] < at_least;
+    return k;
+}
+
+static int missed_above(const uint64_t *v, int n, uint64_t at_most)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) k += v[i] > at_most;
+    return k;
+}
+
+static int most_rounds(int missed, int n) { return 2 * missed > n; }
+
+/* Thousandths as a decimal, for the text and the JSON alike. */
+static void put_permille(FILE *f, uint64_t p)
+{
+    fprintf(f, "%llu.%03llu", (unsigned long long)(p / 1000), (unsigned long long)(p % 1000));
+}
+
+static void put_rounds(FILE *f, const char *sep, const uint64_t *v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (i) fputs(sep, f);
+        put_permille(f, v[i]);
+    }
+}
+
 static void open_instance(bench *b, const char *so_path, char *dir)
 {
     void *h = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
@@ -623,18 +687,21 @@ static void fresh_instance(bench *b, char *dir)
  * its work.
  *
  * Each block's batch is then written, synced, and the module's block
- * committed, and both are timed too: the ratio with the writes is reported
- * but has no target, because commit_block does more than the limit's write
- * can stand for: it builds the state root (a Keccak per tree level per
- * changed record) and the undo record a reorg needs, and writes their
- * records as well. Block commits have their own figures below. */
+ * committed, and both are timed too: the ratio with the writes has issue
+ * 15's target of 0.80, lower than issue 6's because commit_block does more
+ * than the limit's write can stand for: it builds the state root (a Keccak
+ * per tree level per changed record) and the undo record a reorg needs,
+ * and writes their records as well. Block commits have their own figures
+ * below. */
 
 #define POOL 512                   /* owners and assets; a block touches each at most once */
 #define SIGNED_CT 1024u
-#define LIMIT_ROUNDS 7
-#define LIMIT_BLOCKS 2             /* blocks per round, each filled to BLOCK_GAS */
-#define LIMIT_TARGET_PERMILLE 850  /* limit time / module time, issue 6 */
-#define CORE_TARGET 200000u        /* calls per second per core, issue 6 */
+#define LIMIT_ROUNDS 9              /* odd: most rounds miss exactly when the median does */
+#define LIMIT_BLOCKS 2              /* blocks per round, each filled to BLOCK_GAS */
+#define LIMIT_TARGET_PERMILLE 850   /* limit time / module time, execute only, issue 6 */
+#define WHOLE_TARGET_PERMILLE 800   /* the same with each side's block write, issue 15 */
+#define CORE_TARGET 200000u         /* calls per second per core, issue 6 */
+_Static_assert(LIMIT_ROUNDS % 2 == 1 && LIMIT_ROUNDS <= MAX_ROUNDS, "LIMIT_ROUNDS: odd, at most MAX_ROUNDS");
 
 typedef struct pool {
     uint8_t key[POOL][32];
@@ -822,6 +889,9 @@ typedef struct limit_result {
     uint64_t write_ns;              /* the limit's synced batch write */
     uint64_t commit_ns;             /* the module's commit_block */
     uint64_t whole_permille;        /* median of the rounds' (limit + write) / (execute + commit) */
+    /* Each counted round's ratios, in round order, and the rounds missing their targets. */
+    uint64_t round_permille[LIMIT_ROUNDS], round_whole_permille[LIMIT_ROUNDS];
+    int missed, whole_missed;
 } limit_result;
 
 static void measure_limit(bench *b, limit_result *res)
@@ -848,8 +918,8 @@ static void measure_limit(bench *b, limit_result *res)
     item *it = calloc(n * LIMIT_BLOCKS, sizeof *it);
     if (it == NULL) die("out of memory");
     for (size_t i = 0; i < n * LIMIT_BLOCKS; i++) ms_buf_init(&it[i].cd);
-    uint64_t lim[LIMIT_ROUNDS], exe[LIMIT_ROUNDS], com[LIMIT_ROUNDS], wri[LIMIT_ROUNDS], ratio[LIMIT_ROUNDS];
-    uint64_t whole_ratio[LIMIT_ROUNDS];
+    uint64_t lim[LIMIT_ROUNDS], exe[LIMIT_ROUNDS], com[LIMIT_ROUNDS], wri[LIMIT_ROUNDS];
+    uint64_t *const ratio = res->round_permille, *const whole_ratio = res->round_whole_permille;
     /* Round 0 warms both stores and is not counted; the order alternates so
      * that drift in the machine's load weighs on both sides alike. */
     for (int round = 0; round <= LIMIT_ROUNDS; round++) {
@@ -875,18 +945,14 @@ static void measure_limit(bench *b, limit_result *res)
         ratio[round - 1] = (lns - wns) * 1000u / (mns - cns);
         whole_ratio[round - 1] = lns * 1000u / mns;
     }
-    qsort(lim, LIMIT_ROUNDS, sizeof lim[0], cmp_u64);
-    qsort(exe, LIMIT_ROUNDS, sizeof exe[0], cmp_u64);
-    qsort(com, LIMIT_ROUNDS, sizeof com[0], cmp_u64);
-    qsort(wri, LIMIT_ROUNDS, sizeof wri[0], cmp_u64);
-    qsort(ratio, LIMIT_ROUNDS, sizeof ratio[0], cmp_u64);
-    qsort(whole_ratio, LIMIT_ROUNDS, sizeof whole_ratio[0], cmp_u64);
-    res->limit_ns = lim[LIMIT_ROUNDS / 2];
-    res->exec_ns = exe[LIMIT_ROUNDS / 2];
-    res->commit_ns = com[LIMIT_ROUNDS / 2];
-    res->write_ns = wri[LIMIT_ROUNDS / 2];
-    res->permille = ratio[LIMIT_ROUNDS / 2];
-    res->whole_permille = whole_ratio[LIMIT_ROUNDS / 2];
+    res->limit_ns = median_of(lim, LIMIT_ROUNDS);
+    res->exec_ns = median_of(exe, LIMIT_ROUNDS);
+    res->commit_ns = median_of(com, LIMIT_ROUNDS);
+    res->write_ns = median_of(wri, LIMIT_ROUNDS);
+    res->permille = median_of(ratio, LIMIT_ROUNDS);
+    res->whole_permille = median_of(whole_ratio, LIMIT_ROUNDS);
+    res->missed = missed_below(ratio, LIMIT_ROUNDS, LIMIT_TARGET_PERMILLE);
+    res->whole_missed = missed_below(whole_ratio, LIMIT_ROUNDS, WHOLE_TARGET_PERMILLE);
 
     for (size_t i = 0; i < n * LIMIT_BLOCKS; i++) ms_buf_free(&it[i].cd);
     free(it);
@@ -896,24 +962,103 @@ static void measure_limit(bench *b, limit_result *res)
 
 /* ------------------------------------------------------- block commits
  * commit_block of a block of `writes` new records (createMemory without a
- * first version writes exactly one, its asset record), state root
- * included; medians of ROUNDS blocks. 10,000 creates use about 48.5 M gas,
- * more than one 30 M block: the figure is for the commit's scaling. */
-static uint64_t measure_commit(bench *b, size_t writes)
+ * first version writes exactly one, its asset record: key 01 || assetId,
+ * 33 bytes, value 124 bytes, spec/storage.md [ST-4]), state root included,
+ * against the least a block of those records costs: the same keys (the
+ * real asset ids) with 124-byte values put into a RocksDB write batch and
+ * written synced, in a store of its own that grows round by round like the
+ * module's. Issue 15's target is about what commit_block adds to that
+ * write (state root, undo record, its own batch), hence "alone".
+ *
+ * Round 0 warms both stores and is not counted; in the counted rounds the
+ * two sides alternate which goes first, after the block's creates (untimed),
+ * and each round gives the ratio commit / batch. 10,000 creates use about
+ * 48.5 M gas, more than one 30 M block: the figure is for the commit's
+ * scaling. */
+#define COMMIT_ROUNDS 7                 /* odd: most rounds miss exactly when the median does */
+#define COMMIT_TARGET_WRITES 10000u     /* the block size the target is for */
+#define COMMIT_TARGET_PERMILLE 1500     /* at most 1.5 times the synced batch, issue 15 */
+_Static_assert(COMMIT_ROUNDS % 2 == 1 && COMMIT_ROUNDS <= MAX_ROUNDS, "COMMIT_ROUNDS: odd, at most MAX_ROUNDS");
+
+typedef struct commit_result {
+    size_t writes;
+    /* Medians over the counted rounds. */
+    uint64_t commit_ns;    /* the module's commit_block */
+    uint64_t batch_ns;     /* the batch from its first put to the synced write's return */
+    uint64_t put_ns;       /* of which the puts */
+    uint64_t permille;     /* median of the rounds' commit / batch */
+    uint64_t round_permille[COMMIT_ROUNDS];
+    int has_target;
+    int missed;            /* rounds above COMMIT_TARGET_PERMILLE (only with a target) */
+} commit_result;
+
+/* The batch side of one round: the block's asset records, synced. Out:
+ * *put_ns, the part spent putting them into the batch. */
+static uint64_t batch_block(const bench *b, limit *l, const uint8_t *ids, size_t n, uint64_t *put_ns)
 {
-    uint64_t ns[ROUNDS];
+    /* An asset record as createMemory writes it (owner, key epoch 1, the
+     * creation block); the same bytes for every record, as only the sizes
+     * matter to the write. */
+    uint8_t rec[124], key[33];
+    memset(rec, 0, sizeof rec);
+    memcpy(rec, b->owner, 20);
+    rec[67] = 1;
+    for (int i = 0; i < 8; i++) rec[116 + i] = (uint8_t)(b->block.number >> (56 - 8 * i));
+    key[0] = 0x01;
+    char *err = NULL;
+    const uint64_t t0 = now_ns();
+    for (size_t i = 0; i < n; i++) {
+        memcpy(key + 1, ids + 32 * i, 32);
+        rocksdb_writebatch_put(l->wb, (const char *)key, sizeof key, (const char *)rec, sizeof rec);
+    }
+    const uint64_t t1 = now_ns();
+    rocksdb_write(l->db, l->wsync, l->wb, &err);
+    if (err != NULL) die("batch: rocksdb_write");
+    const uint64_t t2 = now_ns();
+    rocksdb_writebatch_clear(l->wb);
+    *put_ns = t1 - t0;
+    return t2 - t0;
+}
+
+static void measure_commit(bench *b, limit *l, size_t writes, commit_result *res)
+{
+    uint64_t com[COMMIT_ROUNDS], bat[COMMIT_ROUNDS], put[COMMIT_ROUNDS];
+    uint8_t *ids = malloc(writes * 32);
+    if (ids == NULL) die("out of memory");
+    memset(res, 0, sizeof *res);
+    res->writes = writes;
+    res->has_target = writes == COMMIT_TARGET_WRITES;
     commit(b);
-    for (int r = 0; r < ROUNDS; r++) {
+    for (int round = 0; round <= COMMIT_ROUNDS; round++) {
         for (size_t i = 0; i < writes; i++) {
             cd_create(b, b->owner, big_ct, 0);
             if (call(b, b->owner).status != MS_SUCCESS) die("commit setup create");
+            memcpy(ids + 32 * i, b->last_id, 32);
         }
-        const uint64_t t0 = now_ns();
-        commit(b);
-        ns[r] = now_ns() - t0;
+        uint64_t cns, bns, pns;
+        if (round % 2 == 0) {
+            const uint64_t t0 = now_ns();
+            commit(b);
+            cns = now_ns() - t0;
+            bns = batch_block(b, l, ids, writes, &pns);
+        } else {
+            bns = batch_block(b, l, ids, writes, &pns);
+            const uint64_t t0 = now_ns();
+            commit(b);
+            cns = now_ns() - t0;
+        }
+        if (round == 0) continue;
+        com[round - 1] = cns;
+        bat[round - 1] = bns;
+        put[round - 1] = pns;
+        res->round_permille[round - 1] = cns * 1000u / (bns ? bns : 1);
     }
-    qsort(ns, ROUNDS, sizeof ns[0], cmp_u64);
-    return ns[ROUNDS / 2];
+    res->commit_ns = median_of(com, COMMIT_ROUNDS);
+    res->batch_ns = median_of(bat, COMMIT_ROUNDS);
+    res->put_ns = median_of(put, COMMIT_ROUNDS);
+    res->permille = median_of(res->round_permille, COMMIT_ROUNDS);
+    if (res->has_target) res->missed = missed_above(res->round_permille, COMMIT_ROUNDS, COMMIT_TARGET_PERMILLE);
+    free(ids);
 }
 
 /* Issue 6: an owner's direct append and reads of a retained version (warm
@@ -1015,28 +1160,77 @@ int main(int argc, char **argv)
            (unsigned long long)lr.limit_ns);
     printf("  module (execute: calldata, checks, reads, the same work, gas, log)      %8llu ns/append\n",
            (unsigned long long)lr.exec_ns);
-    printf("  module at %llu.%03llu of the limit (target 0.%03d): %s\n", (unsigned long long)(lr.permille / 1000),
-           (unsigned long long)(lr.permille % 1000), LIMIT_TARGET_PERMILLE,
-           lr.permille >= LIMIT_TARGET_PERMILLE ? "meets target" : "BELOW TARGET");
-    printf("  with each side's block write added (no target: commit_block also builds the\n"
-           "  state root and the undo record, and writes their records too):\n");
+    const int limit_fails = most_rounds(lr.missed, LIMIT_ROUNDS);
+    const int whole_fails = most_rounds(lr.whole_missed, LIMIT_ROUNDS);
+    printf("  module at ");
+    put_permille(stdout, lr.permille);
+    printf(" of the limit (target 0.%03d): %s, missed in %d of %d rounds (reported, not gated)\n",
+           LIMIT_TARGET_PERMILLE, limit_fails ? "BELOW TARGET" : "meets target", lr.missed, LIMIT_ROUNDS);
+    printf("    rounds: ");
+    put_rounds(stdout, " ", lr.round_permille, LIMIT_ROUNDS);
+    printf("\n  with each side's block write added (commit_block also builds the state root\n"
+           "  and the undo record, and writes their records too):\n");
     printf("    limit's synced batch write                                          %8llu ns/append\n",
            (unsigned long long)lr.write_ns);
     printf("    module's commit_block                                               %8llu ns/append\n",
            (unsigned long long)lr.commit_ns);
-    printf("    module with its commit at %llu.%03llu of the limit with its write\n",
-           (unsigned long long)(lr.whole_permille / 1000), (unsigned long long)(lr.whole_permille % 1000));
+    printf("    module with its commit at ");
+    put_permille(stdout, lr.whole_permille);
+    printf(" of the limit with its write (target 0.%03d): %s, missed in %d of %d rounds\n",
+           WHOLE_TARGET_PERMILLE, whole_fails ? "BELOW TARGET" : "meets target", lr.whole_missed, LIMIT_ROUNDS);
+    printf("      rounds: ");
+    put_rounds(stdout, " ", lr.round_whole_permille, LIMIT_ROUNDS);
+    printf("\n");
 
-    static const size_t COMMIT_WRITES[2] = { 1000, 10000 };
-    uint64_t commit_ns[2];
-    printf("\nblock commit with state root (createMemory, one new record each, on the store of\n"
-           "the signed appends above), medians of %d blocks:\n", ROUNDS);
+    static const size_t COMMIT_WRITES[2] = { 1000, COMMIT_TARGET_WRITES };
+    commit_result cr[2];
+    limit batch;
+    memset(&batch, 0, sizeof batch);
+    limit_open(&batch);
+    printf("\nblock commit with state root (createMemory, one new asset record each, on the store\n"
+           "of the signed appends above) against a synced RocksDB batch of the same records\n"
+           "(33 B keys, 124 B values, its own store), medians of %d interleaved rounds:\n", COMMIT_ROUNDS);
+    int commit_fails = 0, commit_missed = 0;
     for (int i = 0; i < 2; i++) {
-        commit_ns[i] = measure_commit(&b, COMMIT_WRITES[i]);
-        printf("  %6zu writes: commit_block %8llu us, %6llu ns per write\n", COMMIT_WRITES[i],
-               (unsigned long long)(commit_ns[i] / 1000), (unsigned long long)(commit_ns[i] / COMMIT_WRITES[i]));
+        measure_commit(&b, &batch, COMMIT_WRITES[i], &cr[i]);
+        const unsigned long long w = (unsigned long long)cr[i].writes;
+        printf("  %6llu writes: commit_block %8llu us, %6llu ns per write; synced batch %8llu us, %6llu ns per write"
+               " (puts %llu of them)\n",
+               w, (unsigned long long)(cr[i].commit_ns / 1000), (unsigned long long)cr[i].commit_ns / w,
+               (unsigned long long)(cr[i].batch_ns / 1000), (unsigned long long)cr[i].batch_ns / w,
+               (unsigned long long)cr[i].put_ns / w);
+        printf("    commit_block at ");
+        put_permille(stdout, cr[i].permille);
+        if (cr[i].has_target) {
+            const int fails = most_rounds(cr[i].missed, COMMIT_ROUNDS);
+            commit_fails |= fails;
+            commit_missed = cr[i].missed;
+            printf(" times the batch (target at most ");
+            put_permille(stdout, COMMIT_TARGET_PERMILLE);
+            printf("): %s, missed in %d of %d rounds\n", fails ? "ABOVE TARGET" : "meets target", cr[i].missed,
+                   COMMIT_ROUNDS);
+        } else {
+            printf(" times the batch (no target)\n");
+        }
+        printf("      rounds: ");
+        put_rounds(stdout, " ", cr[i].round_permille, COMMIT_ROUNDS);
+        printf("\n");
     }
+    limit_close(&batch);
+    remove_dir(batch.dir);
 
+    /* The high-water mark of the whole run: the table's instance, the fresh
+     * one and the bench's own buffers (pool, blocks, ids). Linux reports
+     * KiB; rounded up to MiB so that a printed value never understates. */
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) die("getrusage");
+    const unsigned long long peak_kib = (unsigned long long)ru.ru_maxrss;
+    const unsigned long long peak_mib = (peak_kib + 1023) / 1024;
+    const int rss_fails = peak_kib > (unsigned long long)MS_MEMORY_BOUND_MIB * 1024u;
+    printf("\npeak RSS of the bench process (instance + its own buffers): %llu MiB (bound %u MiB): %s\n", peak_mib,
+           (unsigned)MS_MEMORY_BOUND_MIB, rss_fails ? "ABOVE BOUND" : "ok");
+
+    const int exit_status = failed || whole_fails || commit_fails || rss_fails;
     if (json) {
         fprintf(json, "  ],\n  \"per_core\": {\"target_calls_per_s\": %u, \"cases\": [\n", CORE_TARGET);
         for (size_t i = 0; i < n_core; i++) {
@@ -1050,32 +1244,67 @@ int main(int argc, char **argv)
         fprintf(json,
                 "  ]},\n  \"signed_append_limit\": {\"ciphertext_bytes\": %u, \"appends_per_block\": %zu, "
                 "\"gas_per_call\": %llu, \"blocks_per_round\": %d, \"rounds\": %d, \"limit_ns_per_append\": %llu, "
-                "\"module_execute_ns_per_append\": %llu, \"module_of_limit\": %llu.%03llu, \"target\": 0.%03d, "
-                "\"meets_target\": %s, \"limit_write_ns_per_append\": %llu, \"module_commit_ns_per_append\": %llu, "
-                "\"with_block_writes_module_of_limit\": %llu.%03llu},\n",
+                "\"module_execute_ns_per_append\": %llu, \"module_of_limit\": ",
                 SIGNED_CT, lr.per_block, (unsigned long long)lr.gas_per_call, LIMIT_BLOCKS, LIMIT_ROUNDS,
-                (unsigned long long)lr.limit_ns, (unsigned long long)lr.exec_ns,
-                (unsigned long long)(lr.permille / 1000), (unsigned long long)(lr.permille % 1000),
-                LIMIT_TARGET_PERMILLE, lr.permille >= LIMIT_TARGET_PERMILLE ? "true" : "false",
-                (unsigned long long)lr.write_ns, (unsigned long long)lr.commit_ns,
-                (unsigned long long)(lr.whole_permille / 1000), (unsigned long long)(lr.whole_permille % 1000));
-        fprintf(json, "  \"block_commit\": [\n");
+                (unsigned long long)lr.limit_ns, (unsigned long long)lr.exec_ns);
+        put_permille(json, lr.permille);
+        fprintf(json, ", \"target\": 0.%03d, \"meets_target\": %s, \"rounds_below_target\": %d, \"round_module_of_limit\": [",
+                LIMIT_TARGET_PERMILLE, limit_fails ? "false" : "true", lr.missed);
+        put_rounds(json, ", ", lr.round_permille, LIMIT_ROUNDS);
+        fprintf(json, "], \"limit_write_ns_per_append\": %llu, \"module_commit_ns_per_append\": %llu, "
+                "\"with_block_writes_module_of_limit\": ",
+                (unsigned long long)lr.write_ns, (unsigned long long)lr.commit_ns);
+        put_permille(json, lr.whole_permille);
+        fprintf(json, ", \"with_block_writes_target\": 0.%03d, \"with_block_writes_meets_target\": %s, "
+                "\"with_block_writes_rounds_below_target\": %d, \"with_block_writes_round_module_of_limit\": [",
+                WHOLE_TARGET_PERMILLE, whole_fails ? "false" : "true", lr.whole_missed);
+        put_rounds(json, ", ", lr.round_whole_permille, LIMIT_ROUNDS);
+        fprintf(json, "]},\n  \"block_commit\": [\n");
         for (int i = 0; i < 2; i++) {
-            fprintf(json, "    {\"writes\": %zu, \"commit_ns\": %llu, \"ns_per_write\": %llu}%s\n", COMMIT_WRITES[i],
-                    (unsigned long long)commit_ns[i], (unsigned long long)(commit_ns[i] / COMMIT_WRITES[i]),
-                    i == 0 ? "," : "");
+            const unsigned long long w = (unsigned long long)cr[i].writes;
+            fprintf(json,
+                    "    {\"writes\": %llu, \"commit_ns\": %llu, \"ns_per_write\": %llu, \"rounds\": %d, "
+                    "\"synced_batch_ns\": %llu, \"synced_batch_ns_per_write\": %llu, \"synced_batch_put_ns\": %llu, "
+                    "\"commit_over_batch\": ",
+                    w, (unsigned long long)cr[i].commit_ns, (unsigned long long)cr[i].commit_ns / w, COMMIT_ROUNDS,
+                    (unsigned long long)cr[i].batch_ns, (unsigned long long)cr[i].batch_ns / w,
+                    (unsigned long long)cr[i].put_ns);
+            put_permille(json, cr[i].permille);
+            fprintf(json, ", \"round_commit_over_batch\": [");
+            put_rounds(json, ", ", cr[i].round_permille, COMMIT_ROUNDS);
+            if (cr[i].has_target) {
+                fprintf(json, "], \"target_at_most\": ");
+                put_permille(json, COMMIT_TARGET_PERMILLE);
+                fprintf(json, ", \"meets_target\": %s, \"rounds_above_target\": %d}",
+                        most_rounds(cr[i].missed, COMMIT_ROUNDS) ? "false" : "true", cr[i].missed);
+            } else {
+                fprintf(json, "], \"target_at_most\": null, \"meets_target\": null, \"rounds_above_target\": null}");
+            }
+            fprintf(json, "%s\n", i == 0 ? "," : "");
         }
-        fprintf(json, "  ]\n}\n");
+        fprintf(json,
+                "  ],\n  \"peak_rss\": {\"kib\": %llu, \"mib\": %llu, \"bound_mib\": %u, \"within_bound\": %s},\n"
+                "  \"exit_status\": %d\n}\n",
+                peak_kib, peak_mib, (unsigned)MS_MEMORY_BOUND_MIB, rss_fails ? "false" : "true", exit_status);
         fclose(json);
     }
     b.m->destroy(b.inst);
     secp256k1_context_destroy(b.secp);
     ms_buf_free(&b.cd);
     remove_dir(dir);
-    if (failed) {
-        fprintf(stderr, "bench: FAILED: a function runs below %d Mgas/s\n", TARGET_MGAS);
-        return 1;
+    if (failed) fprintf(stderr, "bench: FAILED: a function runs below %d Mgas/s\n", TARGET_MGAS);
+    if (whole_fails) {
+        fprintf(stderr, "bench: FAILED: the signed append with the block writes below 0.%03d of its limit in %d of %d rounds\n",
+                WHOLE_TARGET_PERMILLE, lr.whole_missed, LIMIT_ROUNDS);
     }
+    if (commit_fails) {
+        fprintf(stderr, "bench: FAILED: commit_block of %u writes above ", COMMIT_TARGET_WRITES);
+        put_permille(stderr, COMMIT_TARGET_PERMILLE);
+        fprintf(stderr, " times the synced batch in %d of %d rounds\n", commit_missed, COMMIT_ROUNDS);
+    }
+    if (rss_fails) fprintf(stderr, "bench: FAILED: peak RSS above %u MiB\n", (unsigned)MS_MEMORY_BOUND_MIB);
+    if (exit_status) return 1;
     if (!no_table) printf("bench: every function at or above %d Mgas/s (medians of %d rounds)\n", TARGET_MGAS, ROUNDS);
+    printf("bench: every gated target met (most rounds; peak RSS within %u MiB)\n", (unsigned)MS_MEMORY_BOUND_MIB);
     return 0;
 }

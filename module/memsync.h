@@ -65,6 +65,13 @@ extern "C" {
  *  more than 2^32 - 1 bytes (the largest RocksDB value). A chain whose
  *  block gas limit is higher than MS_MAX_BLOCK_GAS is not covered. */
 #define MS_MAX_BLOCK_ENTRIES (1u << 22)
+
+/* Memory bound of one instance ([HOST-54], spec/host-abi.md): its peak
+ * resident memory (node cache, record cache, RocksDB's memtables and block
+ * cache, a block's journal and its commit) stays below this many MiB for
+ * trees up to 10 million entries and blocks up to 10,000 writes. Every
+ * benchmark reports its peak against it. */
+#define MS_MEMORY_BOUND_MIB 768u
 #define MS_MAX_BLOCK_GAS 1000000000u
 
 typedef struct ms_address { uint8_t bytes[20]; } ms_address;

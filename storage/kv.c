@@ -23,6 +23,7 @@ struct ms_kv {
     rocksdb_writeoptions_t *wopts_sync;
     rocksdb_block_based_table_options_t *table;
     rocksdb_cache_t *cache;
+    rocksdb_column_family_handle_t *cf;   /* "default": batched MultiGet takes a handle */
 };
 
 /* Wrapped rather than cast, so a failed allocation surfaces as a NULL batch
@@ -64,6 +65,7 @@ static ms_kv_status ms_kv_take_error(char *err)
 
 static void ms_kv_free_parts(ms_kv *kv)
 {
+    if (kv->cf != NULL) rocksdb_column_family_handle_destroy(kv->cf);
     if (kv->db != NULL) rocksdb_close(kv->db);
     if (kv->wopts_sync != NULL) rocksdb_writeoptions_destroy(kv->wopts_sync);
     if (kv->wopts != NULL) rocksdb_writeoptions_destroy(kv->wopts);
@@ -113,13 +115,22 @@ ms_kv_status ms_kv_open(ms_kv **out, const char *dir)
     rocksdb_block_based_options_set_cache_index_and_filter_blocks(kv->table, 1);
     rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(kv->table, 1);
     rocksdb_options_set_block_based_table_factory(kv->opts, kv->table);
+    /* Every value stored is a hash, a node of hashes or a ciphertext, none
+     * of which compresses: compression would only spend CPU on each flush,
+     * compaction and block read. Stores written with compression stay
+     * readable (each table file names its own). */
+    rocksdb_options_set_compression(kv->opts, rocksdb_no_compression);
     rocksdb_writeoptions_set_sync(kv->wopts, 0);
     rocksdb_writeoptions_set_sync(kv->wopts_sync, 1);
 
     char *err = NULL;
-    kv->db = rocksdb_open(kv->opts, dir, &err);
+    const char *cf_names[1] = {"default"};
+    const rocksdb_options_t *cf_opts[1] = {kv->opts};
+    rocksdb_column_family_handle_t *cfs[1] = {NULL};
+    kv->db = rocksdb_open_column_families(kv->opts, dir, 1, cf_names, cf_opts, cfs, &err);
+    kv->cf = cfs[0];
     ms_kv_status s = ms_kv_take_error(err);
-    if (s == MS_KV_OK && kv->db == NULL) s = MS_KV_IO;
+    if (s == MS_KV_OK && (kv->db == NULL || kv->cf == NULL)) s = MS_KV_IO;
     if (s != MS_KV_OK) {
         ms_kv_free_parts(kv);
         return s;
@@ -167,6 +178,56 @@ ms_kv_status ms_kv_get(const ms_kv *kv, uint8_t **val, size_t *vlen, const uint8
     return MS_KV_OK;
 }
 
+ms_kv_status ms_kv_multi_get(const ms_kv *kv, size_t n, const uint8_t *const *keys, const size_t *klens,
+                             uint8_t **vals, size_t *vlens, int *found)
+{
+    for (size_t i = 0; i < n; i++) {
+        vals[i] = NULL;
+        vlens[i] = 0;
+        found[i] = 0;
+    }
+    if (n == 0) return MS_KV_OK;
+    rocksdb_pinnableslice_t **ps = calloc(n, sizeof *ps);
+    char **errs = calloc(n, sizeof *errs);
+    if (ps == NULL || errs == NULL) {
+        free(ps);
+        free(errs);
+        return MS_KV_NOMEM;
+    }
+    rocksdb_batched_multi_get_cf(kv->db, kv->ropts, kv->cf, n, (const char *const *)keys, klens, ps, errs, 0);
+    ms_kv_status s = MS_KV_OK;
+    for (size_t i = 0; i < n; i++) {
+        const ms_kv_status e = ms_kv_take_error(errs[i]);
+        if (e != MS_KV_OK && s == MS_KV_OK) s = e;
+        if (ps[i] == NULL || s != MS_KV_OK) continue;
+        size_t len = 0;
+        const char *data = rocksdb_pinnableslice_value(ps[i], &len);
+        if (len > 0) {   /* a found key has a slice; no slice is not found */
+            vals[i] = malloc(len);
+            if (vals[i] == NULL) {
+                s = MS_KV_NOMEM;
+                continue;
+            }
+            memcpy(vals[i], data, len);
+        }
+        vlens[i] = len;
+        found[i] = 1;
+        kv->io->read += len;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (ps[i] != NULL) rocksdb_pinnableslice_destroy(ps[i]);
+        if (s != MS_KV_OK) {
+            free(vals[i]);
+            vals[i] = NULL;
+            vlens[i] = 0;
+            found[i] = 0;
+        }
+    }
+    free(ps);
+    free(errs);
+    return s;
+}
+
 ms_kv_batch *ms_kv_batch_create(void)
 {
     ms_kv_batch *b = malloc(sizeof *b);
@@ -210,6 +271,13 @@ void ms_kv_batch_delete(ms_kv_batch *b, const uint8_t *key, size_t klen)
         return;
     }
     rocksdb_writebatch_delete(b->wb, (const char *)key, klen);
+}
+
+const uint8_t *ms_kv_batch_data(const ms_kv_batch *b, size_t *len)
+{
+    *len = 0;
+    if (b == NULL) return NULL;
+    return (const uint8_t *)rocksdb_writebatch_data(b->wb, len);
 }
 
 ms_kv_status ms_kv_write(ms_kv *kv, ms_kv_batch *b, int sync)

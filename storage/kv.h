@@ -33,6 +33,16 @@ void ms_kv_close(ms_kv *kv);
  *  NULL when vlen is 0). On MS_KV_NOT_FOUND, *val is NULL and *vlen 0. */
 ms_kv_status ms_kv_get(const ms_kv *kv, uint8_t **val, size_t *vlen, const uint8_t *key, size_t klen);
 
+/** Read n values in one call (RocksDB's batched MultiGet: one pass over
+ *  the memtables and each table file for all keys, instead of n lookups).
+ *  The keys need not be sorted nor distinct.
+ *  Returns: MS_KV_OK when every key was looked up (found or not), else the
+ *  first error (MS_KV_IO, MS_KV_NOMEM), with every output cleared.
+ *  Out: vals[i] (malloc'd, caller frees; NULL when absent or empty),
+ *  vlens[i], found[i] (1 or 0). In: keys[i] (klens[i] bytes). */
+ms_kv_status ms_kv_multi_get(const ms_kv *kv, size_t n, const uint8_t *const *keys, const size_t *klens,
+                             uint8_t **vals, size_t *vlens, int *found);
+
 /** An atomic batch of puts and deletes, applied in order. A put or delete
  *  whose key or value is longer than MS_KV_VALUE_MAX is not queued and
  *  marks the batch: ms_kv_write then writes nothing and returns
@@ -43,6 +53,12 @@ ms_kv_batch *ms_kv_batch_create(void);
 void ms_kv_batch_destroy(ms_kv_batch *b);
 void ms_kv_batch_put(ms_kv_batch *b, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
 void ms_kv_batch_delete(ms_kv_batch *b, const uint8_t *key, size_t klen);
+
+/** RocksDB's encoding of the batch (sequence, count, then each put and
+ *  delete in order), for tests that compare batches byte for byte.
+ *  Returns a pointer valid until the batch changes (NULL for a NULL
+ *  batch). Out: len. */
+const uint8_t *ms_kv_batch_data(const ms_kv_batch *b, size_t *len);
 
 /** Write the batch atomically; with sync non-zero, fsync before returning.
  *  Returns MS_KV_OK, MS_KV_IO, MS_KV_NOMEM (a NULL batch: its creation

@@ -1,14 +1,9 @@
-/* The authenticated state tree: see storage/smt.h and spec/state.md.
- *
- * In memory a stored node is a "nibble node": the 16 subtrees four binary
- * levels below its position (its slots), each empty, a leaf, or another
- * stored node, plus the 15 binary subtrees in between, kept in heap order
- * (index 1 is the node itself, 2i and 2i+1 the children of i, 16 + s is
- * slot s). Each heap entry has a class, EMPTY (no leaf), LEAF (exactly one
- * leaf: its hash is that leaf's hash, wherever it sits) or NODE (two leaves
- * or more: keccak256(0x01 || left || right)), which is exactly the binary
- * definition of the tree with single-leaf subtrees compacted. */
+/* The authenticated state tree: see storage/smt.h and spec/state.md. This
+ * file holds the node records, the node cache, versions, pruning, rollback
+ * and reads; storage/smt_apply.c the update of a block; the in-memory
+ * model is described in storage/smt_internal.h. */
 #include "storage/smt.h"
+#include "storage/smt_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,74 +12,9 @@
 #include "crypto/smt_verify.h"
 #include "storage/records.h"
 
-enum { K_EMPTY = 0, K_LEAF = 1, K_NODE = 2 };
-
-_Static_assert(MS_SMT_PROOF_MAX == MS_SMT_PROOF_MAX_SIZE, "proof size bound");
-
-#define NODE_FORMAT 0x01u
-#define VREC_FORMAT 0x01u
-#define META_FORMAT 0x01u
-#define NODE_KEY_LEN 42u           /* tag, version 8, depth 1, prefix 32 */
-#define STALE_ENTRY_LEN 41u        /* a node key without its tag */
-#define STALE_CHUNK_ENTRIES 1024u
-#define NODE_MAX_BYTES (5u + 16u * 96u + 14u * 32u)
-#define MAX_NIBBLE_DEPTH 63u       /* the deepest position a stored node can hold */
-
-/* A subtree reference: a slot of a node, or a version's root. */
-typedef struct smt_ref {
-    uint8_t kind;
-    uint64_t version;     /* K_NODE: the version that wrote the node */
-    uint8_t hash[32];     /* zero for K_EMPTY */
-    uint8_t path[32];     /* K_LEAF */
-    uint8_t vh[32];       /* K_LEAF */
-} smt_ref;
-
-typedef struct smt_node {
-    smt_ref child[16];
-    uint8_t ikind[16];    /* heap entries 1..15 */
-    uint8_t ihash[16][32];
-} smt_node;
-
-/* A cached node: its record as stored (verified when it entered the
- * cache), so that a hit costs a decode but no keccak and no RocksDB read.
- * Encoded records are about half the size of decoded nodes. */
-typedef struct cache_ent {
-    uint8_t key[STALE_ENTRY_LEN];  /* version 8, depth 1, prefix 32 */
-    uint8_t hash[32];     /* the node's own hash */
-    uint8_t *rec;         /* malloc'd record; NULL for a free entry */
-    uint32_t len;
-    int32_t hnext;        /* next entry in the same bucket, or in the free list */
-    int32_t prev, next;   /* LRU list of the entry's depth, head most recent */
-} cache_ent;
-
-#define CACHE_DEPTHS (MAX_NIBBLE_DEPTH + 1u)
-
-struct ms_smt {
-    ms_kv *kv;
-    smt_node *work;       /* one scratch node per nibble depth 0..64 */
-    cache_ent *ents;
-    size_t cap, used;
-    int32_t *buckets;
-    size_t nbuckets;      /* a power of two */
-    int32_t head[CACHE_DEPTHS], tail[CACHE_DEPTHS];  /* one LRU list per nibble depth */
-    int32_t free_head;    /* removed entries, chained by hnext */
-    uint64_t cache_hi;    /* highest version whose nodes may be in the cache */
-};
-
-typedef struct smt_meta {
-    uint64_t latest, oldest;
-    int fresh;            /* no tree written yet */
-} smt_meta;
-
-typedef struct smt_vrec {
-    uint64_t prev, next, entries;
-    uint32_t stale_chunks;  /* records 0x12 || version || 0 .. stale_chunks-1 */
-    smt_ref root;
-} smt_vrec;
-
 /* ------------------------------------------------------------------ helpers */
 
-static ms_smt_status from_kv(ms_kv_status s)
+ms_smt_status smt_from_kv(ms_kv_status s)
 {
     switch (s) {
     case MS_KV_OK: return MS_SMT_OK;
@@ -94,7 +24,7 @@ static ms_smt_status from_kv(ms_kv_status s)
     }
 }
 
-static unsigned nib(const uint8_t *p, unsigned d)
+unsigned smt_nib(const uint8_t *p, unsigned d)
 {
     return d % 2u == 0 ? (unsigned)(p[d / 2u] >> 4) : (unsigned)(p[d / 2u] & 0x0fu);
 }
@@ -122,12 +52,12 @@ static int is_zero32(const uint8_t *p)
     return acc == 0;
 }
 
-static void ref_empty(smt_ref *r)
+void smt_ref_empty(smt_ref *r)
 {
     memset(r, 0, sizeof *r);
 }
 
-static void ref_leaf(smt_ref *r, const uint8_t path[32], const uint8_t vh[32])
+void smt_ref_leaf(smt_ref *r, const uint8_t path[32], const uint8_t vh[32])
 {
     memset(r, 0, sizeof *r);
     r->kind = K_LEAF;
@@ -136,13 +66,13 @@ static void ref_leaf(smt_ref *r, const uint8_t path[32], const uint8_t vh[32])
     ms_smt_hash_leaf(r->hash, path, vh);
 }
 
-static int ref_same(const smt_ref *a, const smt_ref *b)
+int smt_ref_same(const smt_ref *a, const smt_ref *b)
 {
     return a->kind == b->kind && a->version == b->version && memcmp(a->hash, b->hash, 32) == 0;
 }
 
 /* Entry (without tag) of the node at nibble depth `depth` on `path`. */
-static void node_entry(uint8_t out[STALE_ENTRY_LEN], uint64_t version, unsigned depth, const uint8_t path[32])
+void smt_node_entry(uint8_t out[STALE_ENTRY_LEN], uint64_t version, unsigned depth, const uint8_t path[32])
 {
     ms_put_be64(out, version);
     out[8] = (uint8_t)depth;
@@ -151,10 +81,10 @@ static void node_entry(uint8_t out[STALE_ENTRY_LEN], uint64_t version, unsigned 
     if (depth % 2u) out[9 + depth / 2u] = (uint8_t)(path[depth / 2u] & 0xf0u);
 }
 
-static void node_key(uint8_t out[NODE_KEY_LEN], uint64_t version, unsigned depth, const uint8_t path[32])
+void smt_node_key(uint8_t out[NODE_KEY_LEN], uint64_t version, unsigned depth, const uint8_t path[32])
 {
     out[0] = MS_SMT_TAG_NODE;
-    node_entry(out + 1, version, depth, path);
+    smt_node_entry(out + 1, version, depth, path);
 }
 
 static void vrec_key(uint8_t out[9], uint64_t version)
@@ -163,7 +93,7 @@ static void vrec_key(uint8_t out[9], uint64_t version)
     ms_put_be64(out + 1, version);
 }
 
-static void stale_key(uint8_t out[13], uint64_t version, uint32_t chunk)
+void smt_stale_key(uint8_t out[13], uint64_t version, uint32_t chunk)
 {
     out[0] = MS_SMT_TAG_STALE;
     ms_put_be64(out + 1, version);
@@ -172,7 +102,8 @@ static void stale_key(uint8_t out[13], uint64_t version, uint32_t chunk)
 
 /* ------------------------------------------------------------ node hashing */
 
-static void combine(uint8_t *k, uint8_t h[32], uint8_t ka, const uint8_t *ha, uint8_t kb, const uint8_t *hb)
+/* Returns 1 when it hashed (a NODE), else 0. */
+static unsigned combine(uint8_t *k, uint8_t h[32], uint8_t ka, const uint8_t *ha, uint8_t kb, const uint8_t *hb)
 {
     if (ka == K_EMPTY && kb == K_EMPTY) {
         *k = K_EMPTY;
@@ -186,7 +117,9 @@ static void combine(uint8_t *k, uint8_t h[32], uint8_t ka, const uint8_t *ha, ui
     } else {
         *k = K_NODE;
         ms_smt_hash_internal(h, ha, hb);
+        return 1;
     }
+    return 0;
 }
 
 static void heap_get(const smt_node *n, unsigned i, uint8_t *k, const uint8_t **h)
@@ -201,8 +134,9 @@ static void heap_get(const smt_node *n, unsigned i, uint8_t *k, const uint8_t **
 }
 
 /* Recompute the inner entries above the slots flagged in dirty (bit s). */
-static void node_rehash(smt_node *n, uint32_t dirty)
+unsigned smt_node_rehash(smt_node *n, uint32_t dirty)
 {
+    unsigned hashes = 0;
     uint8_t d[32] = {0};
     for (unsigned s = 0; s < 16; s++) d[16 + s] = (uint8_t)((dirty >> s) & 1u);
     for (unsigned i = 15; i >= 1; i--) {
@@ -212,8 +146,9 @@ static void node_rehash(smt_node *n, uint32_t dirty)
         const uint8_t *ha, *hb;
         heap_get(n, 2 * i, &ka, &ha);
         heap_get(n, 2 * i + 1, &kb, &hb);
-        combine(&n->ikind[i], n->ihash[i], ka, ha, kb, hb);
+        hashes += combine(&n->ikind[i], n->ihash[i], ka, ha, kb, hb);
     }
+    return hashes;
 }
 
 /* ------------------------------------------------------------ node records */
@@ -234,7 +169,7 @@ static void node_classes(uint8_t cls[32], const smt_node *n)
  * hash 32, then leaf: path 32, valueHash 32 / node: version u64 | then the
  * hash of every inner entry 2..15 of class NODE, ascending. (Entry 1, the
  * node's own hash, is in its parent.) */
-static size_t node_encode(uint8_t out[NODE_MAX_BYTES], const smt_node *n)
+size_t smt_node_encode(uint8_t out[NODE_MAX_BYTES], const smt_node *n)
 {
     uint16_t map = 0, leaves = 0;
     size_t o = 5;
@@ -275,7 +210,7 @@ static size_t node_encode(uint8_t out[NODE_MAX_BYTES], const smt_node *n)
  * not recomputed here, for speed: RocksDB's block checksums guard them on
  * disk, the operator's `verify` recomputes the whole tree, and test builds
  * recompute and compare all of them on every decode. */
-static int node_decode(smt_node *n, const uint8_t *buf, size_t len, uint64_t version, unsigned depth,
+int smt_node_decode(smt_node *n, const uint8_t *buf, size_t len, uint64_t version, unsigned depth,
                        const uint8_t path[32], const uint8_t want32[32], int verified)
 {
     if (len < 5 || buf[0] != NODE_FORMAT || depth > MAX_NIBBLE_DEPTH) return 0;
@@ -284,10 +219,17 @@ static int node_decode(smt_node *n, const uint8_t *buf, size_t len, uint64_t ver
     if (map == 0 || (leaves & ~map) != 0) return 0;
     size_t o = 5;
     unsigned count = 0;
-    memset(n, 0, sizeof *n);
+    /* Each field a reader looks at is set below (an empty slot is zero, a
+     * leaf has version 0; a node slot's path and valueHash are never read),
+     * rather than clearing the whole 2 KiB node first. */
+    memset(n->ikind, 0, sizeof n->ikind);
     for (unsigned sl = 0; sl < 16; sl++) {
         smt_ref *c = &n->child[sl];
-        if (!((map >> sl) & 1u)) continue;
+        if (!((map >> sl) & 1u)) {
+            memset(c, 0, sizeof *c);
+            continue;
+        }
+        c->version = 0;
         count++;
         const int is_leaf = (int)((leaves >> sl) & 1u);
         const size_t need = 32u + (is_leaf ? 64u : 8u);
@@ -300,9 +242,9 @@ static int node_decode(smt_node *n, const uint8_t *buf, size_t len, uint64_t ver
             memcpy(c->vh, buf + o + 32, 32);
             o += 64;
             for (unsigned d = 0; d < depth; d++) {
-                if (nib(c->path, d) != nib(path, d)) return 0;
+                if (smt_nib(c->path, d) != smt_nib(path, d)) return 0;
             }
-            if (nib(c->path, depth) != sl) return 0;
+            if (smt_nib(c->path, depth) != sl) return 0;
         } else {
             c->kind = K_NODE;
             c->version = ms_get_be64(buf + o);
@@ -347,7 +289,7 @@ static int node_decode(smt_node *n, const uint8_t *buf, size_t len, uint64_t ver
 #ifdef MS_TEST_BUILD
     {
         smt_node full = *n;
-        node_rehash(&full, 0xffffu);
+        smt_node_rehash(&full, 0xffffu);
         if (memcmp(full.ihash, n->ihash, sizeof full.ihash) != 0) return 0;
         if (memcmp(full.ikind + 1, n->ikind + 1, 15) != 0) return 0;
     }
@@ -402,7 +344,7 @@ static void lru_push_front(ms_smt *t, int32_t i)
     if (t->tail[d] < 0) t->tail[d] = i;
 }
 
-static void cache_clear(ms_smt *t)
+void smt_cache_clear(ms_smt *t)
 {
     if (t->cap == 0) return;
     for (size_t i = 0; i < t->used; i++) {
@@ -415,7 +357,7 @@ static void cache_clear(ms_smt *t)
     t->free_head = -1;
 }
 
-static int32_t cache_find(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN])
+int32_t smt_cache_find(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN])
 {
     if (t->cap == 0) return -1;
     for (int32_t i = t->buckets[cache_slot(t, key)]; i >= 0; i = t->ents[i].hnext) {
@@ -445,7 +387,7 @@ static void cache_drop(ms_smt *t, int32_t i)
 /* Cache the record rec (len bytes, whose node hash is hash32) under key. With
  * owned, rec is malloc'd and now belongs to the cache (freed when refused);
  * otherwise it is copied. A failed allocation only skips caching. */
-static void cache_put(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], const uint8_t hash32[32], uint8_t *rec,
+void smt_cache_put(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], const uint8_t hash32[32], uint8_t *rec,
                       size_t len, int owned)
 {
     if (t->cap == 0) {
@@ -498,7 +440,7 @@ static void cache_put(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], const uint8
 
 /* Forget a node that no new version reaches (it went stale): the cache
  * then holds live nodes rather than superseded ones. */
-static void cache_remove(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN])
+void smt_cache_remove(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN])
 {
     if (t->cap == 0) return;
     for (int32_t i = t->buckets[cache_slot(t, key)]; i >= 0; i = t->ents[i].hnext) {
@@ -510,34 +452,34 @@ static void cache_remove(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN])
 }
 
 /* Load the node `ref` points to, at nibble depth `depth` on `path`, into n. */
-static ms_smt_status load_node(ms_smt *t, const smt_ref *ref, unsigned depth, const uint8_t path[32],
+static ms_smt_status smt_load_node(ms_smt *t, const smt_ref *ref, unsigned depth, const uint8_t path[32],
                                smt_node *n)
 {
     uint8_t key[NODE_KEY_LEN];
     if (ref->kind != K_NODE || depth > MAX_NIBBLE_DEPTH) return MS_SMT_CORRUPT;
-    node_key(key, ref->version, depth, path);
-    const int32_t hit = cache_find(t, key + 1);
+    smt_node_key(key, ref->version, depth, path);
+    const int32_t hit = smt_cache_find(t, key + 1);
     if (hit >= 0) {
         const cache_ent *e = &t->ents[hit];
         if (memcmp(e->hash, ref->hash, 32) != 0) return MS_SMT_CORRUPT;
-        if (!node_decode(n, e->rec, e->len, ref->version, depth, path, ref->hash, 1)) return MS_SMT_CORRUPT;
+        if (!smt_node_decode(n, e->rec, e->len, ref->version, depth, path, ref->hash, 1)) return MS_SMT_CORRUPT;
         return MS_SMT_OK;
     }
     uint8_t *val = NULL;
     size_t vlen = 0;
     ms_kv_status ks = ms_kv_get(t->kv, &val, &vlen, key, sizeof key);
-    if (ks != MS_KV_OK) return from_kv(ks);   /* a missing node is corruption */
-    if (!node_decode(n, val, vlen, ref->version, depth, path, ref->hash, 0)) {
+    if (ks != MS_KV_OK) return smt_from_kv(ks);   /* a missing node is corruption */
+    if (!smt_node_decode(n, val, vlen, ref->version, depth, path, ref->hash, 0)) {
         free(val);
         return MS_SMT_CORRUPT;
     }
-    cache_put(t, key + 1, ref->hash, val, vlen, 1);
+    smt_cache_put(t, key + 1, ref->hash, val, vlen, 1);
     return MS_SMT_OK;
 }
 
 /* ------------------------------------------------------ meta and versions */
 
-static ms_smt_status read_meta(ms_smt *t, smt_meta *m)
+ms_smt_status smt_read_meta(ms_smt *t, smt_meta *m)
 {
     const uint8_t key[1] = {MS_SMT_TAG_META};
     uint8_t *val = NULL;
@@ -548,7 +490,7 @@ static ms_smt_status read_meta(ms_smt *t, smt_meta *m)
         m->fresh = 1;
         return MS_SMT_OK;
     }
-    if (ks != MS_KV_OK) return from_kv(ks);
+    if (ks != MS_KV_OK) return smt_from_kv(ks);
     ms_smt_status s = MS_SMT_CORRUPT;
     if (vlen == 17 && val[0] == META_FORMAT) {
         m->latest = ms_get_be64(val + 1);
@@ -559,7 +501,7 @@ static ms_smt_status read_meta(ms_smt *t, smt_meta *m)
     return s;
 }
 
-static void write_meta(ms_kv_batch *b, const smt_meta *m)
+void smt_write_meta(ms_kv_batch *b, const smt_meta *m)
 {
     const uint8_t key[1] = {MS_SMT_TAG_META};
     uint8_t v[17];
@@ -572,8 +514,7 @@ static void write_meta(ms_kv_batch *b, const smt_meta *m)
 /* Version record: format | prev u64 | next u64 (0: none) | entries u64 |
  * stale chunks u32 | root kind u8 |
  * [hash 32 | leaf: path 32, valueHash 32 | node: version u64]. */
-#define VREC_BASE 30u
-static void write_vrec(ms_kv_batch *b, uint64_t version, const smt_vrec *r)
+void smt_write_vrec(ms_kv_batch *b, uint64_t version, const smt_vrec *r)
 {
     uint8_t key[9], v[VREC_BASE + 96];
     size_t n = VREC_BASE;
@@ -600,7 +541,7 @@ static void write_vrec(ms_kv_batch *b, uint64_t version, const smt_vrec *r)
 }
 
 /* Reads the record of a version in the retained chain described by m. */
-static ms_smt_status read_vrec(ms_smt *t, const smt_meta *m, uint64_t version, smt_vrec *r)
+ms_smt_status smt_read_vrec(ms_smt *t, const smt_meta *m, uint64_t version, smt_vrec *r)
 {
     memset(r, 0, sizeof *r);
     if (m->fresh) return version == 0 ? MS_SMT_OK : MS_SMT_NOT_RETAINED;
@@ -611,7 +552,7 @@ static ms_smt_status read_vrec(ms_smt *t, const smt_meta *m, uint64_t version, s
     vrec_key(key, version);
     ms_kv_status ks = ms_kv_get(t->kv, &val, &vlen, key, sizeof key);
     if (ks == MS_KV_NOT_FOUND) return MS_SMT_NOT_RETAINED;   /* a height with no block */
-    if (ks != MS_KV_OK) return from_kv(ks);
+    if (ks != MS_KV_OK) return smt_from_kv(ks);
     int ok = vlen >= VREC_BASE && val[0] == VREC_FORMAT;
     if (ok) {
         r->prev = ms_get_be64(val + 1);
@@ -647,181 +588,79 @@ static ms_smt_status read_vrec(ms_smt *t, const smt_meta *m, uint64_t version, s
     return ok ? MS_SMT_OK : MS_SMT_CORRUPT;
 }
 
-/* -------------------------------------------------------------------- apply */
-
-typedef struct apply_ctx {
-    ms_smt *t;
-    ms_kv_batch *b;
-    uint64_t version;
-    const ms_smt_op *ops;
-    int64_t delta;          /* entries added minus removed */
-    uint8_t *stale;         /* STALE_ENTRY_LEN bytes each */
-    size_t nstale, capstale;
-} apply_ctx;
-
-static ms_smt_status add_stale(apply_ctx *c, uint64_t version, unsigned depth, const uint8_t path[32])
-{
-    if (c->nstale == c->capstale) {
-        size_t ncap = c->capstale ? c->capstale * 2 : 64;
-        uint8_t *p = realloc(c->stale, ncap * STALE_ENTRY_LEN);
-        if (p == NULL) return MS_SMT_NOMEM;
-        c->stale = p;
-        c->capstale = ncap;
-    }
-    uint8_t *e = c->stale + c->nstale * STALE_ENTRY_LEN;
-    node_entry(e, version, depth, path);
-    cache_remove(c->t, e);
-    c->nstale++;
-    return MS_SMT_OK;
-}
-
-/* The subtree at nibble depth `depth` on the paths of ops[lo, hi), which
- * was `old`, after those ops: written to out. */
-static ms_smt_status upd(apply_ctx *c, unsigned depth, const smt_ref *old, size_t lo, size_t hi, smt_ref *out)
-{
-    if (lo == hi) {
-        *out = *old;
-        return MS_SMT_OK;
-    }
-    if (depth > MAX_NIBBLE_DEPTH + 1) return MS_SMT_CORRUPT;   /* distinct paths: unreachable */
-    ms_smt *t = c->t;
-    const uint8_t *path = c->ops[lo].path;
-    smt_node *n = &t->work[depth];
-    const int had_node = old->kind == K_NODE;
-    ms_smt_status s;
-
-    if (had_node) {
-        s = load_node(t, old, depth, path, n);
-        if (s != MS_SMT_OK) return s;
-    } else {
-        /* An empty subtree or a single leaf: count the leaves it will hold. */
-        size_t puts = 0;
-        int old_kept = old->kind == K_LEAF;
-        const ms_smt_op *single = NULL;
-        for (size_t i = lo; i < hi; i++) {
-            if (!c->ops[i].deleted) {
-                puts++;
-                single = &c->ops[i];
-            }
-            if (old->kind == K_LEAF && memcmp(c->ops[i].path, old->path, 32) == 0) old_kept = 0;
-        }
-        const size_t cnt = puts + (size_t)old_kept;
-        if (cnt <= 1) {
-            c->delta += (int64_t)cnt - (old->kind == K_LEAF ? 1 : 0);
-            if (cnt == 0) ref_empty(out);
-            else if (old_kept) *out = *old;
-            else ref_leaf(out, single->path, single->value_hash);
-            return MS_SMT_OK;
-        }
-        if (depth > MAX_NIBBLE_DEPTH) return MS_SMT_CORRUPT;
-        memset(n, 0, sizeof *n);
-        if (old->kind == K_LEAF) n->child[nib(old->path, depth)] = *old;
-    }
-
-    uint32_t dirty = 0;
-    size_t i = lo;
-    while (i < hi) {
-        const unsigned slot = nib(c->ops[i].path, depth);
-        size_t j = i + 1;
-        while (j < hi && nib(c->ops[j].path, depth) == slot) j++;
-        smt_ref nc;
-        s = upd(c, depth + 1, &n->child[slot], i, j, &nc);
-        if (s != MS_SMT_OK) return s;
-        if (!ref_same(&nc, &n->child[slot])) {
-            n->child[slot] = nc;
-            dirty |= 1u << slot;
-        }
-        i = j;
-    }
-    if (had_node && dirty == 0) {
-        *out = *old;
-        return MS_SMT_OK;
-    }
-
-    unsigned count = 0;
-    int last = -1;
-    for (unsigned k = 0; k < 16; k++) {
-        if (n->child[k].kind != K_EMPTY) {
-            count++;
-            last = (int)k;
-        }
-    }
-    if (count == 0) {
-        ref_empty(out);
-    } else if (count == 1 && n->child[last].kind == K_LEAF) {
-        *out = n->child[last];
-    } else {
-        node_rehash(n, had_node ? dirty : 0xffffu);
-        memset(out, 0, sizeof *out);
-        out->kind = K_NODE;
-        out->version = c->version;
-        memcpy(out->hash, n->ihash[1], 32);
-        uint8_t key[NODE_KEY_LEN], val[NODE_MAX_BYTES];
-        node_key(key, c->version, depth, path);
-        size_t vlen = node_encode(val, n);
-        ms_kv_batch_put(c->b, key, sizeof key, val, vlen);
-        cache_put(t, key + 1, out->hash, val, vlen, 0);
-    }
-    if (had_node) return add_stale(c, old->version, depth, path);
-    return MS_SMT_OK;
-}
-
-static int op_cmp(const void *a, const void *b)
-{
-    return memcmp(((const ms_smt_op *)a)->path, ((const ms_smt_op *)b)->path, 32);
-}
-
-void ms_smt_op_set(ms_smt_op *op, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
-                   int deleted)
-{
-    ms_keccak256(op->path, key, klen);
-    op->deleted = deleted ? 1 : 0;
-    if (deleted) memset(op->value_hash, 0, 32);
-    else ms_keccak256(op->value_hash, val, vlen);
-}
-
 /* ------------------------------------------------------------------ pruning */
+
+/* Delete the `chunks` lists of nodes made stale by `version`, and with
+ * nodes != 0 the nodes they list (pruning). A rollback keeps the nodes: the
+ * versions that made them stale are the ones being dropped. */
+static int stale_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, STALE_ENTRY_LEN);
+}
+
+/* Delete the n node records listed in entries (STALE_ENTRY_LEN bytes each),
+ * in key order: RocksDB's memtable inserts ordered keys (deletes are
+ * inserts of tombstones) far faster than scattered ones. */
+static ms_smt_status delete_nodes(ms_smt *t, ms_kv_batch *b, const uint8_t *entries, size_t n)
+{
+    if (n == 0) return MS_SMT_OK;
+    uint8_t *sorted = malloc(n * STALE_ENTRY_LEN + 1);
+    if (sorted == NULL) return MS_SMT_NOMEM;
+    memcpy(sorted, entries, n * STALE_ENTRY_LEN);
+    qsort(sorted, n, STALE_ENTRY_LEN, stale_cmp);
+    uint8_t nkey[NODE_KEY_LEN];
+    nkey[0] = MS_SMT_TAG_NODE;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(nkey + 1, sorted + i * STALE_ENTRY_LEN, STALE_ENTRY_LEN);
+        ms_kv_batch_delete(b, nkey, sizeof nkey);
+        smt_cache_remove(t, nkey + 1);   /* a proof at an old height may have cached it */
+    }
+    free(sorted);
+    return MS_SMT_OK;
+}
 
 /* Delete the `chunks` lists of nodes made stale by `version`, and with
  * nodes != 0 the nodes they list (pruning). A rollback keeps the nodes: the
  * versions that made them stale are the ones being dropped. */
 static ms_smt_status drop_stale_lists(ms_smt *t, ms_kv_batch *b, uint64_t version, uint32_t chunks, int nodes)
 {
-    for (uint32_t chunk = 0; chunk < chunks; chunk++) {
-        uint8_t key[13], nkey[NODE_KEY_LEN];
-        stale_key(key, version, chunk);
+    uint8_t *all = NULL;
+    size_t n = 0;
+    ms_smt_status s = MS_SMT_OK;
+    for (uint32_t chunk = 0; chunk < chunks && s == MS_SMT_OK; chunk++) {
+        uint8_t key[13];
+        smt_stale_key(key, version, chunk);
         ms_kv_batch_delete(b, key, sizeof key);
         if (!nodes) continue;
         uint8_t *val = NULL;
         size_t vlen = 0;
         ms_kv_status ks = ms_kv_get(t->kv, &val, &vlen, key, sizeof key);
-        if (ks != MS_KV_OK) return from_kv(ks);   /* a missing list is corruption */
+        if (ks != MS_KV_OK) {
+            s = smt_from_kv(ks);   /* a missing list is corruption */
+            break;
+        }
         if (vlen == 0 || vlen % STALE_ENTRY_LEN != 0 || vlen > STALE_CHUNK_ENTRIES * STALE_ENTRY_LEN) {
             free(val);
-            return MS_SMT_CORRUPT;
+            s = MS_SMT_CORRUPT;
+            break;
         }
-        nkey[0] = MS_SMT_TAG_NODE;
-        for (size_t o = 0; o < vlen; o += STALE_ENTRY_LEN) {
-            memcpy(nkey + 1, val + o, STALE_ENTRY_LEN);
-            ms_kv_batch_delete(b, nkey, sizeof nkey);
-            cache_remove(t, nkey + 1);   /* a proof at an old height may have cached it */
+        uint8_t *grown = realloc(all, n * STALE_ENTRY_LEN + vlen);
+        if (grown == NULL) {
+            free(val);
+            s = MS_SMT_NOMEM;
+            break;
         }
+        all = grown;
+        memcpy(all + n * STALE_ENTRY_LEN, val, vlen);
+        n += vlen / STALE_ENTRY_LEN;
         free(val);
     }
-    return MS_SMT_OK;
+    if (s == MS_SMT_OK && n > 0) s = delete_nodes(t, b, all, n);
+    free(all);
+    return s;
 }
 
-/* Where apply's pending writes must be seen by the pruning walk: the record
- * of `prev` now has next = `version`, and `version`'s stale list is in
- * memory (set *consumed when pruning deletes those nodes directly). */
-typedef struct pending {
-    uint64_t prev, version;
-    const uint8_t *stale;
-    size_t nstale;
-    int consumed;
-} pending;
-
-static ms_smt_status prune_walk(ms_smt *t, ms_kv_batch *b, smt_meta *m, uint64_t keep_from, pending *p)
+ms_smt_status smt_prune_walk(ms_smt *t, ms_kv_batch *b, smt_meta *m, uint64_t keep_from, pending *p)
 {
     uint64_t cur = m->oldest;
     while (cur < keep_from && cur != m->latest) {
@@ -830,7 +669,7 @@ static ms_smt_status prune_walk(ms_smt *t, ms_kv_batch *b, smt_meta *m, uint64_t
             next = p->version;
         } else {
             smt_vrec r;
-            ms_smt_status s = read_vrec(t, m, cur, &r);
+            ms_smt_status s = smt_read_vrec(t, m, cur, &r);
             if (s == MS_SMT_NOT_RETAINED) s = MS_SMT_CORRUPT;   /* the chain is broken */
             if (s != MS_SMT_OK) return s;
             next = r.next;
@@ -841,17 +680,12 @@ static ms_smt_status prune_walk(ms_smt *t, ms_kv_batch *b, smt_meta *m, uint64_t
         ms_kv_batch_delete(b, key, sizeof key);
         /* Nodes `next` made stale are reachable from `cur` and older only. */
         if (p != NULL && next == p->version) {
-            uint8_t nkey[NODE_KEY_LEN];
-            nkey[0] = MS_SMT_TAG_NODE;
-            for (size_t i = 0; i < p->nstale; i++) {
-                memcpy(nkey + 1, p->stale + i * STALE_ENTRY_LEN, STALE_ENTRY_LEN);
-                ms_kv_batch_delete(b, nkey, sizeof nkey);
-                cache_remove(t, nkey + 1);
-            }
+            ms_smt_status s = delete_nodes(t, b, p->stale, p->nstale);
+            if (s != MS_SMT_OK) return s;
             p->consumed = 1;
         } else {
             smt_vrec nr;
-            ms_smt_status s = read_vrec(t, m, next, &nr);
+            ms_smt_status s = smt_read_vrec(t, m, next, &nr);
             if (s == MS_SMT_NOT_RETAINED) s = MS_SMT_CORRUPT;
             if (s == MS_SMT_OK) s = drop_stale_lists(t, b, next, nr.stale_chunks, 1);
             if (s != MS_SMT_OK) return s;
@@ -866,100 +700,10 @@ ms_smt_status ms_smt_prune(ms_smt *t, ms_kv_batch *b, uint64_t keep_from)
 {
     smt_meta m;
     if (t == NULL || b == NULL) return MS_SMT_ARGUMENT;
-    ms_smt_status s = read_meta(t, &m);
+    ms_smt_status s = smt_read_meta(t, &m);
     if (s != MS_SMT_OK || m.fresh || keep_from <= m.oldest) return s;
-    s = prune_walk(t, b, &m, keep_from, NULL);
-    if (s == MS_SMT_OK) write_meta(b, &m);
-    return s;
-}
-
-/* -------------------------------------------------------------------- apply */
-
-ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_op *ops, size_t count,
-                           uint64_t keep_from, uint8_t root32[32])
-{
-    if (t == NULL || b == NULL || (ops == NULL && count > 0) || count > MS_SMT_MAX_UPDATES
-        || keep_from > version) {
-        return MS_SMT_ARGUMENT;
-    }
-    smt_meta m;
-    smt_vrec prev;
-    ms_smt_status s = read_meta(t, &m);
-    if (s != MS_SMT_OK) return s;
-    if (version <= m.latest) return MS_SMT_ARGUMENT;
-    s = read_vrec(t, &m, m.latest, &prev);
-    if (s == MS_SMT_NOT_RETAINED) s = MS_SMT_CORRUPT;
-    if (s != MS_SMT_OK) return s;
-
-    if (count > 1) qsort(ops, count, sizeof ops[0], op_cmp);
-    for (size_t i = 1; i < count; i++) {
-        if (memcmp(ops[i - 1].path, ops[i].path, 32) == 0) return MS_SMT_ARGUMENT;
-    }
-
-    /* Cached nodes above the committed latest come from a batch that was
-     * never written: their keys may be reused with other contents. */
-    if (t->cache_hi > m.latest) cache_clear(t);
-    t->cache_hi = version;
-
-    apply_ctx c;
-    memset(&c, 0, sizeof c);
-    c.t = t;
-    c.b = b;
-    c.version = version;
-    c.ops = ops;
-    smt_vrec r;
-    memset(&r, 0, sizeof r);
-    s = upd(&c, 0, &prev.root, 0, count, &r.root);
-    if (s == MS_SMT_OK) {
-        const int64_t entries = (int64_t)prev.entries + c.delta;
-        if (entries < 0) s = MS_SMT_CORRUPT;
-        r.entries = (uint64_t)entries;
-        r.prev = m.latest;
-    }
-    if (s == MS_SMT_OK) {
-        prev.next = version;
-        write_vrec(b, m.latest, &prev);
-        pending p = {m.latest, version, c.stale, c.nstale, 0};
-        m.latest = version;
-        m.fresh = 0;
-        if (keep_from > m.oldest) s = prune_walk(t, b, &m, keep_from, &p);
-        r.stale_chunks = p.consumed ? 0u : (uint32_t)((c.nstale + STALE_CHUNK_ENTRIES - 1) / STALE_CHUNK_ENTRIES);
-        write_vrec(b, version, &r);
-        if (s == MS_SMT_OK && !p.consumed) {
-            for (size_t i = 0, chunk = 0; i < c.nstale; i += STALE_CHUNK_ENTRIES, chunk++) {
-                uint8_t key[13];
-                size_t n = c.nstale - i < STALE_CHUNK_ENTRIES ? c.nstale - i : STALE_CHUNK_ENTRIES;
-                stale_key(key, version, (uint32_t)chunk);
-                ms_kv_batch_put(b, key, sizeof key, c.stale + i * STALE_ENTRY_LEN, n * STALE_ENTRY_LEN);
-            }
-        }
-        if (s == MS_SMT_OK) {
-            write_meta(b, &m);
-            if (root32 != NULL) memcpy(root32, r.root.hash, 32);
-        }
-    }
-    free(c.stale);
-    return s;
-}
-
-ms_smt_status ms_smt_apply_entries(ms_smt *t, ms_kv_batch *b, uint64_t version,
-                                   const ms_overlay_entry *const *entries, size_t count,
-                                   uint64_t keep_from, uint8_t root32[32])
-{
-    if (count > MS_SMT_MAX_UPDATES || (entries == NULL && count > 0)) return MS_SMT_ARGUMENT;
-    ms_smt_op *ops = NULL;
-    if (count > 0) {
-        ops = malloc(count * sizeof *ops);
-        if (ops == NULL) return MS_SMT_NOMEM;
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < count; i++) {
-        const ms_overlay_entry *e = entries[i];
-        if (e->klen > 0 && e->key[0] == MS_TAG_META) continue;
-        ms_smt_op_set(&ops[n++], e->key, e->klen, e->val, e->deleted ? 0 : e->vlen, e->deleted);
-    }
-    ms_smt_status s = ms_smt_apply(t, b, version, ops, n, keep_from, root32);
-    free(ops);
+    s = smt_prune_walk(t, b, &m, keep_from, NULL);
+    if (s == MS_SMT_OK) smt_write_meta(b, &m);
     return s;
 }
 
@@ -972,10 +716,10 @@ static ms_smt_status drop_version_nodes(ms_smt *t, ms_kv_batch *b, uint64_t vers
 {
     if (ref->kind != K_NODE || ref->version != version) return MS_SMT_OK;
     smt_node *n = &t->work[depth];
-    ms_smt_status s = load_node(t, ref, depth, pfx, n);
+    ms_smt_status s = smt_load_node(t, ref, depth, pfx, n);
     if (s != MS_SMT_OK) return s;
     uint8_t key[NODE_KEY_LEN];
-    node_key(key, version, depth, pfx);
+    smt_node_key(key, version, depth, pfx);
     ms_kv_batch_delete(b, key, sizeof key);
     for (unsigned slot = 0; slot < 16; slot++) {
         const smt_ref *c = &t->work[depth].child[slot];
@@ -994,8 +738,8 @@ ms_smt_status ms_smt_rollback(ms_smt *t, ms_kv_batch *b, uint64_t version, uint8
     if (t == NULL || b == NULL) return MS_SMT_ARGUMENT;
     smt_meta m;
     smt_vrec target;
-    ms_smt_status s = read_meta(t, &m);
-    if (s == MS_SMT_OK) s = read_vrec(t, &m, version, &target);
+    ms_smt_status s = smt_read_meta(t, &m);
+    if (s == MS_SMT_OK) s = smt_read_vrec(t, &m, version, &target);
     if (s != MS_SMT_OK) return s;
     if (version == m.latest) {
         if (root32 != NULL) memcpy(root32, target.root.hash, 32);
@@ -1005,7 +749,7 @@ ms_smt_status ms_smt_rollback(ms_smt *t, ms_kv_batch *b, uint64_t version, uint8
     while (s == MS_SMT_OK && cur != version) {
         smt_vrec r;
         uint8_t key[9], pfx[32] = {0};
-        s = read_vrec(t, &m, cur, &r);
+        s = smt_read_vrec(t, &m, cur, &r);
         if (s == MS_SMT_NOT_RETAINED) s = MS_SMT_CORRUPT;
         if (s == MS_SMT_OK) s = drop_version_nodes(t, b, cur, &r.root, 0, pfx);
         if (s == MS_SMT_OK) s = drop_stale_lists(t, b, cur, r.stale_chunks, 0);
@@ -1017,13 +761,13 @@ ms_smt_status ms_smt_rollback(ms_smt *t, ms_kv_batch *b, uint64_t version, uint8
         }
     }
     /* Nodes of the dropped versions may be cached; their keys will be reused. */
-    cache_clear(t);
+    smt_cache_clear(t);
     t->cache_hi = 0;
     if (s != MS_SMT_OK) return s;
     target.next = 0;
-    write_vrec(b, version, &target);
+    smt_write_vrec(b, version, &target);
     m.latest = version;
-    write_meta(b, &m);
+    smt_write_meta(b, &m);
     if (root32 != NULL) memcpy(root32, target.root.hash, 32);
     return MS_SMT_OK;
 }
@@ -1035,8 +779,8 @@ ms_smt_status ms_smt_info(ms_smt *t, uint64_t *latest, uint64_t *oldest, uint8_t
     smt_meta m;
     smt_vrec r;
     if (t == NULL) return MS_SMT_ARGUMENT;
-    ms_smt_status s = read_meta(t, &m);
-    if (s == MS_SMT_OK) s = read_vrec(t, &m, m.latest, &r);
+    ms_smt_status s = smt_read_meta(t, &m);
+    if (s == MS_SMT_OK) s = smt_read_vrec(t, &m, m.latest, &r);
     if (s == MS_SMT_NOT_RETAINED) s = MS_SMT_CORRUPT;
     if (s != MS_SMT_OK) return s;
     if (latest != NULL) *latest = m.latest;
@@ -1050,8 +794,8 @@ ms_smt_status ms_smt_root(ms_smt *t, uint64_t version, uint8_t root32[32], uint6
     smt_meta m;
     smt_vrec r;
     if (t == NULL) return MS_SMT_ARGUMENT;
-    ms_smt_status s = read_meta(t, &m);
-    if (s == MS_SMT_OK) s = read_vrec(t, &m, version, &r);
+    ms_smt_status s = smt_read_meta(t, &m);
+    if (s == MS_SMT_OK) s = smt_read_vrec(t, &m, version, &r);
     if (s != MS_SMT_OK) return s;
     if (root32 != NULL) memcpy(root32, r.root.hash, 32);
     if (entries != NULL) *entries = r.entries;
@@ -1075,15 +819,15 @@ static ms_smt_status walk(ms_smt *t, uint64_t version, const uint8_t path[32], w
     memset(w->bitmap, 0, sizeof w->bitmap);
     w->nsibs = 0;
     w->depth = 0;
-    ms_smt_status s = read_meta(t, &m);
-    if (s == MS_SMT_OK) s = read_vrec(t, &m, version, &r);
+    ms_smt_status s = smt_read_meta(t, &m);
+    if (s == MS_SMT_OK) s = smt_read_vrec(t, &m, version, &r);
     if (s != MS_SMT_OK) return s;
 
     smt_ref cur = r.root;   /* the subtree at binary depth w->depth on path */
     unsigned k = 0;         /* nibble depth of the node being walked */
     while (cur.kind == K_NODE) {
         smt_node *n = &t->work[k];
-        s = load_node(t, &cur, k, path, n);
+        s = smt_load_node(t, &cur, k, path, n);
         if (s != MS_SMT_OK) return s;
         unsigned i = 1;     /* heap index in n; entry 1 is a NODE by construction */
         for (;;) {
@@ -1104,7 +848,7 @@ static ms_smt_status walk(ms_smt *t, uint64_t version, const uint8_t path[32], w
                 break;
             }
             if (ck == K_EMPTY) {
-                ref_empty(&cur);
+                smt_ref_empty(&cur);
                 break;
             }
             if (ck == K_LEAF) {
@@ -1207,6 +951,8 @@ ms_smt_status ms_smt_open(ms_smt **out, ms_kv *kv, size_t cache_nodes)
     if (t == NULL) return MS_SMT_NOMEM;
     t->kv = kv;
     t->free_head = -1;
+    t->threads = 2;
+    t->parallel_min = MS_SMT_PARALLEL_MIN;
     for (unsigned d = 0; d < CACHE_DEPTHS; d++) t->head[d] = t->tail[d] = -1;
     t->work = malloc((MAX_NIBBLE_DEPTH + 2) * sizeof *t->work);
     if (t->work == NULL) {
@@ -1224,10 +970,10 @@ ms_smt_status ms_smt_open(ms_smt **out, ms_kv *kv, size_t cache_nodes)
         }
         t->cap = cache_nodes;
         t->nbuckets = nb;
-        cache_clear(t);
+        smt_cache_clear(t);
     }
     smt_meta m;
-    ms_smt_status s = read_meta(t, &m);
+    ms_smt_status s = smt_read_meta(t, &m);
     if (s != MS_SMT_OK) {
         ms_smt_close(t);
         return s;
@@ -1237,10 +983,23 @@ ms_smt_status ms_smt_open(ms_smt **out, ms_kv *kv, size_t cache_nodes)
     return MS_SMT_OK;
 }
 
+void ms_smt_last_stats(const ms_smt *t, ms_smt_stats *st)
+{
+    *st = t->stats;
+}
+
+ms_smt_status ms_smt_set_parallel(ms_smt *t, unsigned threads, size_t min_ops)
+{
+    if (t == NULL || threads < 1 || threads > 2 || min_ops == 0) return MS_SMT_ARGUMENT;
+    t->threads = threads;
+    t->parallel_min = min_ops;
+    return MS_SMT_OK;
+}
+
 void ms_smt_close(ms_smt *t)
 {
     if (t == NULL) return;
-    cache_clear(t);
+    smt_cache_clear(t);
     free(t->work);
     free(t->ents);
     free(t->buckets);

@@ -157,4 +157,34 @@ ms_smt_status ms_smt_get(ms_smt *t, uint64_t version, const uint8_t *key, size_t
 ms_smt_status ms_smt_prove(ms_smt *t, uint64_t version, const uint8_t *key, size_t klen, uint8_t *out,
                            size_t cap, size_t *len, int *present);
 
+/** What the last ms_smt_apply (or ms_smt_apply_entries) call did, for
+ *  measurements and tests; never results. Zero before the first apply. */
+typedef struct ms_smt_stats {
+    uint64_t ops;            /* updates applied (after skipping meta keys) */
+    uint64_t op_hashes;      /* keccak256 calls of ms_smt_op_set made by apply_entries (key and value) */
+    uint64_t node_hashes;    /* keccak256 of 65-byte preimages: leaves, internal nodes, and the check of
+                                each node record read from RocksDB */
+    uint64_t nodes_cached;   /* node records found in the node cache */
+    uint64_t nodes_read;     /* node records read from RocksDB */
+    uint64_t read_calls;     /* RocksDB read calls that fetched them (one per level: batched) */
+    uint64_t nodes_written;  /* node records written */
+    uint64_t bytes_written;  /* their value bytes */
+    uint64_t threads;        /* 1, or 2 when the update was split over a second thread */
+} ms_smt_stats;
+
+/** Out: st (the figures of the last apply on t). */
+void ms_smt_last_stats(const ms_smt *t, ms_smt_stats *st);
+
+/* An apply of at least MS_SMT_PARALLEL_MIN updates hashes the two halves of
+ * the tree (the root's slots split where the updates halve) on two threads:
+ * the calling thread and one started for the call and joined before it
+ * returns. Results, stored bytes and the order of the writes never depend
+ * on it. */
+#define MS_SMT_PARALLEL_MIN 128u
+
+/** Threads an apply may use (1 or 2; 2 when opened) and the fewest updates
+ *  that start the second one (tests lower it to 1 to split small blocks).
+ *  Returns: MS_SMT_OK, MS_SMT_ARGUMENT (threads not 1 or 2, min_ops 0). */
+ms_smt_status ms_smt_set_parallel(ms_smt *t, unsigned threads, size_t min_ops);
+
 #endif

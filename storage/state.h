@@ -119,6 +119,21 @@ ms_state_status ms_state_put_nonce(ms_state *st, const uint8_t addr20[20], uint6
  *  Out: root32 (the new state root). */
 int ms_state_commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t reorg_depth);
 
+/** Where a commit's time went, for benchmarks only (bench/bench_commit.c):
+ *  ms_state_commit never reads a clock. ns each, monotonic wall time. */
+typedef struct ms_commit_times {
+    uint64_t entries;     /* the block's journal entries */
+    uint64_t undo_ns;     /* the undo record: priors not known from the block's reads */
+    uint64_t encode_ns;   /* state records, undo and head put into the batch */
+    uint64_t tree_ns;     /* ms_smt_apply_entries: hashes, node reads, node records */
+    uint64_t write_ns;    /* the synced RocksDB write of the whole batch */
+    uint64_t after_ns;    /* record cache update, journal cleared */
+} ms_commit_times;
+
+/** ms_state_commit, timing its parts into *times (Out). */
+int ms_state_commit_timed(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t reorg_depth,
+                          ms_commit_times *times);
+
 /** The root committed at a retained height (the tree keeps the last
  *  reorg_depth). Returns MS_OK, MS_ERR_HEIGHT (not retained) or an I/O ms_rc. */
 int ms_state_root_at(ms_state *st, uint8_t root32[32], uint64_t height);

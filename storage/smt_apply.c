@@ -1,0 +1,696 @@
+/* The update of a block (ms_smt_apply): see storage/smt.h and spec/state.md
+ * "Operations". Three phases, so that reads are batched and the hashing can
+ * use a second core, while the result stays exactly that of one sequential
+ * walk of the sorted updates:
+ *
+ * 1. Read (calling thread): level by level from the root, the nodes the
+ *    updates pass through come from the node cache or, for those it lacks,
+ *    from RocksDB in one batched read per level (a 1,000-write block on a
+ *    1M-entry tree needs some 500 records below the cached levels: one
+ *    MultiGet instead of 500 lookups). Each is checked against the hash its
+ *    parent holds and decoded once.
+ * 2. Hash: the subtrees are rebuilt bottom-up as before. With at least
+ *    parallel_min updates, the root's slots are split where the updates
+ *    halve and the lower slots are walked on a second thread. A thread
+ *    writes only its own lists (new records, stale nodes, counters) and the
+ *    decoded nodes of its own subtrees; the node cache, the batch and
+ *    RocksDB are not touched in this phase.
+ * 3. Write (calling thread): stale nodes leave the cache; the new records
+ *    go to the batch in key order (RocksDB's memtable inserts keys that
+ *    arrive in ascending order without searching its skip list again) and
+ *    into the cache; then the version record, the stale list, pruning and
+ *    the meta record, as before.
+ *
+ * Determinism: the lower slots' stale list comes before the upper slots',
+ * which is the sequential walk's post-order, and the records are sorted by
+ * key: the stored bytes do not depend on the split or on timing. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi/keccak.h"
+#include "storage/records.h"
+#include "storage/smt.h"
+#include "storage/smt_internal.h"
+
+/* A node the block's updates pass through, read in phase 1. Its first
+ * update's index identifies it within its depth. */
+typedef struct pre_node {
+    size_t lo;
+    smt_node n;
+} pre_node;
+
+/* A node record written by the block. The record is allocated by the
+ * hashing thread and handed to the node cache in phase 3. */
+typedef struct node_out {
+    uint8_t key[NODE_KEY_LEN];
+    uint8_t hash[32];
+    uint8_t *rec;         /* malloc'd; NULL once the cache owns it */
+    size_t len;
+} node_out;
+
+typedef struct worker {
+    /* Shared, read-only in phase 2 (except each thread's own pre nodes). */
+    const ms_smt_op *ops;
+    uint64_t version;
+    pre_node *pre;
+    const size_t *level_start;   /* pre nodes of depth d: [level_start[d], level_start[d + 1]) */
+    unsigned nlevels;
+    /* Own. */
+    smt_node *scratch;           /* one per depth, for nodes the block creates */
+    uint8_t *stale;              /* STALE_ENTRY_LEN bytes each, in walk order */
+    size_t nstale, capstale;
+    node_out *outs;
+    size_t nouts, capouts;
+    int64_t delta;               /* entries added minus removed */
+    uint64_t node_hashes;
+    /* The second thread's job: slots of `split` at depth 0 for ops [lo, hi). */
+    smt_node *split;
+    size_t lo, hi;
+    uint32_t dirty;
+    ms_smt_status status;
+} worker;
+
+static ms_smt_status worker_init(worker *w, const ms_smt_op *ops, uint64_t version, pre_node *pre,
+                                 const size_t *level_start, unsigned nlevels)
+{
+    memset(w, 0, sizeof *w);
+    w->ops = ops;
+    w->version = version;
+    w->pre = pre;
+    w->level_start = level_start;
+    w->nlevels = nlevels;
+    w->scratch = malloc((MAX_NIBBLE_DEPTH + 2) * sizeof *w->scratch);
+    return w->scratch == NULL ? MS_SMT_NOMEM : MS_SMT_OK;
+}
+
+static void worker_free(worker *w)
+{
+    for (size_t i = 0; i < w->nouts; i++) free(w->outs[i].rec);
+    free(w->scratch);
+    free(w->stale);
+    free(w->outs);
+}
+
+static ms_smt_status add_stale(worker *w, uint64_t version, unsigned depth, const uint8_t path[32])
+{
+    if (w->nstale == w->capstale) {
+        const size_t ncap = w->capstale ? w->capstale * 2 : 64;
+        uint8_t *p = realloc(w->stale, ncap * STALE_ENTRY_LEN);
+        if (p == NULL) return MS_SMT_NOMEM;
+        w->stale = p;
+        w->capstale = ncap;
+    }
+    smt_node_entry(w->stale + w->nstale * STALE_ENTRY_LEN, version, depth, path);
+    w->nstale++;
+    return MS_SMT_OK;
+}
+
+static ms_smt_status add_record(worker *w, unsigned depth, const uint8_t path[32], const smt_node *n,
+                                const uint8_t hash32[32])
+{
+    if (w->nouts == w->capouts) {
+        const size_t ncap = w->capouts ? w->capouts * 2 : 64;
+        node_out *p = realloc(w->outs, ncap * sizeof *p);
+        if (p == NULL) return MS_SMT_NOMEM;
+        w->outs = p;
+        w->capouts = ncap;
+    }
+    uint8_t buf[NODE_MAX_BYTES];
+    const size_t len = smt_node_encode(buf, n);
+    uint8_t *rec = malloc(len);
+    if (rec == NULL) return MS_SMT_NOMEM;
+    memcpy(rec, buf, len);
+    node_out *o = &w->outs[w->nouts++];
+    smt_node_key(o->key, w->version, depth, path);
+    memcpy(o->hash, hash32, 32);
+    o->rec = rec;
+    o->len = len;
+    return MS_SMT_OK;
+}
+
+/* The pre node of depth `depth` whose first update is lo, or NULL. */
+static pre_node *find_pre(const worker *w, unsigned depth, size_t lo)
+{
+    if (depth >= w->nlevels) return NULL;
+    size_t a = w->level_start[depth], b = w->level_start[depth + 1];
+    while (a < b) {
+        const size_t m = a + (b - a) / 2;
+        if (w->pre[m].lo < lo) a = m + 1;
+        else b = m;
+    }
+    return a < w->level_start[depth + 1] && w->pre[a].lo == lo ? &w->pre[a] : NULL;
+}
+
+static ms_smt_status upd(worker *w, unsigned depth, const smt_ref *old, size_t lo, size_t hi, smt_ref *out);
+
+/* Update the slots of n (nibble depth `depth`) for ops [lo, hi), whose
+ * paths all lie under n. Out: *dirty gets the bits of the changed slots. */
+static ms_smt_status upd_slots(worker *w, smt_node *n, unsigned depth, size_t lo, size_t hi, uint32_t *dirty)
+{
+    size_t i = lo;
+    while (i < hi) {
+        const unsigned slot = smt_nib(w->ops[i].path, depth);
+        size_t j = i + 1;
+        while (j < hi && smt_nib(w->ops[j].path, depth) == slot) j++;
+        smt_ref nc;
+        const ms_smt_status s = upd(w, depth + 1, &n->child[slot], i, j, &nc);
+        if (s != MS_SMT_OK) return s;
+        if (!smt_ref_same(&nc, &n->child[slot])) {
+            n->child[slot] = nc;
+            *dirty |= 1u << slot;
+        }
+        i = j;
+    }
+    return MS_SMT_OK;
+}
+
+/* n's slots are final: compact it, or hash and record it. */
+static ms_smt_status finish(worker *w, smt_node *n, unsigned depth, const smt_ref *old, uint32_t dirty,
+                            const uint8_t path[32], smt_ref *out)
+{
+    const int had_node = old->kind == K_NODE;
+    if (had_node && dirty == 0) {
+        *out = *old;
+        return MS_SMT_OK;
+    }
+    unsigned count = 0;
+    int last = -1;
+    for (unsigned k = 0; k < 16; k++) {
+        if (n->child[k].kind != K_EMPTY) {
+            count++;
+            last = (int)k;
+        }
+    }
+    if (count == 0) {
+        smt_ref_empty(out);
+    } else if (count == 1 && n->child[last].kind == K_LEAF) {
+        *out = n->child[last];
+    } else {
+        w->node_hashes += smt_node_rehash(n, had_node ? dirty : 0xffffu);
+        memset(out, 0, sizeof *out);
+        out->kind = K_NODE;
+        out->version = w->version;
+        memcpy(out->hash, n->ihash[1], 32);
+        const ms_smt_status s = add_record(w, depth, path, n, out->hash);
+        if (s != MS_SMT_OK) return s;
+    }
+    return had_node ? add_stale(w, old->version, depth, path) : MS_SMT_OK;
+}
+
+/* The subtree at nibble depth `depth` on the paths of ops [lo, hi), which
+ * was `old`, after those ops: written to out. */
+static ms_smt_status upd(worker *w, unsigned depth, const smt_ref *old, size_t lo, size_t hi, smt_ref *out)
+{
+    if (lo == hi) {
+        *out = *old;
+        return MS_SMT_OK;
+    }
+    if (depth > MAX_NIBBLE_DEPTH + 1) return MS_SMT_CORRUPT;   /* distinct paths: unreachable */
+    const ms_smt_op *ops = w->ops;
+    smt_node *n;
+    if (old->kind == K_NODE) {
+        pre_node *p = find_pre(w, depth, lo);
+        if (p == NULL) return MS_SMT_CORRUPT;   /* phase 1 reads every node on the paths */
+        n = &p->n;
+    } else {
+        /* An empty subtree or a single leaf: count the leaves it will hold. */
+        size_t puts = 0;
+        int old_kept = old->kind == K_LEAF;
+        const ms_smt_op *single = NULL;
+        for (size_t i = lo; i < hi; i++) {
+            if (!ops[i].deleted) {
+                puts++;
+                single = &ops[i];
+            }
+            if (old->kind == K_LEAF && memcmp(ops[i].path, old->path, 32) == 0) old_kept = 0;
+        }
+        const size_t cnt = puts + (size_t)old_kept;
+        if (cnt <= 1) {
+            w->delta += (int64_t)cnt - (old->kind == K_LEAF ? 1 : 0);
+            if (cnt == 0) {
+                smt_ref_empty(out);
+            } else if (old_kept) {
+                *out = *old;
+            } else {
+                smt_ref_leaf(out, single->path, single->value_hash);
+                w->node_hashes++;
+            }
+            return MS_SMT_OK;
+        }
+        if (depth > MAX_NIBBLE_DEPTH) return MS_SMT_CORRUPT;
+        n = &w->scratch[depth];
+        memset(n, 0, sizeof *n);
+        if (old->kind == K_LEAF) n->child[smt_nib(old->path, depth)] = *old;
+    }
+    uint32_t dirty = 0;
+    const ms_smt_status s = upd_slots(w, n, depth, lo, hi, &dirty);
+    if (s != MS_SMT_OK) return s;
+    return finish(w, n, depth, old, dirty, ops[lo].path, out);
+}
+
+static void *second_thread(void *arg)
+{
+    worker *w = arg;
+    w->status = upd_slots(w, w->split, 0, w->lo, w->hi, &w->dirty);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ phase 1: read */
+
+typedef struct want {
+    smt_ref ref;
+    size_t lo, hi;
+} want;
+
+typedef struct reader {
+    ms_smt *t;
+    const ms_smt_op *ops;
+    pre_node *pre;
+    size_t npre, cappre;
+    size_t level_start[MAX_NIBBLE_DEPTH + 3];
+    unsigned nlevels;
+} reader;
+
+static ms_smt_status grow_pre(reader *r, size_t more)
+{
+    if (r->cappre - r->npre >= more) return MS_SMT_OK;
+    size_t ncap = r->cappre ? r->cappre : 16;
+    while (ncap - r->npre < more) ncap *= 2;
+    pre_node *p = realloc(r->pre, ncap * sizeof *p);
+    if (p == NULL) return MS_SMT_NOMEM;
+    r->pre = p;
+    r->cappre = ncap;
+    return MS_SMT_OK;
+}
+
+/* Decode, at depth d, the wanted nodes in cur[0..n) into pre nodes: cached
+ * ones directly, the others read in one batched call and cached. */
+static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n, ms_smt_stats *st)
+{
+    ms_smt *t = r->t;
+    ms_smt_status s = grow_pre(r, n);
+    if (s != MS_SMT_OK) return s;
+    pre_node *base = r->pre + r->npre;
+    size_t *miss = malloc(n * sizeof *miss);
+    uint8_t *keys = malloc(n * NODE_KEY_LEN);
+    if (miss == NULL || keys == NULL) {
+        free(miss);
+        free(keys);
+        return MS_SMT_NOMEM;
+    }
+    size_t nmiss = 0;
+    for (size_t i = 0; i < n && s == MS_SMT_OK; i++) {
+        const want *x = &cur[i];
+        const uint8_t *path = r->ops[x->lo].path;
+        uint8_t *key = keys + i * NODE_KEY_LEN;
+        base[i].lo = x->lo;
+        smt_node_key(key, x->ref.version, d, path);
+        const int32_t hit = smt_cache_find(t, key + 1);
+        if (hit < 0) {
+            miss[nmiss++] = i;
+            continue;
+        }
+        const cache_ent *e = &t->ents[hit];
+        if (memcmp(e->hash, x->ref.hash, 32) != 0
+            || !smt_node_decode(&base[i].n, e->rec, e->len, x->ref.version, d, path, x->ref.hash, 1)) {
+            s = MS_SMT_CORRUPT;
+        }
+        st->nodes_cached++;
+    }
+    if (s == MS_SMT_OK && nmiss > 0) {
+        const uint8_t **kp = malloc(nmiss * sizeof *kp);
+        size_t *kl = malloc(nmiss * sizeof *kl), *vl = malloc(nmiss * sizeof *vl);
+        uint8_t **vals = malloc(nmiss * sizeof *vals);
+        int *found = malloc(nmiss * sizeof *found);
+        if (kp == NULL || kl == NULL || vl == NULL || vals == NULL || found == NULL) {
+            s = MS_SMT_NOMEM;
+        } else {
+            for (size_t m = 0; m < nmiss; m++) {
+                kp[m] = keys + miss[m] * NODE_KEY_LEN;
+                kl[m] = NODE_KEY_LEN;
+            }
+            s = smt_from_kv(ms_kv_multi_get(t->kv, nmiss, kp, kl, vals, vl, found));
+            if (s == MS_SMT_OK) {
+                st->read_calls++;
+                st->nodes_read += nmiss;
+            }
+            for (size_t m = 0; m < nmiss && s == MS_SMT_OK; m++) {
+                const size_t i = miss[m];
+                const want *x = &cur[i];
+                if (!found[m]) {
+                    s = MS_SMT_CORRUPT;   /* a node its parent names is missing */
+                    break;
+                }
+                if (!smt_node_decode(&base[i].n, vals[m], vl[m], x->ref.version, d, r->ops[x->lo].path, x->ref.hash,
+                                     0)) {
+                    s = MS_SMT_CORRUPT;
+                    break;
+                }
+                st->node_hashes++;   /* the record's check against its parent */
+                smt_cache_put(t, kp[m] + 1, x->ref.hash, vals[m], vl[m], 1);
+                vals[m] = NULL;
+            }
+            if (s == MS_SMT_OK || s == MS_SMT_CORRUPT) {
+                for (size_t m = 0; m < nmiss; m++) free(vals[m]);
+            }
+        }
+        free(kp);
+        free(kl);
+        free(vl);
+        free(vals);
+        free(found);
+    }
+    free(miss);
+    free(keys);
+    if (s == MS_SMT_OK) r->npre += n;
+    return s;
+}
+
+/* Phase 1 for ops [0, count) under root. */
+static ms_smt_status read_paths(reader *r, const smt_ref *root, size_t count, ms_smt_stats *st)
+{
+    want *cur = NULL;
+    size_t ncur = 0;
+    ms_smt_status s = MS_SMT_OK;
+    r->nlevels = 0;
+    r->level_start[0] = 0;
+    if (root->kind == K_NODE && count > 0) {
+        cur = malloc(sizeof *cur);
+        if (cur == NULL) return MS_SMT_NOMEM;
+        cur[0].ref = *root;
+        cur[0].lo = 0;
+        cur[0].hi = count;
+        ncur = 1;
+    }
+    for (unsigned d = 0; ncur > 0 && s == MS_SMT_OK; d++) {
+        if (d > MAX_NIBBLE_DEPTH) {
+            s = MS_SMT_CORRUPT;
+            break;
+        }
+        const size_t first = r->npre;
+        s = read_level(r, d, cur, ncur, st);
+        if (s != MS_SMT_OK) break;
+        r->nlevels = d + 1;
+        r->level_start[d + 1] = r->npre;
+        /* The next level: the children that are nodes and have updates. */
+        want *next = NULL;
+        size_t nnext = 0, cap = 0;
+        for (size_t i = 0; i < ncur && s == MS_SMT_OK; i++) {
+            const smt_node *n = &r->pre[first + i].n;
+            size_t a = cur[i].lo;
+            while (a < cur[i].hi) {
+                const unsigned slot = smt_nib(r->ops[a].path, d);
+                size_t b = a + 1;
+                while (b < cur[i].hi && smt_nib(r->ops[b].path, d) == slot) b++;
+                if (n->child[slot].kind == K_NODE) {
+                    if (nnext == cap) {
+                        const size_t ncap = cap ? cap * 2 : 64;
+                        want *p = realloc(next, ncap * sizeof *p);
+                        if (p == NULL) {
+                            s = MS_SMT_NOMEM;
+                            break;
+                        }
+                        next = p;
+                        cap = ncap;
+                    }
+                    next[nnext].ref = n->child[slot];
+                    next[nnext].lo = a;
+                    next[nnext].hi = b;
+                    nnext++;
+                }
+                a = b;
+            }
+        }
+        free(cur);
+        cur = next;
+        ncur = nnext;
+    }
+    free(cur);
+    return s;
+}
+
+/* ----------------------------------------------------------- phase 3: write */
+
+static int out_cmp(const void *a, const void *b)
+{
+    return memcmp((*(const node_out *const *)a)->key, (*(const node_out *const *)b)->key, NODE_KEY_LEN);
+}
+
+/* The stale lists of w[0..nw) in order, the records in key order to b and
+ * to the cache. Out: *stale (malloc'd, the concatenated list), *nstale. */
+static ms_smt_status write_records(ms_smt *t, ms_kv_batch *b, worker *const *w, size_t nw, uint8_t **stale,
+                                   size_t *nstale, ms_smt_stats *st)
+{
+    size_t ns = 0, no = 0;
+    for (size_t k = 0; k < nw; k++) {
+        ns += w[k]->nstale;
+        no += w[k]->nouts;
+    }
+    uint8_t *all = malloc(ns * STALE_ENTRY_LEN + 1);
+    node_out **order = malloc(no * sizeof *order + 1);
+    if (all == NULL || order == NULL) {
+        free(all);
+        free(order);
+        return MS_SMT_NOMEM;
+    }
+    size_t o = 0, q = 0;
+    for (size_t k = 0; k < nw; k++) {
+        if (w[k]->nstale > 0) memcpy(all + o * STALE_ENTRY_LEN, w[k]->stale, w[k]->nstale * STALE_ENTRY_LEN);
+        o += w[k]->nstale;
+        for (size_t i = 0; i < w[k]->nouts; i++) order[q++] = &w[k]->outs[i];
+    }
+    /* A stale node is reached by no new version: free its cache slot. */
+    for (size_t i = 0; i < ns; i++) smt_cache_remove(t, all + i * STALE_ENTRY_LEN);
+    qsort(order, no, sizeof *order, out_cmp);
+    for (size_t i = 0; i < no; i++) {
+        node_out *r = order[i];
+        ms_kv_batch_put(b, r->key, NODE_KEY_LEN, r->rec, r->len);
+        smt_cache_put(t, r->key + 1, r->hash, r->rec, r->len, 1);   /* the cache owns or frees it */
+        r->rec = NULL;
+        st->bytes_written += r->len;
+    }
+    st->nodes_written = no;
+    free(order);
+    *stale = all;
+    *nstale = ns;
+    return MS_SMT_OK;
+}
+
+/* -------------------------------------------------------------------- apply */
+
+static int op_cmp(const void *a, const void *b)
+{
+    return memcmp(((const ms_smt_op *)a)->path, ((const ms_smt_op *)b)->path, 32);
+}
+
+void ms_smt_op_set(ms_smt_op *op, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                   int deleted)
+{
+    ms_keccak256(op->path, key, klen);
+    op->deleted = deleted ? 1 : 0;
+    if (deleted) memset(op->value_hash, 0, 32);
+    else ms_keccak256(op->value_hash, val, vlen);
+}
+
+/* The slot where the lower half ends: the split that best halves ops
+ * [0, count) by their first nibble with both halves non-empty, or 0. */
+static unsigned split_slot(const ms_smt_op *ops, size_t count)
+{
+    size_t bound[17];
+    size_t i = 0;
+    for (unsigned s = 0; s < 16; s++) {
+        bound[s] = i;
+        while (i < count && smt_nib(ops[i].path, 0) == s) i++;
+    }
+    bound[16] = count;
+    unsigned best = 0;
+    size_t best_gap = SIZE_MAX;
+    for (unsigned s = 1; s < 16; s++) {
+        if (bound[s] == 0 || bound[s] == count) continue;
+        const size_t gap = bound[s] > count / 2 ? bound[s] - count / 2 : count / 2 - bound[s];
+        if (gap < best_gap) {
+            best_gap = gap;
+            best = s;
+        }
+    }
+    return best;
+}
+
+static size_t first_in_slot(const ms_smt_op *ops, size_t count, unsigned slot)
+{
+    size_t i = 0;
+    while (i < count && smt_nib(ops[i].path, 0) < slot) i++;
+    return i;
+}
+
+/* Phase 2 over the whole tree. Out: root. w[0] is the calling thread's
+ * worker, w[1] the second thread's (used when the update is split). */
+static ms_smt_status hash_tree(ms_smt *t, worker *w0, worker *w1, const smt_ref *old_root, size_t count,
+                               smt_ref *root, ms_smt_stats *st)
+{
+    st->threads = 1;
+    pre_node *top = w0->nlevels > 0 ? &w0->pre[0] : NULL;
+    const unsigned split = (t->threads == 2 && count >= t->parallel_min && top != NULL) ? split_slot(w0->ops, count) : 0;
+    if (split == 0) return upd(w0, 0, old_root, 0, count, root);
+
+    const size_t mid = first_in_slot(w0->ops, count, split);
+    w1->split = &top->n;
+    w1->lo = 0;
+    w1->hi = mid;
+    pthread_t th;
+    const int started = pthread_create(&th, NULL, second_thread, w1) == 0;
+    if (!started) second_thread(w1);   /* no thread: the same work, in turn */
+    uint32_t dirty = 0;
+    ms_smt_status s = upd_slots(w0, &top->n, 0, mid, count, &dirty);
+    if (started) pthread_join(th, NULL);
+    if (started) st->threads = 2;
+    if (s == MS_SMT_OK) s = w1->status;
+    if (s != MS_SMT_OK) return s;
+    return finish(w0, &top->n, 0, old_root, dirty | w1->dirty, w0->ops[0].path, root);
+}
+
+ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_op *ops, size_t count,
+                           uint64_t keep_from, uint8_t root32[32])
+{
+    if (t == NULL || b == NULL || (ops == NULL && count > 0) || count > MS_SMT_MAX_UPDATES
+        || keep_from > version) {
+        return MS_SMT_ARGUMENT;
+    }
+    ms_smt_stats st;
+    memset(&st, 0, sizeof st);
+    st.ops = count;
+    st.threads = 1;
+    t->stats = st;
+    smt_meta m;
+    smt_vrec prev;
+    ms_smt_status s = smt_read_meta(t, &m);
+    if (s != MS_SMT_OK) return s;
+    if (version <= m.latest) return MS_SMT_ARGUMENT;
+    s = smt_read_vrec(t, &m, m.latest, &prev);
+    if (s == MS_SMT_NOT_RETAINED) s = MS_SMT_CORRUPT;
+    if (s != MS_SMT_OK) return s;
+
+    if (count > 1) qsort(ops, count, sizeof ops[0], op_cmp);
+    for (size_t i = 1; i < count; i++) {
+        if (memcmp(ops[i - 1].path, ops[i].path, 32) == 0) return MS_SMT_ARGUMENT;
+    }
+
+    /* Cached nodes above the committed latest come from a batch that was
+     * never written: their keys may be reused with other contents. */
+    if (t->cache_hi > m.latest) smt_cache_clear(t);
+    t->cache_hi = version;
+
+    reader r;
+    memset(&r, 0, sizeof r);
+    r.t = t;
+    r.ops = ops;
+    s = read_paths(&r, &prev.root, count, &st);
+
+    worker w0, w1;
+    uint8_t *stale = NULL;
+    size_t nstale = 0;
+    smt_vrec nr;
+    memset(&nr, 0, sizeof nr);
+    ms_smt_status s0 = worker_init(&w0, ops, version, r.pre, r.level_start, r.nlevels);
+    ms_smt_status s1 = worker_init(&w1, ops, version, r.pre, r.level_start, r.nlevels);
+    if (s == MS_SMT_OK) s = s0 != MS_SMT_OK ? s0 : s1;
+    if (s == MS_SMT_OK) s = hash_tree(t, &w0, &w1, &prev.root, count, &nr.root, &st);
+    if (s == MS_SMT_OK) {
+        /* The lower slots' list first: the sequential walk's order. */
+        worker *const ws[2] = {&w1, &w0};
+        s = write_records(t, b, ws, 2, &stale, &nstale, &st);
+    }
+    if (s == MS_SMT_OK) {
+        st.node_hashes += w0.node_hashes + w1.node_hashes;
+        const int64_t entries = (int64_t)prev.entries + w0.delta + w1.delta;
+        if (entries < 0) s = MS_SMT_CORRUPT;
+        nr.entries = (uint64_t)entries;
+        nr.prev = m.latest;
+    }
+    worker_free(&w0);
+    worker_free(&w1);
+    free(r.pre);
+    if (s == MS_SMT_OK) {
+        prev.next = version;
+        smt_write_vrec(b, m.latest, &prev);
+        pending p = {m.latest, version, stale, nstale, 0};
+        m.latest = version;
+        m.fresh = 0;
+        if (keep_from > m.oldest) s = smt_prune_walk(t, b, &m, keep_from, &p);
+        nr.stale_chunks = p.consumed ? 0u : (uint32_t)((nstale + STALE_CHUNK_ENTRIES - 1) / STALE_CHUNK_ENTRIES);
+        smt_write_vrec(b, version, &nr);
+        if (s == MS_SMT_OK && !p.consumed) {
+            for (size_t i = 0, chunk = 0; i < nstale; i += STALE_CHUNK_ENTRIES, chunk++) {
+                uint8_t key[13];
+                const size_t n = nstale - i < STALE_CHUNK_ENTRIES ? nstale - i : STALE_CHUNK_ENTRIES;
+                smt_stale_key(key, version, (uint32_t)chunk);
+                ms_kv_batch_put(b, key, sizeof key, stale + i * STALE_ENTRY_LEN, n * STALE_ENTRY_LEN);
+            }
+        }
+        if (s == MS_SMT_OK) {
+            smt_write_meta(b, &m);
+            if (root32 != NULL) memcpy(root32, nr.root.hash, 32);
+        }
+    }
+    free(stale);
+    t->stats = st;
+    return s;
+}
+
+/* ------------------------------------------------------- journal entries */
+
+typedef struct hash_job {
+    const ms_overlay_entry *const *entries;
+    size_t lo, hi;
+    ms_smt_op *ops;       /* one per entry; meta entries are marked by skip */
+    uint8_t *skip;
+    uint64_t hashes;
+} hash_job;
+
+static void hash_entries(hash_job *j)
+{
+    for (size_t i = j->lo; i < j->hi; i++) {
+        const ms_overlay_entry *e = j->entries[i];
+        j->skip[i] = e->klen > 0 && e->key[0] == MS_TAG_META;
+        if (j->skip[i]) continue;
+        ms_smt_op_set(&j->ops[i], e->key, e->klen, e->val, e->deleted ? 0 : e->vlen, e->deleted);
+        j->hashes += e->deleted ? 1u : 2u;
+    }
+}
+
+static void *hash_thread(void *arg)
+{
+    hash_entries(arg);
+    return NULL;
+}
+
+ms_smt_status ms_smt_apply_entries(ms_smt *t, ms_kv_batch *b, uint64_t version,
+                                   const ms_overlay_entry *const *entries, size_t count,
+                                   uint64_t keep_from, uint8_t root32[32])
+{
+    if (t == NULL || count > MS_SMT_MAX_UPDATES || (entries == NULL && count > 0)) return MS_SMT_ARGUMENT;
+    ms_smt_op *ops = malloc(count * sizeof *ops + 1);
+    uint8_t *skip = malloc(count + 1);
+    if (ops == NULL || skip == NULL) {
+        free(ops);
+        free(skip);
+        return MS_SMT_NOMEM;
+    }
+    /* The keys' and values' hashes: half on a second thread for a big block. */
+    hash_job lower = {entries, 0, count / 2, ops, skip, 0}, upper = {entries, count / 2, count, ops, skip, 0};
+    pthread_t th;
+    const int started = t->threads == 2 && count >= t->parallel_min && pthread_create(&th, NULL, hash_thread, &lower) == 0;
+    if (!started) hash_entries(&lower);
+    hash_entries(&upper);
+    if (started) pthread_join(th, NULL);
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!skip[i]) ops[n++] = ops[i];
+    }
+    ms_smt_status s = ms_smt_apply(t, b, version, ops, n, keep_from, root32);
+    t->stats.op_hashes = lower.hashes + upper.hashes;
+    free(ops);
+    free(skip);
+    return s;
+}

@@ -1,0 +1,132 @@
+/* Internals of the state tree shared by storage/smt.c (node records, the
+ * node cache, versions, pruning, rollback, reads) and storage/smt_apply.c
+ * (the update of a block). Not part of the API: see storage/smt.h.
+ *
+ * In memory a stored node is a "nibble node": the 16 subtrees four binary
+ * levels below its position (its slots), each empty, a leaf, or another
+ * stored node, plus the 15 binary subtrees in between, kept in heap order
+ * (index 1 is the node itself, 2i and 2i+1 the children of i, 16 + s is
+ * slot s). Each heap entry has a class, EMPTY (no leaf), LEAF (exactly one
+ * leaf: its hash is that leaf's hash, wherever it sits) or NODE (two leaves
+ * or more: keccak256(0x01 || left || right)), which is exactly the binary
+ * definition of the tree with single-leaf subtrees compacted. */
+#ifndef MS_STORAGE_SMT_INTERNAL_H
+#define MS_STORAGE_SMT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storage/kv.h"
+#include "storage/smt.h"
+
+enum { K_EMPTY = 0, K_LEAF = 1, K_NODE = 2 };
+
+#define NODE_FORMAT 0x01u
+#define VREC_FORMAT 0x01u
+#define META_FORMAT 0x01u
+#define NODE_KEY_LEN 42u           /* tag, version 8, depth 1, prefix 32 */
+#define STALE_ENTRY_LEN 41u        /* a node key without its tag */
+#define STALE_CHUNK_ENTRIES 1024u
+#define NODE_MAX_BYTES (5u + 16u * 96u + 14u * 32u)
+#define MAX_NIBBLE_DEPTH 63u       /* the deepest position a stored node can hold */
+
+/* A subtree reference: a slot of a node, or a version's root. */
+typedef struct smt_ref {
+    uint8_t kind;
+    uint64_t version;     /* K_NODE: the version that wrote the node */
+    uint8_t hash[32];     /* zero for K_EMPTY */
+    uint8_t path[32];     /* K_LEAF */
+    uint8_t vh[32];       /* K_LEAF */
+} smt_ref;
+
+typedef struct smt_node {
+    smt_ref child[16];
+    uint8_t ikind[16];    /* heap entries 1..15 */
+    uint8_t ihash[16][32];
+} smt_node;
+
+/* A cached node: its record as stored (verified when it entered the
+ * cache), so that a hit costs a decode but no keccak and no RocksDB read.
+ * Encoded records are about half the size of decoded nodes. */
+typedef struct cache_ent {
+    uint8_t key[STALE_ENTRY_LEN];  /* version 8, depth 1, prefix 32 */
+    uint8_t hash[32];     /* the node's own hash */
+    uint8_t *rec;         /* malloc'd record; NULL for a free entry */
+    uint32_t len;
+    int32_t hnext;        /* next entry in the same bucket, or in the free list */
+    int32_t prev, next;   /* LRU list of the entry's depth, head most recent */
+} cache_ent;
+
+#define CACHE_DEPTHS (MAX_NIBBLE_DEPTH + 1u)
+
+struct ms_smt {
+    ms_kv *kv;
+    smt_node *work;       /* one scratch node per nibble depth 0..64 */
+    cache_ent *ents;
+    size_t cap, used;
+    int32_t *buckets;
+    size_t nbuckets;      /* a power of two */
+    int32_t head[CACHE_DEPTHS], tail[CACHE_DEPTHS];  /* one LRU list per nibble depth */
+    int32_t free_head;    /* removed entries, chained by hnext */
+    uint64_t cache_hi;    /* highest version whose nodes may be in the cache */
+    unsigned threads;     /* ms_smt_set_parallel */
+    size_t parallel_min;
+    ms_smt_stats stats;   /* of the last apply */
+};
+
+typedef struct smt_meta {
+    uint64_t latest, oldest;
+    int fresh;            /* no tree written yet */
+} smt_meta;
+
+typedef struct smt_vrec {
+    uint64_t prev, next, entries;
+    uint32_t stale_chunks;  /* records 0x12 || version || 0 .. stale_chunks-1 */
+    smt_ref root;
+} smt_vrec;
+
+
+/* Where apply's pending writes must be seen by the pruning walk: the record
+ * of `prev` now has next = `version`, and `version`'s stale list is in
+ * memory (set *consumed when pruning deletes those nodes directly). */
+typedef struct pending {
+    uint64_t prev, version;
+    const uint8_t *stale;
+    size_t nstale;
+    int consumed;
+} pending;
+
+
+#define VREC_BASE 30u
+
+/* Statuses, paths and keys. */
+ms_smt_status smt_from_kv(ms_kv_status s);
+unsigned smt_nib(const uint8_t *p, unsigned d);
+void smt_ref_empty(smt_ref *r);
+void smt_ref_leaf(smt_ref *r, const uint8_t path[32], const uint8_t vh[32]);   /* one leaf hash */
+int smt_ref_same(const smt_ref *a, const smt_ref *b);
+void smt_node_entry(uint8_t out[STALE_ENTRY_LEN], uint64_t version, unsigned depth, const uint8_t path[32]);
+void smt_node_key(uint8_t out[NODE_KEY_LEN], uint64_t version, unsigned depth, const uint8_t path[32]);
+void smt_stale_key(uint8_t out[13], uint64_t version, uint32_t chunk);
+
+/* Node records. smt_node_rehash returns the number of keccak256 calls it made. */
+unsigned smt_node_rehash(smt_node *n, uint32_t dirty);
+size_t smt_node_encode(uint8_t out[NODE_MAX_BYTES], const smt_node *n);
+int smt_node_decode(smt_node *n, const uint8_t *buf, size_t len, uint64_t version, unsigned depth,
+                    const uint8_t path[32], const uint8_t want32[32], int verified);
+
+/* The node cache (not thread-safe: only the calling thread of an apply uses it). */
+void smt_cache_clear(ms_smt *t);
+int32_t smt_cache_find(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN]);
+void smt_cache_put(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], const uint8_t hash32[32], uint8_t *rec,
+                   size_t len, int owned);
+void smt_cache_remove(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN]);
+
+/* Versions and pruning. */
+ms_smt_status smt_read_meta(ms_smt *t, smt_meta *m);
+void smt_write_meta(ms_kv_batch *b, const smt_meta *m);
+void smt_write_vrec(ms_kv_batch *b, uint64_t version, const smt_vrec *r);
+ms_smt_status smt_read_vrec(ms_smt *t, const smt_meta *m, uint64_t version, smt_vrec *r);
+ms_smt_status smt_prune_walk(ms_smt *t, ms_kv_batch *b, smt_meta *m, uint64_t keep_from, pending *p);
+
+#endif
