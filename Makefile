@@ -254,19 +254,22 @@ test-mcp: $(SO) $(BUILD)/memsync tests/mcp/node_modules/.ok adapters/ethereumjs/
 	cd tests/mcp && MEMSYNC_BIN=$(abspath $(BUILD)/memsync) MEMSYNC_MODULE=$(abspath $(SO)) node --test --test-concurrency=1 *.test.mjs
 
 # --------------------------------------------------------------- benchmarks
-# Through the public header: the .so is loaded with dlopen. Fails below 60 Mgas/s.
+# Through the public header: the .so is loaded with dlopen. Fails below 60 Mgas/s,
+# and when commit_block or the signed append with its block write misses
+# issue 15's target in most rounds.
 # RocksDB and libsecp256k1 are called directly for the physical limit of a signed append.
 $(BUILD)/bench: bench/bench.c abi/keccak.c abi/abi_encode.c crypto/eip712.c module/memsync.h $(BUILD)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) -O2 -o $@ $(filter %.c,$^) -ldl -lsecp256k1 -lrocksdb
 
-# The state tree's per-write root update at 1 thousand, 100 thousand and 1
-# million entries (issue 3: 1M within 2x of 1k, else exit 1) and the peak
-# memory at 1M (issue 6); storage internals, so linked from the sources.
+# The state tree's per-write root update at 1 thousand, 100 thousand, 1
+# million and 10 million entries (issue 15: in blocks of 1,000 writes, 1M
+# within 2x of 1k and of its Keccak work alone, by the majority of rounds)
+# and the peak memory; storage internals, so linked from the sources.
 $(BUILD)/bench_smt: bench/bench_smt.c abi/keccak.c storage/kv.c storage/records.c storage/smt.c storage/smt_apply.c crypto/smt_verify.c \
-                    storage/kv.h storage/smt.h storage/smt_internal.h $(BUILD)/.deps
+                    storage/kv.h storage/smt.h storage/smt_internal.h bench/bench_rounds.h abi/keccak.h module/memsync.h $(BUILD)/.deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) -O2 -o $@ $(filter %.c,$^) -lrocksdb
+	$(CC) $(CPPFLAGS) $(WARN) -O2 -o $@ $(filter %.c,$^) -lrocksdb -lpthread
 
 # Where commit_block's time goes per write (issue 15): undo record, encoding,
 # tree, synced write, against a synced RocksDB batch of the same records;
@@ -282,14 +285,22 @@ $(BUILD)/bench_memory: bench/bench_memory.c device/memory/*.h $(DEV_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) -O2 -o $@ bench/bench_memory.c $(DEV_LIB) $(DEV_LIBS)
 
+# Every benchmark runs even when an earlier one misses a target; the run
+# fails at the end if any did (each gates by the majority of its rounds).
+# The state trees of bench_smt (1k to 10M entries) are kept in
+# $(BUILD)/bench-trees: the first run builds the 10M tree (several minutes,
+# a few GB), later runs reuse it.
 bench: $(SO) $(BUILD)/bench $(BUILD)/bench_smt $(BUILD)/bench_commit $(BUILD)/bench_memory $(BUILD)/memsync adapters/ethereumjs/node_modules/.ok \
        tests/mcp/node_modules/.ok
-	$(BUILD)/bench_memory --json $(BUILD)/bench-memory.json
-	cd tests/mcp && MEMSYNC_BIN=$(abspath $(BUILD)/memsync) node bench_mcp.mjs $(abspath $(BUILD))/bench-mcp.json
-	$(BUILD)/bench $(SO) $(BUILD)/bench.json
-	$(BUILD)/bench_smt --json $(BUILD)/bench-smt.json
-	$(BUILD)/bench_commit --json $(BUILD)/bench-commit.json
-	cd adapters/ethereumjs && MEMSYNC_LIBRARY=$(abspath $(SO)) node bench/side_by_side.mjs $(abspath $(BUILD))/bench-evm.json
+	@failed=""; \
+	$(BUILD)/bench_memory --json $(BUILD)/bench-memory.json || failed="$$failed bench_memory"; \
+	(cd tests/mcp && MEMSYNC_BIN=$(abspath $(BUILD)/memsync) node bench_mcp.mjs $(abspath $(BUILD))/bench-mcp.json) || failed="$$failed bench_mcp"; \
+	$(BUILD)/bench $(SO) $(BUILD)/bench.json || failed="$$failed bench"; \
+	$(BUILD)/bench_smt --keep $(BUILD)/bench-trees --json $(BUILD)/bench-smt.json || failed="$$failed bench_smt"; \
+	$(BUILD)/bench_commit --json $(BUILD)/bench-commit.json || failed="$$failed bench_commit"; \
+	(cd adapters/ethereumjs && MEMSYNC_LIBRARY=$(abspath $(SO)) node bench/side_by_side.mjs $(abspath $(BUILD))/bench-evm.json) || failed="$$failed side_by_side"; \
+	if [ -n "$$failed" ]; then echo "make bench: targets missed in:$$failed"; exit 1; fi; \
+	echo "make bench: every target met"
 
 # ------------------------------------------------------ multi-validator replay
 # tools/replay: seeded block streams on N validators (separate processes and

@@ -955,7 +955,8 @@ ms_smt_status ms_smt_open(ms_smt **out, ms_kv *kv, size_t cache_nodes)
     t->parallel_min = MS_SMT_PARALLEL_MIN;
     for (unsigned d = 0; d < CACHE_DEPTHS; d++) t->head[d] = t->tail[d] = -1;
     t->work = malloc((MAX_NIBBLE_DEPTH + 2) * sizeof *t->work);
-    if (t->work == NULL) {
+    t->work2 = malloc((MAX_NIBBLE_DEPTH + 2) * sizeof *t->work2);
+    if (t->work == NULL || t->work2 == NULL) {
         ms_smt_close(t);
         return MS_SMT_NOMEM;
     }
@@ -1001,6 +1002,8 @@ void ms_smt_close(ms_smt *t)
     if (t == NULL) return;
     smt_cache_clear(t);
     free(t->work);
+    free(t->work2);
+    for (unsigned d = 0; d <= MAX_NIBBLE_DEPTH; d++) free(t->pre[d]);
     free(t->ents);
     free(t->buckets);
     free(t);

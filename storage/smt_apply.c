@@ -53,11 +53,11 @@ typedef struct worker {
     /* Shared, read-only in phase 2 (except each thread's own pre nodes). */
     const ms_smt_op *ops;
     uint64_t version;
-    pre_node *pre;
-    const size_t *level_start;   /* pre nodes of depth d: [level_start[d], level_start[d + 1]) */
+    pre_node *const *pre;        /* pre[d]: the nodes of depth d, by first update */
+    const size_t *npre;          /* npre[d] of them */
     unsigned nlevels;
     /* Own. */
-    smt_node *scratch;           /* one per depth, for nodes the block creates */
+    smt_node *scratch;           /* one per depth, for nodes the block creates (borrowed) */
     uint8_t *stale;              /* STALE_ENTRY_LEN bytes each, in walk order */
     size_t nstale, capstale;
     node_out *outs;
@@ -71,23 +71,21 @@ typedef struct worker {
     ms_smt_status status;
 } worker;
 
-static ms_smt_status worker_init(worker *w, const ms_smt_op *ops, uint64_t version, pre_node *pre,
-                                 const size_t *level_start, unsigned nlevels)
+static void worker_init(worker *w, smt_node *scratch, const ms_smt_op *ops, uint64_t version,
+                        pre_node *const *pre, const size_t *npre, unsigned nlevels)
 {
     memset(w, 0, sizeof *w);
     w->ops = ops;
     w->version = version;
     w->pre = pre;
-    w->level_start = level_start;
+    w->npre = npre;
     w->nlevels = nlevels;
-    w->scratch = malloc((MAX_NIBBLE_DEPTH + 2) * sizeof *w->scratch);
-    return w->scratch == NULL ? MS_SMT_NOMEM : MS_SMT_OK;
+    w->scratch = scratch;
 }
 
 static void worker_free(worker *w)
 {
     for (size_t i = 0; i < w->nouts; i++) free(w->outs[i].rec);
-    free(w->scratch);
     free(w->stale);
     free(w->outs);
 }
@@ -133,13 +131,14 @@ static ms_smt_status add_record(worker *w, unsigned depth, const uint8_t path[32
 static pre_node *find_pre(const worker *w, unsigned depth, size_t lo)
 {
     if (depth >= w->nlevels) return NULL;
-    size_t a = w->level_start[depth], b = w->level_start[depth + 1];
+    const pre_node *v = w->pre[depth];
+    size_t a = 0, b = w->npre[depth];
     while (a < b) {
         const size_t m = a + (b - a) / 2;
-        if (w->pre[m].lo < lo) a = m + 1;
+        if (v[m].lo < lo) a = m + 1;
         else b = m;
     }
-    return a < w->level_start[depth + 1] && w->pre[a].lo == lo ? &w->pre[a] : NULL;
+    return a < w->npre[depth] && v[a].lo == lo ? &w->pre[depth][a] : NULL;
 }
 
 static ms_smt_status upd(worker *w, unsigned depth, const smt_ref *old, size_t lo, size_t hi, smt_ref *out);
@@ -263,25 +262,39 @@ typedef struct want {
     size_t lo, hi;
 } want;
 
+/* Largest buffer of decoded nodes of one depth kept between applies: 16
+ * MiB (about 7,000 nodes). Kept buffers spare each block the page faults
+ * of fresh memory; bigger ones, from rare huge blocks, are given back. */
+#define PRE_LEVEL_KEEP ((size_t)16 << 20)
+
 typedef struct reader {
     ms_smt *t;
     const ms_smt_op *ops;
-    pre_node *pre;
-    size_t npre, cappre;
-    size_t level_start[MAX_NIBBLE_DEPTH + 3];
+    pre_node *pre[MAX_NIBBLE_DEPTH + 1];   /* t->pre, typed */
+    size_t npre[MAX_NIBBLE_DEPTH + 1];
     unsigned nlevels;
 } reader;
 
-static ms_smt_status grow_pre(reader *r, size_t more)
+/* Room for n nodes at depth d (the previous contents are not kept). */
+static ms_smt_status level_room(reader *r, unsigned d, size_t n)
 {
-    if (r->cappre - r->npre >= more) return MS_SMT_OK;
-    size_t ncap = r->cappre ? r->cappre : 16;
-    while (ncap - r->npre < more) ncap *= 2;
-    pre_node *p = realloc(r->pre, ncap * sizeof *p);
-    if (p == NULL) return MS_SMT_NOMEM;
-    r->pre = p;
-    r->cappre = ncap;
-    return MS_SMT_OK;
+    ms_smt *t = r->t;
+    if (t->pre_cap[d] >= n) return MS_SMT_OK;
+    free(t->pre[d]);
+    t->pre[d] = malloc(n * sizeof(pre_node));
+    t->pre_cap[d] = t->pre[d] == NULL ? 0 : n;
+    r->pre[d] = t->pre[d];
+    return t->pre[d] == NULL ? MS_SMT_NOMEM : MS_SMT_OK;
+}
+
+static void levels_trim(ms_smt *t)
+{
+    for (unsigned d = 0; d <= MAX_NIBBLE_DEPTH; d++) {
+        if (t->pre_cap[d] * sizeof(pre_node) <= PRE_LEVEL_KEEP) continue;
+        free(t->pre[d]);
+        t->pre[d] = NULL;
+        t->pre_cap[d] = 0;
+    }
 }
 
 /* Decode, at depth d, the wanted nodes in cur[0..n) into pre nodes: cached
@@ -289,9 +302,9 @@ static ms_smt_status grow_pre(reader *r, size_t more)
 static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n, ms_smt_stats *st)
 {
     ms_smt *t = r->t;
-    ms_smt_status s = grow_pre(r, n);
+    ms_smt_status s = level_room(r, d, n);
     if (s != MS_SMT_OK) return s;
-    pre_node *base = r->pre + r->npre;
+    pre_node *base = r->pre[d];
     size_t *miss = malloc(n * sizeof *miss);
     uint8_t *keys = malloc(n * NODE_KEY_LEN);
     if (miss == NULL || keys == NULL) {
@@ -363,7 +376,7 @@ static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n
     }
     free(miss);
     free(keys);
-    if (s == MS_SMT_OK) r->npre += n;
+    if (s == MS_SMT_OK) r->npre[d] = n;
     return s;
 }
 
@@ -374,7 +387,6 @@ static ms_smt_status read_paths(reader *r, const smt_ref *root, size_t count, ms
     size_t ncur = 0;
     ms_smt_status s = MS_SMT_OK;
     r->nlevels = 0;
-    r->level_start[0] = 0;
     if (root->kind == K_NODE && count > 0) {
         cur = malloc(sizeof *cur);
         if (cur == NULL) return MS_SMT_NOMEM;
@@ -388,16 +400,14 @@ static ms_smt_status read_paths(reader *r, const smt_ref *root, size_t count, ms
             s = MS_SMT_CORRUPT;
             break;
         }
-        const size_t first = r->npre;
         s = read_level(r, d, cur, ncur, st);
         if (s != MS_SMT_OK) break;
         r->nlevels = d + 1;
-        r->level_start[d + 1] = r->npre;
         /* The next level: the children that are nodes and have updates. */
         want *next = NULL;
         size_t nnext = 0, cap = 0;
         for (size_t i = 0; i < ncur && s == MS_SMT_OK; i++) {
-            const smt_node *n = &r->pre[first + i].n;
+            const smt_node *n = &r->pre[d][i].n;
             size_t a = cur[i].lo;
             while (a < cur[i].hi) {
                 const unsigned slot = smt_nib(r->ops[a].path, d);
@@ -530,7 +540,7 @@ static ms_smt_status hash_tree(ms_smt *t, worker *w0, worker *w1, const smt_ref 
                                smt_ref *root, ms_smt_stats *st)
 {
     st->threads = 1;
-    pre_node *top = w0->nlevels > 0 ? &w0->pre[0] : NULL;
+    pre_node *top = w0->nlevels > 0 ? &w0->pre[0][0] : NULL;
     const unsigned split = (t->threads == 2 && count >= t->parallel_min && top != NULL) ? split_slot(w0->ops, count) : 0;
     if (split == 0) return upd(w0, 0, old_root, 0, count, root);
 
@@ -585,6 +595,7 @@ ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_o
     memset(&r, 0, sizeof r);
     r.t = t;
     r.ops = ops;
+    for (unsigned d = 0; d <= MAX_NIBBLE_DEPTH; d++) r.pre[d] = t->pre[d];
     s = read_paths(&r, &prev.root, count, &st);
 
     worker w0, w1;
@@ -592,9 +603,8 @@ ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_o
     size_t nstale = 0;
     smt_vrec nr;
     memset(&nr, 0, sizeof nr);
-    ms_smt_status s0 = worker_init(&w0, ops, version, r.pre, r.level_start, r.nlevels);
-    ms_smt_status s1 = worker_init(&w1, ops, version, r.pre, r.level_start, r.nlevels);
-    if (s == MS_SMT_OK) s = s0 != MS_SMT_OK ? s0 : s1;
+    worker_init(&w0, t->work, ops, version, r.pre, r.npre, r.nlevels);
+    worker_init(&w1, t->work2, ops, version, r.pre, r.npre, r.nlevels);
     if (s == MS_SMT_OK) s = hash_tree(t, &w0, &w1, &prev.root, count, &nr.root, &st);
     if (s == MS_SMT_OK) {
         /* The lower slots' list first: the sequential walk's order. */
@@ -610,7 +620,7 @@ ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_o
     }
     worker_free(&w0);
     worker_free(&w1);
-    free(r.pre);
+    levels_trim(t);
     if (s == MS_SMT_OK) {
         prev.next = version;
         smt_write_vrec(b, m.latest, &prev);

@@ -61,7 +61,11 @@ typedef struct cache_ent {
 
 struct ms_smt {
     ms_kv *kv;
-    smt_node *work;       /* one scratch node per nibble depth 0..64 */
+    smt_node *work;       /* one scratch node per nibble depth 0..64 (reads, rollback,
+                             and the calling thread's share of an apply) */
+    smt_node *work2;      /* the same for an apply's second thread */
+    void *pre[MAX_NIBBLE_DEPTH + 1];      /* an apply's decoded nodes per depth, kept for the next */
+    size_t pre_cap[MAX_NIBBLE_DEPTH + 1]; /* apply (smt_apply.c), in nodes */
     cache_ent *ents;
     size_t cap, used;
     int32_t *buckets;
