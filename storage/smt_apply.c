@@ -10,21 +10,24 @@
  *    MultiGet instead of 500 lookups). Each is checked against the hash its
  *    parent holds and decoded once.
  * 2. Hash: the subtrees are rebuilt bottom-up as before. With at least
- *    parallel_min updates, the root's slots are split where the updates
- *    halve and the lower slots are walked on a second thread. A thread
- *    writes only its own lists (new records, stale nodes, counters) and the
- *    decoded nodes of its own subtrees; the node cache, the batch and
- *    RocksDB are not touched in this phase.
+ *    parallel_min updates, each slot of the root that has updates is a job,
+ *    and two threads (the calling one and one started for the block) take
+ *    the jobs in turn from a shared counter. A job writes only its own
+ *    lists (new records, stale nodes, counters) and the decoded nodes of
+ *    its own subtree; the node cache, the batch and RocksDB are not touched
+ *    in this phase.
  * 3. Write (calling thread): stale nodes leave the cache; the new records
  *    go to the batch in key order (RocksDB's memtable inserts keys that
  *    arrive in ascending order without searching its skip list again) and
  *    into the cache; then the version record, the stale list, pruning and
  *    the meta record, as before.
  *
- * Determinism: the lower slots' stale list comes before the upper slots',
- * which is the sequential walk's post-order, and the records are sorted by
- * key: the stored bytes do not depend on the split or on timing. */
+ * Determinism: the jobs' stale lists are joined in slot order, then the
+ * root's, which is the sequential walk's post-order, and the records are
+ * sorted by key: the stored bytes depend neither on which thread ran which
+ * job nor on timing. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,9 +67,7 @@ typedef struct worker {
     size_t nouts, capouts;
     int64_t delta;               /* entries added minus removed */
     uint64_t node_hashes;
-    /* The second thread's job: slots of `split` at depth 0 for ops [lo, hi). */
-    smt_node *split;
-    size_t lo, hi;
+    /* As a job of the split root (hash_tree): its result. */
     uint32_t dirty;
     ms_smt_status status;
 } worker;
@@ -246,13 +247,6 @@ static ms_smt_status upd(worker *w, unsigned depth, const smt_ref *old, size_t l
     const ms_smt_status s = upd_slots(w, n, depth, lo, hi, &dirty);
     if (s != MS_SMT_OK) return s;
     return finish(w, n, depth, old, dirty, ops[lo].path, out);
-}
-
-static void *second_thread(void *arg)
-{
-    worker *w = arg;
-    w->status = upd_slots(w, w->split, 0, w->lo, w->hi, &w->dirty);
-    return NULL;
 }
 
 /* ------------------------------------------------------------ phase 1: read */
@@ -503,61 +497,74 @@ void ms_smt_op_set(ms_smt_op *op, const uint8_t *key, size_t klen, const uint8_t
     else ms_keccak256(op->value_hash, val, vlen);
 }
 
-/* The slot where the lower half ends: the split that best halves ops
- * [0, count) by their first nibble with both halves non-empty, or 0. */
-static unsigned split_slot(const ms_smt_op *ops, size_t count)
+/* A split root: one job per root slot that has updates, taken in turn by
+ * the two threads from a shared counter, so that a thread slowed by other
+ * work on its core (RocksDB's compactions) takes fewer. Each job has its
+ * own lists; they are joined in slot order. */
+typedef struct job_set {
+    worker jobs[16];
+    size_t lo[16], hi[16];
+    unsigned njobs;
+    atomic_uint next;
+    smt_node *top;
+    smt_node *scratch[2];   /* one per thread */
+} job_set;
+
+static void run_jobs(job_set *js, unsigned thread)
 {
-    size_t bound[17];
-    size_t i = 0;
-    for (unsigned s = 0; s < 16; s++) {
-        bound[s] = i;
-        while (i < count && smt_nib(ops[i].path, 0) == s) i++;
+    for (;;) {
+        const unsigned j = atomic_fetch_add(&js->next, 1u);
+        if (j >= js->njobs) return;
+        worker *w = &js->jobs[j];
+        w->scratch = js->scratch[thread];
+        w->status = upd_slots(w, js->top, 0, js->lo[j], js->hi[j], &w->dirty);
     }
-    bound[16] = count;
-    unsigned best = 0;
-    size_t best_gap = SIZE_MAX;
-    for (unsigned s = 1; s < 16; s++) {
-        if (bound[s] == 0 || bound[s] == count) continue;
-        const size_t gap = bound[s] > count / 2 ? bound[s] - count / 2 : count / 2 - bound[s];
-        if (gap < best_gap) {
-            best_gap = gap;
-            best = s;
-        }
-    }
-    return best;
 }
 
-static size_t first_in_slot(const ms_smt_op *ops, size_t count, unsigned slot)
+static void *second_thread(void *arg)
 {
-    size_t i = 0;
-    while (i < count && smt_nib(ops[i].path, 0) < slot) i++;
-    return i;
+    run_jobs(arg, 1);
+    return NULL;
 }
 
-/* Phase 2 over the whole tree. Out: root. w[0] is the calling thread's
- * worker, w[1] the second thread's (used when the update is split). */
-static ms_smt_status hash_tree(ms_smt *t, worker *w0, worker *w1, const smt_ref *old_root, size_t count,
+/* Phase 2 over the whole tree. Out: root; the jobs' and then root_w's lists
+ * hold the records and stale nodes, in the sequential walk's order. */
+static ms_smt_status hash_tree(ms_smt *t, worker *root_w, job_set *js, const smt_ref *old_root, size_t count,
                                smt_ref *root, ms_smt_stats *st)
 {
     st->threads = 1;
-    pre_node *top = w0->nlevels > 0 ? &w0->pre[0][0] : NULL;
-    const unsigned split = (t->threads == 2 && count >= t->parallel_min && top != NULL) ? split_slot(w0->ops, count) : 0;
-    if (split == 0) return upd(w0, 0, old_root, 0, count, root);
+    js->njobs = 0;
+    pre_node *top = root_w->nlevels > 0 ? &root_w->pre[0][0] : NULL;
+    if (t->threads != 2 || count < t->parallel_min || top == NULL) return upd(root_w, 0, old_root, 0, count, root);
 
-    const size_t mid = first_in_slot(w0->ops, count, split);
-    w1->split = &top->n;
-    w1->lo = 0;
-    w1->hi = mid;
+    const ms_smt_op *ops = root_w->ops;
+    for (size_t i = 0; i < count;) {
+        const unsigned slot = smt_nib(ops[i].path, 0);
+        size_t j = i + 1;
+        while (j < count && smt_nib(ops[j].path, 0) == slot) j++;
+        worker_init(&js->jobs[js->njobs], NULL, ops, root_w->version, root_w->pre, root_w->npre, root_w->nlevels);
+        js->lo[js->njobs] = i;
+        js->hi[js->njobs] = j;
+        js->njobs++;
+        i = j;
+    }
+    atomic_init(&js->next, 0u);
+    js->top = &top->n;
+    js->scratch[0] = t->work;
+    js->scratch[1] = t->work2;
     pthread_t th;
-    const int started = pthread_create(&th, NULL, second_thread, w1) == 0;
-    if (!started) second_thread(w1);   /* no thread: the same work, in turn */
+    const int started = pthread_create(&th, NULL, second_thread, js) == 0;
+    run_jobs(js, 0);   /* without a second thread, this one takes every job */
+    if (started) {
+        pthread_join(th, NULL);
+        st->threads = 2;
+    }
     uint32_t dirty = 0;
-    ms_smt_status s = upd_slots(w0, &top->n, 0, mid, count, &dirty);
-    if (started) pthread_join(th, NULL);
-    if (started) st->threads = 2;
-    if (s == MS_SMT_OK) s = w1->status;
-    if (s != MS_SMT_OK) return s;
-    return finish(w0, &top->n, 0, old_root, dirty | w1->dirty, w0->ops[0].path, root);
+    for (unsigned j = 0; j < js->njobs; j++) {
+        if (js->jobs[j].status != MS_SMT_OK) return js->jobs[j].status;
+        dirty |= js->jobs[j].dirty;
+    }
+    return finish(root_w, &top->n, 0, old_root, dirty, ops[0].path, root);
 }
 
 ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_op *ops, size_t count,
@@ -598,28 +605,36 @@ ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_o
     for (unsigned d = 0; d <= MAX_NIBBLE_DEPTH; d++) r.pre[d] = t->pre[d];
     s = read_paths(&r, &prev.root, count, &st);
 
-    worker w0, w1;
+    worker w;
+    job_set *js = malloc(sizeof *js);
     uint8_t *stale = NULL;
     size_t nstale = 0;
     smt_vrec nr;
     memset(&nr, 0, sizeof nr);
-    worker_init(&w0, t->work, ops, version, r.pre, r.npre, r.nlevels);
-    worker_init(&w1, t->work2, ops, version, r.pre, r.npre, r.nlevels);
-    if (s == MS_SMT_OK) s = hash_tree(t, &w0, &w1, &prev.root, count, &nr.root, &st);
-    if (s == MS_SMT_OK) {
-        /* The lower slots' list first: the sequential walk's order. */
-        worker *const ws[2] = {&w1, &w0};
-        s = write_records(t, b, ws, 2, &stale, &nstale, &st);
+    worker_init(&w, t->work, ops, version, r.pre, r.npre, r.nlevels);
+    if (js == NULL && s == MS_SMT_OK) s = MS_SMT_NOMEM;
+    if (js != NULL) js->njobs = 0;
+    if (s == MS_SMT_OK) s = hash_tree(t, &w, js, &prev.root, count, &nr.root, &st);
+    worker *all[17];
+    size_t nall = 0;
+    int64_t delta = w.delta;
+    uint64_t hashes = w.node_hashes;
+    for (unsigned j = 0; js != NULL && j < js->njobs; j++) {
+        all[nall++] = &js->jobs[j];
+        delta += js->jobs[j].delta;
+        hashes += js->jobs[j].node_hashes;
     }
+    all[nall++] = &w;   /* the root's record and stale entry come last */
+    if (s == MS_SMT_OK) s = write_records(t, b, all, nall, &stale, &nstale, &st);
     if (s == MS_SMT_OK) {
-        st.node_hashes += w0.node_hashes + w1.node_hashes;
-        const int64_t entries = (int64_t)prev.entries + w0.delta + w1.delta;
+        st.node_hashes += hashes;
+        const int64_t entries = (int64_t)prev.entries + delta;
         if (entries < 0) s = MS_SMT_CORRUPT;
         nr.entries = (uint64_t)entries;
         nr.prev = m.latest;
     }
-    worker_free(&w0);
-    worker_free(&w1);
+    for (size_t k = 0; k < nall; k++) worker_free(all[k]);
+    free(js);
     levels_trim(t);
     if (s == MS_SMT_OK) {
         prev.next = version;
