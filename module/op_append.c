@@ -57,7 +57,9 @@ ms_outcome ms_append_core(ms_call *c, uint8_t hash32[32], ms_asset *a, const uin
     ms_key key;
     ms_key_ciphertext(&key, id, version);
     MS_TRY_STATE(ms_state_put_new_version(c->st, id, version, &v));
-    MS_TRY_STATE(ms_state_put_new(c->st, &key, ct, ct_len));
+    /* ct_hash is keccak256(ct), computed above for the version hash: the
+     * state tree takes it instead of hashing the ciphertext again. */
+    MS_TRY_STATE(ms_state_put_new_hashed(c->st, &key, ct, ct_len, ct_hash));
     a->head_version = version;
     memcpy(a->head_hash, v.version_hash, 32);
     MS_TRY_STATE(ms_state_put_asset(c->st, id, a));

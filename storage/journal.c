@@ -192,7 +192,7 @@ int ms_journal_get(const ms_journal *j, const uint8_t **val, size_t *vlen, int *
 /* Shared by put and delete: every allocation happens before the first
  * mutation, so a failure leaves the overlay and journal as they were. */
 static int ms_set(ms_journal *j, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
-                  int deleted)
+                  int deleted, const uint8_t *hash32)
 {
     const uint64_t h = ms_hash(j, key, klen);
     const size_t found = ms_find(j, &j->probes, h, key, klen);
@@ -244,18 +244,26 @@ static int ms_set(ms_journal *j, const uint8_t *key, size_t klen, const uint8_t 
     e->val = vcopy;
     e->vlen = deleted ? 0 : vlen;
     e->deleted = deleted;
+    e->value_hashed = hash32 != NULL && !deleted;
+    if (e->value_hashed) memcpy(e->value_hash, hash32, 32);
     j->sorted_valid = 0;
     return 1;
 }
 
 int ms_journal_put(ms_journal *j, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
-    return ms_set(j, key, klen, val, vlen, 0);
+    return ms_set(j, key, klen, val, vlen, 0, NULL);
+}
+
+int ms_journal_put_hashed(ms_journal *j, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                          const uint8_t hash32[32])
+{
+    return ms_set(j, key, klen, val, vlen, 0, hash32);
 }
 
 int ms_journal_delete(ms_journal *j, const uint8_t *key, size_t klen)
 {
-    return ms_set(j, key, klen, NULL, 0, 1);
+    return ms_set(j, key, klen, NULL, 0, 1, NULL);
 }
 
 int ms_journal_note_prior(ms_journal *j, const uint8_t *key, size_t klen, int present, const uint8_t *val,
@@ -336,6 +344,7 @@ static void ms_undo_one(ms_journal *j)
     n->e.val = u->val;
     n->e.vlen = u->vlen;
     n->e.deleted = (u->kind == MS_UNDO_DELETED);
+    n->e.value_hashed = 0;   /* the restored value's hash is not kept: commit hashes it */
 }
 
 int ms_journal_revert(ms_journal *j, uint64_t cp)

@@ -27,6 +27,11 @@ typedef struct ms_overlay_entry {
     uint8_t *val;
     size_t vlen;
     int deleted;
+    /* keccak256(val), when the caller that put it already had it
+     * (ms_journal_put_hashed): the state tree then skips hashing the value
+     * again at commit. Any later put, delete or revert of the key clears it. */
+    int value_hashed;
+    uint8_t value_hash[32];
 } ms_overlay_entry;
 
 /** One pending log, stored as opaque bytes by the journal. */
@@ -59,6 +64,10 @@ int ms_journal_get(const ms_journal *j, const uint8_t **val, size_t *vlen, int *
  *  overlay is then unchanged). Values and keys are copied. */
 int ms_journal_put(ms_journal *j, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
 int ms_journal_delete(ms_journal *j, const uint8_t *key, size_t klen);
+/** ms_journal_put with the value's keccak256 (hash32), which the caller
+ *  computed from exactly these bytes. Returns 1, or 0 when out of memory. */
+int ms_journal_put_hashed(ms_journal *j, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                          const uint8_t hash32[32]);
 
 /** Remember what key held in the committed store before the pending block
  *  (present, and then its value, copied), for the block's undo record. Only

@@ -242,6 +242,14 @@ ms_state_status ms_state_put_new(ms_state *st, const ms_key *key, const uint8_t 
     return MS_STATE_OK;
 }
 
+ms_state_status ms_state_put_new_hashed(ms_state *st, const ms_key *key, const uint8_t *val, size_t vlen,
+                                        const uint8_t hash32[32])
+{
+    if (!ms_journal_put_hashed(st->journal, key->bytes, key->len, val, vlen, hash32)) return MS_STATE_FAULT;
+    (void)ms_journal_note_prior(st->journal, key->bytes, key->len, 0, NULL, 0);
+    return MS_STATE_OK;
+}
+
 ms_state_status ms_state_delete(ms_state *st, const ms_key *key)
 {
     if (!ms_journal_delete(st->journal, key->bytes, key->len)) return MS_STATE_FAULT;

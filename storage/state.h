@@ -89,6 +89,13 @@ ms_state_status ms_state_delete(ms_state *st, const ms_key *key);
  *  delete it instead of restoring it. */
 ms_state_status ms_state_put_new(ms_state *st, const ms_key *key, const uint8_t *val, size_t vlen);
 
+/** ms_state_put_new with keccak256(val) (hash32), which the caller computed
+ *  from exactly these bytes (a ciphertext's hash, checked and signed in the
+ *  call): commit does not hash the value again for the state tree. Test
+ *  builds check it. */
+ms_state_status ms_state_put_new_hashed(ms_state *st, const ms_key *key, const uint8_t *val, size_t vlen,
+                                        const uint8_t hash32[32]);
+
 /* Typed accessors: MS_STATE_NOT_FOUND when absent, MS_STATE_FAULT when a
  * stored record does not decode. */
 ms_state_status ms_state_get_asset(ms_state *st, ms_asset *a, const uint8_t asset32[32]);

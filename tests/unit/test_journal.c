@@ -99,6 +99,49 @@ Test(journal, put_get_delete_overwrite)
     ms_journal_destroy(j);
 }
 
+/* The value hash a caller gives with a put (a ciphertext's hash) goes to
+ * commit only while that exact value is the key's: a later put or delete,
+ * or a revert that restores an older value, drops it (the tree then hashes
+ * the value itself). */
+static const ms_overlay_entry *j_entry(ms_journal *j, const char *key)
+{
+    const ms_overlay_entry *const *es;
+    size_t n;
+    cr_assert(ms_journal_sorted(j, &es, &n));
+    for (size_t i = 0; i < n; i++) {
+        if (es[i]->klen == strlen(key) && memcmp(es[i]->key, key, es[i]->klen) == 0) return es[i];
+    }
+    cr_assert_fail("no entry for %s", key);
+    return NULL;
+}
+
+Test(journal, value_hash_hint_lives_only_with_its_value)
+{
+    ms_journal *j = ms_journal_create();
+    cr_assert_not_null(j);
+    uint8_t h[32];
+    memset(h, 0xab, sizeof h);
+    cr_assert(ms_journal_put_hashed(j, (const uint8_t *)"a", 1, (const uint8_t *)"v1", 2, h));
+    const ms_overlay_entry *e = j_entry(j, "a");
+    cr_assert_eq(e->value_hashed, 1);
+    cr_assert_arr_eq(e->value_hash, h, 32);
+    const uint64_t cp = ms_journal_checkpoint(j);
+    j_put(j, "a", "v2");
+    cr_assert_eq(j_entry(j, "a")->value_hashed, 0, "a plain put drops the hint");
+    cr_assert(ms_journal_revert(j, cp));
+    j_expect(j, "a", "v1");
+    cr_assert_eq(j_entry(j, "a")->value_hashed, 0, "a revert does not bring a hint back");
+    cr_assert(ms_journal_put_hashed(j, (const uint8_t *)"b", 1, (const uint8_t *)"w", 1, h));
+    j_del(j, "b");
+    cr_assert_eq(j_entry(j, "b")->value_hashed, 0, "a delete has no value hash");
+    /* Reverting the put that created the key removes the key and its hint. */
+    const uint64_t cp2 = ms_journal_checkpoint(j);
+    cr_assert(ms_journal_put_hashed(j, (const uint8_t *)"c", 1, (const uint8_t *)"x", 1, h));
+    cr_assert(ms_journal_revert(j, cp2));
+    j_expect(j, "c", NULL);
+    ms_journal_destroy(j);
+}
+
 Test(journal, keys_and_values_are_copied)
 {
     ms_journal *j = ms_journal_create();
@@ -673,6 +716,7 @@ static void *oom_calloc(size_t c, size_t n)
 #define ms_journal_get oomj_get
 #define ms_journal_put oomj_put
 #define ms_journal_delete oomj_delete
+#define ms_journal_put_hashed oomj_put_hashed
 #define ms_journal_log oomj_log
 #define ms_journal_logs oomj_logs
 #define ms_journal_checkpoint oomj_checkpoint
@@ -700,6 +744,7 @@ static void *oom_calloc(size_t c, size_t n)
 #undef ms_journal_get
 #undef ms_journal_put
 #undef ms_journal_delete
+#undef ms_journal_put_hashed
 #undef ms_journal_log
 #undef ms_journal_logs
 #undef ms_journal_checkpoint

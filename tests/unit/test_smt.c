@@ -965,9 +965,9 @@ Test(smt, apply_entries_skips_meta_keys, .init = smt_setup, .fini = smt_teardown
     uint8_t k_asset[] = {MS_TAG_ASSET, 1, 2, 3};
     uint8_t k_nonce[] = {MS_TAG_NONCE, 9};
     uint8_t v1[] = {1, 2, 3, 4, 5, 6, 7, 8};
-    ms_overlay_entry e0 = {k_meta, sizeof k_meta, v1, 8, 0};
-    ms_overlay_entry e1 = {k_asset, sizeof k_asset, v1, 8, 0};
-    ms_overlay_entry e2 = {k_nonce, sizeof k_nonce, NULL, 0, 1};
+    ms_overlay_entry e0 = {k_meta, sizeof k_meta, v1, 8, 0, 0, {0}};
+    ms_overlay_entry e1 = {k_asset, sizeof k_asset, v1, 8, 0, 0, {0}};
+    ms_overlay_entry e2 = {k_nonce, sizeof k_nonce, NULL, 0, 1, 0, {0}};
     const ms_overlay_entry *const es[] = {&e0, &e1, &e2};
     ms_kv_batch *b = ms_kv_batch_create();
     uint8_t root[32], want[32], path[32], vh[32];

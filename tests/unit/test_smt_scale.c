@@ -1333,7 +1333,7 @@ Test(smt_scale, stats_apply_entries)
     static ms_overlay_entry es[N + 1];
     const ms_overlay_entry *ptrs[N + 1];
     uint8_t meta_key[2] = {MS_TAG_META, MS_META_HEIGHT};
-    es[0] = (ms_overlay_entry){meta_key, 2, vals[0], 8, 0};
+    es[0] = (ms_overlay_entry){meta_key, 2, vals[0], 8, 0, 0, {0}};
     ptrs[0] = &es[0];
     size_t deleted = 0;
     for (size_t i = 0; i < N; i++) {
@@ -1342,7 +1342,7 @@ Test(smt_scale, stats_apply_entries)
         ms_put_be64(vals[i], i * 7 + 1);
         const int del = i % 10 == 9;
         deleted += (size_t)del;
-        es[i + 1] = (ms_overlay_entry){keys[i], 9, del ? NULL : vals[i], del ? 0 : 8, del};
+        es[i + 1] = (ms_overlay_entry){keys[i], 9, del ? NULL : vals[i], del ? 0 : 8, del, 0, {0}};
         ptrs[i + 1] = &es[i + 1];
     }
     ms_kv_batch *b = ms_kv_batch_create();
