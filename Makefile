@@ -267,7 +267,7 @@ $(BUILD)/bench: bench/bench.c abi/keccak.c abi/abi_encode.c crypto/eip712.c modu
 # within 2x of 1k and of its Keccak work alone, by the majority of rounds)
 # and the peak memory; storage internals, so linked from the sources.
 $(BUILD)/bench_smt: bench/bench_smt.c abi/keccak.c storage/kv.c storage/records.c storage/smt.c storage/smt_apply.c crypto/smt_verify.c \
-                    storage/kv.h storage/smt.h storage/smt_internal.h bench/bench_rounds.h abi/keccak.h module/memsync.h $(BUILD)/.deps
+                    storage/kv.h storage/smt.h storage/smt_internal.h bench/bench_rounds.h bench/bench_dirs.h abi/keccak.h module/memsync.h $(BUILD)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) -O2 -o $@ $(filter %.c,$^) -lrocksdb -lpthread
 
@@ -275,7 +275,7 @@ $(BUILD)/bench_smt: bench/bench_smt.c abi/keccak.c storage/kv.c storage/records.
 # tree, synced write, against a synced RocksDB batch of the same records;
 # storage internals, so linked from the sources. Reports only (bench gates).
 $(BUILD)/bench_commit: bench/bench_commit.c $(wildcard storage/*.c) abi/keccak.c abi/abi_encode.c crypto/smt_verify.c \
-                       $(wildcard storage/*.h) bench/bench_rounds.h module/memsync.h $(BUILD)/.deps
+                       $(wildcard storage/*.h) bench/bench_rounds.h bench/bench_dirs.h module/memsync.h $(BUILD)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) -O2 -o $@ $(filter %.c,$^) -ljansson -lrocksdb -lpthread
 

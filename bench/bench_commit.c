@@ -69,6 +69,7 @@
 #include <rocksdb/c.h>
 
 #include "abi/keccak.h"
+#include "bench/bench_dirs.h"
 #include "bench/bench_rounds.h"
 #include "memsync.h"
 #include "storage/records.h"
@@ -145,36 +146,14 @@ static bench *g_bench;        /* for die(): remove the temporary stores */
  * compiler from dropping the chained calls. */
 static volatile uint8_t g_sink;
 
-static void rm_rf(const char *path)
-{
-    struct stat sb;
-    if (lstat(path, &sb) != 0) return;
-    if (S_ISDIR(sb.st_mode)) {
-        DIR *d = opendir(path);
-        if (d != NULL) {
-            const struct dirent *de;
-            while ((de = readdir(d)) != NULL) {
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-                char sub[1024];
-                snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-                rm_rf(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 static void die(const char *what, int rc)
 {
     fprintf(stderr, "bench_commit: %s failed (%d)\n", what, rc);
     /* Files of a store still open can be unlinked on Linux; a failed run
      * should not leave a few hundred MB in /tmp. */
     if (g_bench != NULL) {
-        if (g_bench->state_dir[0] != '\0') rm_rf(g_bench->state_dir);
-        if (g_bench->batch_dir[0] != '\0') rm_rf(g_bench->batch_dir);
+        if (g_bench->state_dir[0] != '\0') bench_rm_rf(g_bench->state_dir);
+        if (g_bench->batch_dir[0] != '\0') bench_rm_rf(g_bench->batch_dir);
     }
     exit(1);
 }
@@ -577,8 +556,8 @@ int main(int argc, char **argv)
     rocksdb_writeoptions_destroy(b.wsync);
     rocksdb_close(b.db);
     rocksdb_options_destroy(b.opts);
-    rm_rf(b.state_dir);
-    rm_rf(b.batch_dir);
+    bench_rm_rf(b.state_dir);
+    bench_rm_rf(b.batch_dir);
     free(b.perm);
     free(b.keys);
     free(b.vals);

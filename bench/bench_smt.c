@@ -136,6 +136,7 @@
 #include <unistd.h>
 
 #include "abi/keccak.h"
+#include "bench/bench_dirs.h"
 #include "bench/bench_rounds.h"
 #include "memsync.h"
 #include "storage/kv.h"
@@ -221,28 +222,6 @@ static void make_kv(uint8_t key[33], uint8_t val[124], uint64_t i, uint64_t roun
      * pattern alone, trees kept across runs could see the same value again
      * and measure updates that change nothing). */
     for (unsigned k = 0; k < 8; k++) val[k] = (uint8_t)(round >> (8 * k));
-}
-
-static void rm_rf(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (d != NULL) {
-            const struct dirent *de;
-            while ((de = readdir(d)) != NULL) {
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-                char sub[1024];
-                snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-                rm_rf(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
 }
 
 /* ------------------------------------------------------------ apply stats */
@@ -978,6 +957,6 @@ int main(int argc, char **argv)
     }
     free(br);
     free(o10);
-    if (keep_dir == NULL) rm_rf(base);
+    if (keep_dir == NULL) bench_rm_rf(base);
     return missed ? 1 : 0;
 }
