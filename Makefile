@@ -34,7 +34,7 @@ SO       := $(BUILD)/libmemsync.so
 SONAME   := libmemsync.so.$(SOMAJOR)
 AR_LIB   := $(BUILD)/libmemsync.a
 
-.PHONY: bench all deps run test test-unit test-asan test-host test-exports test-vectors vectors install clean
+.PHONY: bench all deps run test test-unit test-asan test-tsan test-host test-exports test-vectors vectors install clean
 .DEFAULT_GOAL := all
 
 all: deps $(SO) $(AR_LIB) $(BUILD)/memsync-host $(BUILD)/memsync-operator
@@ -113,6 +113,16 @@ test-unit: $(BUILD)/tests/unit $(BUILD)/tests/limits
 test-asan: $(BUILD)/tests/unit-asan
 	sh tests/run_sanitized.sh $(BUILD)/tests/unit-asan -j2
 
+# The state tree's two hashing threads under ThreadSanitizer (issue 15).
+TSAN_SRC := tests/tsan/smt_threads.c abi/keccak.c storage/kv.c storage/records.c storage/smt.c storage/smt_apply.c \
+            crypto/smt_verify.c
+$(BUILD)/tests/tsan-smt: $(TSAN_SRC) storage/*.h bench/bench_dirs.h $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DMS_TEST_BUILD $(WARN) -O1 -g -fsanitize=thread -o $@ $(TSAN_SRC) -lrocksdb -lpthread
+
+test-tsan: $(BUILD)/tests/tsan-smt
+	TSAN_OPTIONS=halt_on_error=1 $(BUILD)/tests/tsan-smt
+
 test-host: $(BUILD)/tests/host $(BUILD)/memsync-host
 	MS_TEST_MODULE=$(abspath $(SO)) MS_TEST_HOST=$(abspath $(BUILD)/memsync-host) $(BUILD)/tests/host -j1
 
@@ -145,7 +155,7 @@ vectors: tools/vectors/node_modules/.ok
 	cd tools/vectors && node generate.mjs
 	cd tools/vectors && node smt_reference.mjs
 
-test: all test-exports test-vectors test-unit test-host test-asan test-crash test-replay test-fuzz test-operator test-device test-memory test-valgrind test-ctime test-evm test-cli test-memory-cli test-mcp test-testnet
+test: all test-exports test-vectors test-unit test-host test-asan test-tsan test-crash test-replay test-fuzz test-operator test-device test-memory test-valgrind test-ctime test-evm test-cli test-memory-cli test-mcp test-testnet
 	@echo "make test: all suites passed"
 
 # ---------------------------------------------------------- device library
