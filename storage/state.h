@@ -137,9 +137,12 @@ typedef struct ms_commit_times {
     uint64_t after_ns;    /* record cache update, journal cleared */
 } ms_commit_times;
 
-/** ms_state_commit, timing its parts into *times (Out). */
+#ifndef MS_BUILDING_MODULE
+/** ms_state_commit, timing its parts into *times (Out). Not in the module
+ *  (built with MS_BUILDING_MODULE): benchmarks link the storage sources. */
 int ms_state_commit_timed(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t reorg_depth,
                           ms_commit_times *times);
+#endif
 
 /** The root committed at a retained height (the tree keeps the last
  *  reorg_depth). Returns MS_OK, MS_ERR_HEIGHT (not retained) or an I/O ms_rc. */
