@@ -362,8 +362,10 @@ int32_t smt_cache_find(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN])
     if (t->cap == 0) return -1;
     for (int32_t i = t->buckets[cache_slot(t, key)]; i >= 0; i = t->ents[i].hnext) {
         if (memcmp(t->ents[i].key, key, STALE_ENTRY_LEN) == 0) {
-            lru_unlink(t, i);
-            lru_push_front(t, i);
+            /* A mark, not a move to the front: relinking touches two more
+             * entries per hit. Eviction gives marked entries a second
+             * chance (CLOCK), which approximates LRU. */
+            t->ents[i].used = 1;
             return i;
         }
     }
@@ -418,7 +420,16 @@ void smt_cache_put(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], const uint8_t 
             free(copy);
             return;
         }
-        cache_drop(t, t->tail[deepest]);
+        /* The least recently placed unmarked entry of that depth; a marked
+         * one loses its mark and goes to the front (ends: marks are cleared). */
+        int32_t victim = t->tail[deepest];
+        while (t->ents[victim].used) {
+            t->ents[victim].used = 0;
+            lru_unlink(t, victim);
+            lru_push_front(t, victim);
+            victim = t->tail[deepest];
+        }
+        cache_drop(t, victim);
     }
     int32_t i;
     if (t->free_head >= 0) {
@@ -433,6 +444,7 @@ void smt_cache_put(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], const uint8_t 
     memcpy(e->hash, hash32, 32);
     e->rec = copy;
     e->len = (uint32_t)len;
+    e->used = 0;
     e->hnext = t->buckets[b];
     t->buckets[b] = i;
     lru_push_front(t, i);

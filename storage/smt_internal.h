@@ -54,7 +54,8 @@ typedef struct cache_ent {
     uint8_t *rec;         /* malloc'd record; NULL for a free entry */
     uint32_t len;
     int32_t hnext;        /* next entry in the same bucket, or in the free list */
-    int32_t prev, next;   /* LRU list of the entry's depth, head most recent */
+    int32_t prev, next;   /* list of the entry's depth, head most recently placed */
+    uint8_t used;         /* hit since placed: gets a second chance at eviction */
 } cache_ent;
 
 #define CACHE_DEPTHS (MAX_NIBBLE_DEPTH + 1u)
