@@ -175,10 +175,11 @@ typedef struct ms_smt_stats {
 /** Out: st (the figures of the last apply on t). */
 void ms_smt_last_stats(const ms_smt *t, ms_smt_stats *st);
 
-/* An apply of at least MS_SMT_PARALLEL_MIN updates hashes the two halves of
- * the tree (the root's slots split where the updates halve) on two threads:
- * the calling thread and one started for the call and joined before it
- * returns. Results, stored bytes and the order of the writes never depend
+/* An apply of at least MS_SMT_PARALLEL_MIN updates hashes the subtrees of
+ * the root's slots on two threads, which take the slots in turn: the
+ * calling thread and one started for the call and joined before it
+ * returns (ms_smt_apply_entries also hashes the entries' keys and values
+ * on two). Results, stored bytes and the order of the writes never depend
  * on it. */
 #define MS_SMT_PARALLEL_MIN 128u
 
