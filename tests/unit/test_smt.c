@@ -113,7 +113,7 @@ static size_t model_key(uint8_t *out, unsigned i)
 
 static void model_root(uint8_t out[32], const model *m)
 {
-    nleaf *ls = malloc(MODEL_KEYS * sizeof *ls);
+    op_leaf *ls = malloc(MODEL_KEYS * sizeof *ls);
     cr_assert_not_null(ls);
     size_t n = 0;
     for (unsigned i = 0; i < MODEL_KEYS; i++) {
@@ -121,11 +121,10 @@ static void model_root(uint8_t out[32], const model *m)
         uint8_t key[32];
         size_t kl = model_key(key, i);
         ms_keccak256(ls[n].path, key, kl);
-        ms_keccak256(ls[n].vh, m->val[i], m->vlen[i]);
+        ms_keccak256(ls[n].value_hash, m->val[i], m->vlen[i]);
         n++;
     }
-    qsort(ls, n, sizeof *ls, nleaf_cmp);
-    naive_root(out, ls, n, 0);
+    cr_assert(op_naive_root(out, ls, n), "two model keys share a path");
     free(ls);
 }
 

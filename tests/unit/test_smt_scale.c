@@ -318,16 +318,14 @@ static void gen(model *m, ms_smt_op *ops, size_t n, const filt *f, const unsigne
 
 /* ------------------------------------------------------- the naive root */
 
-
 static void model_root(uint8_t out[32], const model *m)
 {
-    nleaf *ls = tmalloc((m->nlive + 1) * sizeof *ls);
+    op_leaf *ls = tmalloc((m->nlive + 1) * sizeof *ls);
     for (size_t j = 0; j < m->nlive; j++) {
         path_of(ls[j].path, m->live[j]);
-        memcpy(ls[j].vh, m->vh[m->live[j]], 32);
+        memcpy(ls[j].value_hash, m->vh[m->live[j]], 32);
     }
-    qsort(ls, m->nlive, sizeof *ls, nleaf_cmp);
-    naive_root(out, ls, m->nlive, 0);
+    cr_assert(op_naive_root(out, ls, m->nlive), "two live keys share a path");
     tfree(ls);
 }
 
