@@ -65,7 +65,8 @@ int ms_journal_get(const ms_journal *j, const uint8_t **val, size_t *vlen, int *
 int ms_journal_put(ms_journal *j, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
 int ms_journal_delete(ms_journal *j, const uint8_t *key, size_t klen);
 /** ms_journal_put with the value's keccak256 (hash32), which the caller
- *  computed from exactly these bytes. Returns 1, or 0 when out of memory. */
+ *  computed from exactly these bytes (NULL: not known, as ms_journal_put).
+ *  Returns 1, or 0 when out of memory. */
 int ms_journal_put_hashed(ms_journal *j, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
                           const uint8_t hash32[32]);
 

@@ -464,29 +464,41 @@ void smt_cache_remove(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN])
 }
 
 /* Load the node `ref` points to, at nibble depth `depth` on `path`, into n. */
-static ms_smt_status smt_load_node(ms_smt *t, const smt_ref *ref, unsigned depth, const uint8_t path[32],
-                               smt_node *n)
+int smt_cached_node(ms_smt *t, const uint8_t key[NODE_KEY_LEN], const smt_ref *ref, unsigned depth,
+                    const uint8_t path[32], smt_node *n)
 {
-    uint8_t key[NODE_KEY_LEN];
-    if (ref->kind != K_NODE || depth > MAX_NIBBLE_DEPTH) return MS_SMT_CORRUPT;
-    smt_node_key(key, ref->version, depth, path);
     const int32_t hit = smt_cache_find(t, key + 1);
-    if (hit >= 0) {
-        const cache_ent *e = &t->ents[hit];
-        if (memcmp(e->hash, ref->hash, 32) != 0) return MS_SMT_CORRUPT;
-        if (!smt_node_decode(n, e->rec, e->len, ref->version, depth, path, ref->hash, 1)) return MS_SMT_CORRUPT;
-        return MS_SMT_OK;
-    }
-    uint8_t *val = NULL;
-    size_t vlen = 0;
-    ms_kv_status ks = ms_kv_get(t->kv, &val, &vlen, key, sizeof key);
-    if (ks != MS_KV_OK) return smt_from_kv(ks);   /* a missing node is corruption */
+    if (hit < 0) return 0;
+    const cache_ent *e = &t->ents[hit];
+    if (memcmp(e->hash, ref->hash, 32) != 0) return -1;
+    return smt_node_decode(n, e->rec, e->len, ref->version, depth, path, ref->hash, 1) ? 1 : -1;
+}
+
+ms_smt_status smt_adopt_record(ms_smt *t, const uint8_t key[NODE_KEY_LEN], const smt_ref *ref, unsigned depth,
+                               const uint8_t path[32], uint8_t *val, size_t vlen, smt_node *n)
+{
     if (!smt_node_decode(n, val, vlen, ref->version, depth, path, ref->hash, 0)) {
         free(val);
         return MS_SMT_CORRUPT;
     }
     smt_cache_put(t, key + 1, ref->hash, val, vlen, 1);
     return MS_SMT_OK;
+}
+
+/* Load the node `ref` points to, at nibble depth `depth` on `path`, into n. */
+static ms_smt_status smt_load_node(ms_smt *t, const smt_ref *ref, unsigned depth, const uint8_t path[32],
+                                   smt_node *n)
+{
+    uint8_t key[NODE_KEY_LEN];
+    if (ref->kind != K_NODE || depth > MAX_NIBBLE_DEPTH) return MS_SMT_CORRUPT;
+    smt_node_key(key, ref->version, depth, path);
+    const int cached = smt_cached_node(t, key, ref, depth, path, n);
+    if (cached != 0) return cached > 0 ? MS_SMT_OK : MS_SMT_CORRUPT;
+    uint8_t *val = NULL;
+    size_t vlen = 0;
+    ms_kv_status ks = ms_kv_get(t->kv, &val, &vlen, key, sizeof key);
+    if (ks != MS_KV_OK) return smt_from_kv(ks);   /* a missing node is corruption */
+    return smt_adopt_record(t, key, ref, depth, path, val, vlen, n);
 }
 
 /* ------------------------------------------------------ meta and versions */

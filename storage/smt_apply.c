@@ -142,6 +142,16 @@ static pre_node *find_pre(const worker *w, unsigned depth, size_t lo)
     return a < w->npre[depth] && v[a].lo == lo ? &w->pre[depth][a] : NULL;
 }
 
+/* The end of the run of ops from i (< hi) whose paths share nibble `depth`
+ * with ops[i]: the updates under one slot of a node (ops are sorted). */
+static size_t slot_end(const ms_smt_op *ops, size_t i, size_t hi, unsigned depth)
+{
+    const unsigned slot = smt_nib(ops[i].path, depth);
+    size_t j = i + 1;
+    while (j < hi && smt_nib(ops[j].path, depth) == slot) j++;
+    return j;
+}
+
 static ms_smt_status upd(worker *w, unsigned depth, const smt_ref *old, size_t lo, size_t hi, smt_ref *out);
 
 /* Update the slots of n (nibble depth `depth`) for ops [lo, hi), whose
@@ -151,8 +161,7 @@ static ms_smt_status upd_slots(worker *w, smt_node *n, unsigned depth, size_t lo
     size_t i = lo;
     while (i < hi) {
         const unsigned slot = smt_nib(w->ops[i].path, depth);
-        size_t j = i + 1;
-        while (j < hi && smt_nib(w->ops[j].path, depth) == slot) j++;
+        const size_t j = slot_end(w->ops, i, hi, depth);
         smt_ref nc;
         const ms_smt_status s = upd(w, depth + 1, &n->child[slot], i, j, &nc);
         if (s != MS_SMT_OK) return s;
@@ -313,16 +322,12 @@ static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n
         uint8_t *key = keys + i * NODE_KEY_LEN;
         base[i].lo = x->lo;
         smt_node_key(key, x->ref.version, d, path);
-        const int32_t hit = smt_cache_find(t, key + 1);
-        if (hit < 0) {
+        const int cached = smt_cached_node(t, key, &x->ref, d, path, &base[i].n);
+        if (cached == 0) {
             miss[nmiss++] = i;
             continue;
         }
-        const cache_ent *e = &t->ents[hit];
-        if (memcmp(e->hash, x->ref.hash, 32) != 0
-            || !smt_node_decode(&base[i].n, e->rec, e->len, x->ref.version, d, path, x->ref.hash, 1)) {
-            s = MS_SMT_CORRUPT;
-        }
+        if (cached < 0) s = MS_SMT_CORRUPT;
         st->nodes_cached++;
     }
     if (s == MS_SMT_OK && nmiss > 0) {
@@ -349,18 +354,11 @@ static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n
                     s = MS_SMT_CORRUPT;   /* a node its parent names is missing */
                     break;
                 }
-                if (!smt_node_decode(&base[i].n, vals[m], vl[m], x->ref.version, d, r->ops[x->lo].path, x->ref.hash,
-                                     0)) {
-                    s = MS_SMT_CORRUPT;
-                    break;
-                }
-                st->node_hashes++;   /* the record's check against its parent */
-                smt_cache_put(t, kp[m] + 1, x->ref.hash, vals[m], vl[m], 1);
+                s = smt_adopt_record(t, kp[m], &x->ref, d, r->ops[x->lo].path, vals[m], vl[m], &base[i].n);
                 vals[m] = NULL;
+                st->node_hashes++;   /* the record's check against its parent */
             }
-            if (s == MS_SMT_OK || s == MS_SMT_CORRUPT) {
-                for (size_t m = 0; m < nmiss; m++) free(vals[m]);
-            }
+            for (size_t m = 0; m < nmiss; m++) free(vals[m]);   /* those not adopted */
         }
         free(kp);
         free(kl);
@@ -405,8 +403,7 @@ static ms_smt_status read_paths(reader *r, const smt_ref *root, size_t count, ms
             size_t a = cur[i].lo;
             while (a < cur[i].hi) {
                 const unsigned slot = smt_nib(r->ops[a].path, d);
-                size_t b = a + 1;
-                while (b < cur[i].hi && smt_nib(r->ops[b].path, d) == slot) b++;
+                const size_t b = slot_end(r->ops, a, cur[i].hi, d);
                 if (n->child[slot].kind == K_NODE) {
                     if (nnext == cap) {
                         const size_t ncap = cap ? cap * 2 : 64;
@@ -539,9 +536,7 @@ static ms_smt_status hash_tree(ms_smt *t, worker *root_w, job_set *js, const smt
 
     const ms_smt_op *ops = root_w->ops;
     for (size_t i = 0; i < count;) {
-        const unsigned slot = smt_nib(ops[i].path, 0);
-        size_t j = i + 1;
-        while (j < count && smt_nib(ops[j].path, 0) == slot) j++;
+        const size_t j = slot_end(ops, i, count, 0);
         worker_init(&js->jobs[js->njobs], NULL, ops, root_w->version, root_w->pre, root_w->npre, root_w->nlevels);
         js->lo[js->njobs] = i;
         js->hi[js->njobs] = j;

@@ -126,6 +126,16 @@ int32_t smt_cache_find(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN]);
 void smt_cache_put(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], const uint8_t hash32[32], uint8_t *rec,
                    size_t len, int owned);
 void smt_cache_remove(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN]);
+/* The node at key (NODE_KEY_LEN bytes) that ref names, from the cache,
+ * decoded into n. Returns 1 (decoded), 0 (not cached), -1 (the cached record
+ * does not match ref: corrupt). */
+int smt_cached_node(ms_smt *t, const uint8_t key[NODE_KEY_LEN], const smt_ref *ref, unsigned depth,
+                    const uint8_t path[32], smt_node *n);
+/* The record val (vlen bytes, malloc'd; taken) read from RocksDB for key:
+ * checked against ref's hash (one keccak), decoded into n and cached.
+ * Returns MS_SMT_OK or MS_SMT_CORRUPT. */
+ms_smt_status smt_adopt_record(ms_smt *t, const uint8_t key[NODE_KEY_LEN], const smt_ref *ref, unsigned depth,
+                               const uint8_t path[32], uint8_t *val, size_t vlen, smt_node *n);
 
 /* Versions and pruning. */
 ms_smt_status smt_read_meta(ms_smt *t, smt_meta *m);

@@ -237,9 +237,7 @@ ms_state_status ms_state_put(ms_state *st, const ms_key *key, const uint8_t *val
 
 ms_state_status ms_state_put_new(ms_state *st, const ms_key *key, const uint8_t *val, size_t vlen)
 {
-    if (!ms_journal_put(st->journal, key->bytes, key->len, val, vlen)) return MS_STATE_FAULT;
-    (void)ms_journal_note_prior(st->journal, key->bytes, key->len, 0, NULL, 0);
-    return MS_STATE_OK;
+    return ms_state_put_new_hashed(st, key, val, vlen, NULL);
 }
 
 ms_state_status ms_state_put_new_hashed(ms_state *st, const ms_key *key, const uint8_t *val, size_t vlen,

@@ -92,7 +92,7 @@ ms_state_status ms_state_put_new(ms_state *st, const ms_key *key, const uint8_t 
 /** ms_state_put_new with keccak256(val) (hash32), which the caller computed
  *  from exactly these bytes (a ciphertext's hash, checked and signed in the
  *  call): commit does not hash the value again for the state tree. Test
- *  builds check it. */
+ *  builds check it. hash32 NULL: not known (ms_state_put_new). */
 ms_state_status ms_state_put_new_hashed(ms_state *st, const ms_key *key, const uint8_t *val, size_t vlen,
                                         const uint8_t hash32[32]);
 
