@@ -290,15 +290,19 @@ msd_status msd_wrap_key_bound(uint8_t out[MSD_WRAPPED_KEY_V2_SIZE], const msd_da
 /* Open a chain-bound wrapped key (wrapped_len = MSD_WRAPPED_KEY_V2_SIZE) and
  * check its labels; the chain and precompile only when precompile20 is not
  * NULL (msd_unwrap_key, which has no chain to compare with). */
-static msd_status msd_open_bound(msd_data_key **out, const msd_identity *id, const uint8_t *wrapped,
-                                 size_t wrapped_len, const uint8_t asset_id32[32], uint64_t key_epoch,
-                                 uint64_t chain_id, const uint8_t *precompile20)
+/* Open the sealed box (box_len bytes, holding WRAP_PLAIN or WRAP2_PLAIN
+ * bytes) that wraps the data key of (asset, epoch), and with precompile20
+ * check the chain it is bound to too. Both key formats open here; they
+ * differ only in the bytes sealed and the binding checked. */
+_Static_assert(WRAP_PLAIN <= WRAP2_PLAIN, "both plaintexts fit the buffer");
+static msd_status msd_open_wrapped(msd_data_key **out, const msd_identity *id, const uint8_t *box, size_t box_len,
+                                   const uint8_t asset_id32[32], uint64_t key_epoch, uint64_t chain_id,
+                                   const uint8_t *precompile20)
 {
-    if (wrapped[0] != MSD_WRAPPED_KEY_V2) return MSD_ERR_NOT_FOR_ME;
     msd_data_key *k = msd_data_key_alloc(asset_id32, key_epoch);
     if (k == NULL) return MSD_ERR_NOMEM;
     uint8_t m[WRAP2_PLAIN];
-    if (msd_public(crypto_box_seal_open(m, wrapped + 1, wrapped_len - 1, id->box_pk, id->box_sk)) != 0) {
+    if (msd_public(crypto_box_seal_open(m, box, box_len, id->box_pk, id->box_sk)) != 0) {
         sodium_memzero(m, sizeof m);
         msd_data_key_destroy(k);
         return MSD_ERR_NOT_FOR_ME;
@@ -314,6 +318,14 @@ static msd_status msd_open_bound(msd_data_key **out, const msd_identity *id, con
     }
     *out = k;
     return MSD_OK;
+}
+
+static msd_status msd_open_bound(msd_data_key **out, const msd_identity *id, const uint8_t *wrapped,
+                                 size_t wrapped_len, const uint8_t asset_id32[32], uint64_t key_epoch,
+                                 uint64_t chain_id, const uint8_t *precompile20)
+{
+    if (wrapped[0] != MSD_WRAPPED_KEY_V2) return MSD_ERR_NOT_FOR_ME;
+    return msd_open_wrapped(out, id, wrapped + 1, wrapped_len - 1, asset_id32, key_epoch, chain_id, precompile20);
 }
 
 msd_status msd_unwrap_key_bound(msd_data_key **out, int *legacy, const msd_identity *id, const uint8_t *wrapped,
@@ -344,24 +356,7 @@ msd_status msd_unwrap_key(msd_data_key **out, const msd_identity *id, const uint
     if (wrapped_len == MSD_WRAPPED_KEY_V2_SIZE)
         return msd_open_bound(out, id, wrapped, wrapped_len, asset_id32, key_epoch, 0, NULL);
     if (wrapped_len != MSD_WRAPPED_KEY_SIZE) return MSD_ERR_NOT_FOR_ME;
-    msd_data_key *k = msd_data_key_alloc(asset_id32, key_epoch);
-    if (k == NULL) return MSD_ERR_NOMEM;
-    uint8_t m[WRAP_PLAIN];
-    if (msd_public(crypto_box_seal_open(m, wrapped, wrapped_len, id->box_pk, id->box_sk)) != 0) {
-        sodium_memzero(m, sizeof m);
-        msd_data_key_destroy(k);
-        return MSD_ERR_NOT_FOR_ME;
-    }
-    const int match = msd_public(sodium_memcmp(m + 32, asset_id32, 32) == 0) &
-                      msd_public(msd_get_be64(m + 64) == key_epoch);
-    memcpy(k->key, m, 32);
-    sodium_memzero(m, sizeof m);
-    if (!match) {
-        msd_data_key_destroy(k);
-        return MSD_ERR_WRONG_GRANT;
-    }
-    *out = k;
-    return MSD_OK;
+    return msd_open_wrapped(out, id, wrapped, wrapped_len, asset_id32, key_epoch, 0, NULL);
 }
 
 msd_status msd_rotate(msd_data_key **out, uint8_t *wrapped, const msd_data_key *old,
