@@ -30,42 +30,37 @@ _Static_assert(MS_MAX_BLOCK_ENTRIES == MS_SMT_MAX_UPDATES, "a block's entries fi
 static int build_undo(ms_state *st, ms_buf *undo, const ms_overlay_entry *const *entries, size_t count)
 {
     ms_undo_writer w;
+    /* Per entry of the chunk: its prior; per read: its key and result. */
+    const uint8_t *old[UNDO_READ_CHUNK];
+    size_t olen[UNDO_READ_CHUNK];
+    int present[UNDO_READ_CHUNK];
     const uint8_t *keys[UNDO_READ_CHUNK];
     size_t klens[UNDO_READ_CHUNK], vlens[UNDO_READ_CHUNK], which[UNDO_READ_CHUNK];
     uint8_t *vals[UNDO_READ_CHUNK];
     int found[UNDO_READ_CHUNK];
     ms_undo_begin(&w, undo, st->height, st->max_undo);
     for (size_t lo = 0; lo < count && w.status == MS_UNDO_OK; lo += UNDO_READ_CHUNK) {
-        const size_t hi = count - lo < UNDO_READ_CHUNK ? count : lo + UNDO_READ_CHUNK;
+        const size_t n = count - lo < UNDO_READ_CHUNK ? count - lo : UNDO_READ_CHUNK;
         size_t nread = 0;
-        for (size_t i = lo; i < hi; i++) {
-            int present;
-            const uint8_t *old;
-            size_t olen;
-            if (ms_journal_prior(st->journal, entries[i], &present, &old, &olen)) continue;
-            which[nread] = i;
-            keys[nread] = entries[i]->key;
-            klens[nread++] = entries[i]->klen;
+        for (size_t j = 0; j < n; j++) {
+            const ms_overlay_entry *e = entries[lo + j];
+            if (ms_journal_prior(st->journal, e, &present[j], &old[j], &olen[j])) continue;
+            which[nread] = j;
+            keys[nread] = e->key;
+            klens[nread++] = e->klen;
         }
         const ms_kv_status ks = ms_kv_multi_get(st->kv, nread, keys, klens, vals, vlens, found);
         if (ks != MS_KV_OK) return ms_rc_from_kv(ks);
-        size_t r = 0;
-        for (size_t i = lo; i < hi; i++) {
-            const ms_overlay_entry *e = entries[i];
-            const uint8_t *old = NULL;
-            size_t olen = 0;
-            int present = 0;
-            if (r < nread && which[r] == i) {
-                present = found[r];
-                old = vals[r];
-                olen = vlens[r];
-                r++;
-            } else {
-                (void)ms_journal_prior(st->journal, e, &present, &old, &olen);
-            }
-            ms_undo_add(&w, e->key, e->klen, present, old, olen);
+        for (size_t r = 0; r < nread; r++) {
+            present[which[r]] = found[r];
+            old[which[r]] = vals[r];
+            olen[which[r]] = vlens[r];
         }
-        for (size_t k = 0; k < nread; k++) free(vals[k]);
+        for (size_t j = 0; j < n; j++) {
+            const ms_overlay_entry *e = entries[lo + j];
+            ms_undo_add(&w, e->key, e->klen, present[j], old[j], olen[j]);
+        }
+        for (size_t r = 0; r < nread; r++) free(vals[r]);
     }
     switch (ms_undo_finish(&w)) {
     case MS_UNDO_OK: return MS_OK;
@@ -100,10 +95,10 @@ static uint64_t mono_ns(void)
 }
 #endif
 
-/* With times NULL (every consensus path) no clock is read. */
-static void mark(ms_commit_times *times, uint64_t *field, uint64_t *t0)
+/* Untimed (every consensus path), no clock is read. */
+static void mark(int timed, uint64_t *field, uint64_t *t0)
 {
-    if (times == NULL) return;
+    if (!timed) return;
     const uint64_t now = mono_ns();
     *field += now - *t0;
     *t0 = now;
@@ -114,11 +109,12 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
     /* Consecutive heights keep the undo records and tree versions of the
      * reorg window aligned; the first block may start anywhere. */
     if (height == 0 || (st->height != 0 && height != st->height + 1)) return MS_ERR_HEIGHT;
-    uint64_t t0 = 0;
-    if (times != NULL) {
-        memset(times, 0, sizeof *times);
-        t0 = mono_ns();
-    }
+    /* Untimed, the marks below write to a local that nobody reads. */
+    ms_commit_times untimed;
+    const int timed = times != NULL;
+    ms_commit_times *tm = timed ? times : &untimed;
+    memset(tm, 0, sizeof *tm);
+    uint64_t t0 = timed ? mono_ns() : 0;
     const ms_overlay_entry *const *entries;
     size_t count;
     if (!ms_journal_sorted(st->journal, &entries, &count)) return MS_ERR_NOMEM;
@@ -126,13 +122,13 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
      * block no config accepted by create can produce; refuse it before any
      * work, as the storage limit it is. */
     if (count > st->max_entries) return MS_ERR_IO;
-    if (times != NULL) times->entries = count;
+    tm->entries = count;
 
     uint8_t root[32];
     ms_buf undo;
     ms_buf_init(&undo);
     int rc = build_undo(st, &undo, entries, count);
-    mark(times, times != NULL ? &times->undo_ns : NULL, &t0);
+    mark(timed, &tm->undo_ns, &t0);
     ms_kv_batch *b = rc == MS_OK ? ms_kv_batch_create() : NULL;
     if (rc == MS_OK && b == NULL) rc = MS_ERR_NOMEM;
     if (rc == MS_OK) {
@@ -153,17 +149,17 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
         }
         ms_key_undo(&k, height);
         ms_kv_batch_put(b, k.bytes, k.len, undo.data, undo.size);
-        mark(times, times != NULL ? &times->encode_ns : NULL, &t0);
+        mark(timed, &tm->encode_ns, &t0);
         const uint64_t keep_from = height > reorg_depth ? height - reorg_depth : 0;
         rc = ms_rc_from_smt(ms_smt_apply_entries(st->smt, b, height, entries, count, keep_from, root));
-        mark(times, times != NULL ? &times->tree_ns : NULL, &t0);
+        mark(timed, &tm->tree_ns, &t0);
     }
     if (rc == MS_OK) {
         put_head(b, height, root);
         ms_state_forget_reads(st);
-        mark(times, times != NULL ? &times->encode_ns : NULL, &t0);
+        mark(timed, &tm->encode_ns, &t0);
         rc = ms_rc_from_kv(ms_kv_write(st->kv, b, 1));
-        mark(times, times != NULL ? &times->write_ns : NULL, &t0);
+        mark(timed, &tm->write_ns, &t0);
     }
     ms_kv_batch_destroy(b);
     ms_buf_free(&undo);
@@ -182,7 +178,7 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
     st->height = height;
     memcpy(st->root, root, 32);
     memcpy(root32, root, 32);
-    mark(times, times != NULL ? &times->after_ns : NULL, &t0);
+    mark(timed, &tm->after_ns, &t0);
     return MS_OK;
 }
 
