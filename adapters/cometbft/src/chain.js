@@ -6,7 +6,8 @@
 // estimation on VM copies, its module reconciliation, and its ChainStore (the
 // append-only, fsynced log of block records) as the app store. What differs:
 // blocks come from FinalizeBlock, genesis from InitChain, transactions enter
-// through CometBFT's mempool (CheckTx), and reads see committed state only.
+// through CometBFT's mempool (CheckTx), and reads see committed state only
+// (except the "pending" nonce, which counts this node's mempool, [CMT-42]).
 //
 // The three stores and the order of a height H (spec/cometbft.md [CMT-20..26]):
 //   FinalizeBlock(H): execute every tx on the VM (trie nodes stay in memory),
@@ -197,6 +198,23 @@ export class AbciChain extends DevChain {
   async withState(entry, fn) {
     if (entry === this.head && this.view !== null) return fn(this.view);
     return fn(await this._viewAt(entry));
+  }
+
+  /**
+   * eth_getTransactionCount ([CMT-42]). ethers and viem sign a new
+   * transaction with the "pending" nonce, and CheckTx wants exactly the one
+   * after the sender's admitted transactions ([CMT-30]); the committed nonce
+   * would make a second send before the first is committed "nonce too low".
+   * A sender has an admitted count only while it has transactions admitted
+   * since the last Commit (commit() empties the map, CometBFT's recheck
+   * refills it); otherwise the committed nonce. The count starts from the
+   * committed state, so the max only guards a count read across a Commit.
+   */
+  async nonceOf(address, entry, tag) {
+    const committed = await super.nonceOf(address, entry, tag);
+    if (tag !== 'pending') return committed;
+    const admitted = this.mempool.get(address.toString())?.nonce ?? 0n; // keyed as in checkTx: lower-case hex
+    return admitted > committed ? admitted : committed;
   }
 
   /** The app hash committed at a height (undefined beyond the head). */

@@ -4,7 +4,9 @@
 // ([CMT-30]), Info after Commit ([CMT-22]), and the crash window of [CMT-24]
 // deterministically: a height finalized (module committed) but not
 // committed by the app is rolled back at the next open and, executed again,
-// gives the same app hash.
+// gives the same app hash. Over the node's JSON-RPC (the HTTP server of
+// bin/abci-app.js), eth_getTransactionCount "pending" counts what CheckTx
+// admitted ([CMT-42]).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -15,6 +17,7 @@ import { createAbciServer, decodeResponse, encodeRequest, splitFrames } from '..
 import { abciHandlers } from '../src/app.js';
 import { AbciChain, Code, appHash } from '../src/chain.js';
 import { ethers } from '../src/shared.js';
+import { createRpcServer } from '../../ethereumjs/src/devchain/server.js';
 import { compile, envelope } from '../../ethereumjs/test/helpers.js';
 
 const CHAIN = 'memsync-app-test';
@@ -69,6 +72,30 @@ async function openApp(dataDir, logs) {
       sock.destroy();
       await new Promise((r) => server.close(r));
       chain.close();
+    },
+  };
+}
+
+/** The chain's Ethereum JSON-RPC over HTTP, as bin/abci-app.js serves it, on a free port. */
+async function openRpc(chain) {
+  const server = createRpcServer(chain);
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return {
+    /** One call; resolves with its result, throws its error. */
+    async result(method, params) {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+      });
+      const body = await res.json();
+      if (body.error !== undefined) throw new Error(`${method}: ${body.error.code} ${body.error.message}`);
+      return body.result;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
     },
   };
 }
@@ -187,6 +214,81 @@ test('a height over the socket; CheckTx refusals; the crash window between commi
     assert.equal(app.faults.length, 1);
     await app.close();
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('eth_getTransactionCount "pending" counts the transactions CheckTx admitted [CMT-42]', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memsync-abci-nonce-'));
+  let app;
+  let rpc;
+  try {
+    app = await openApp(dir, []);
+    await app.call('init_chain', {
+      time: { seconds: GENESIS_TIME, nanos: 0 }, chain_id: CHAIN, initial_height: 1,
+      app_state_bytes: new TextEncoder().encode(JSON.stringify(genesis.app_state)),
+    });
+    rpc = await openRpc(app.chain);
+    const count = async (addr, ...tag) => BigInt(await rpc.result('eth_getTransactionCount', [addr, ...tag]));
+    /** [pending, latest] of an address. */
+    const nonces = async (addr) => [await count(addr, 'pending'), await count(addr, 'latest')];
+    const check = async (raw, type = 0) => (await app.call('check_tx', { tx: raw, type })).res;
+    const transfer = async (wallet, nonce, value = 1n) => bytes(await sign(wallet, { nonce, to: bob.address, value, gasLimit: 21_000n }));
+    const A = alice.address;
+    const stranger = '0x' + 'ab'.repeat(20);
+
+    assert.deepEqual(await nonces(stranger), [0n, 0n], 'an address never seen: its committed nonce');
+    assert.deepEqual(await nonces(A), [0n, 0n]);
+
+    // Refused transactions do not move it.
+    assert.equal((await check(await transfer(alice, 1))).code, Code.NONCE, 'gapped nonce');
+    assert.equal((await check(await transfer(bob, 0))).code, Code.FUNDS, 'unfunded sender');
+    assert.deepEqual(await nonces(A), [0n, 0n]);
+    assert.deepEqual(await nonces(bob.address), [0n, 0n]);
+
+    const t0 = await transfer(alice, 0);
+    const t1 = await transfer(alice, 1);
+    let r = await check(t0);
+    assert.equal(r.code, 0, r.log);
+    assert.deepEqual(await nonces(A), [1n, 0n], 'one admitted: pending n+1, latest n');
+    // Only "pending" counts the mempool; the address in any case.
+    assert.equal(await count(A), 0n, 'no tag is latest');
+    for (const tag of ['safe', 'finalized', 'earliest', '0x0']) assert.equal(await count(A, tag), 0n, tag);
+    assert.equal(await count(A.toLowerCase(), 'pending'), 1n);
+    assert.equal(await count('0x' + A.slice(2).toUpperCase(), 'pending'), 1n);
+    assert.deepEqual(await nonces(stranger), [0n, 0n], 'another sender\'s admissions do not count');
+
+    assert.equal((await check(t0)).code, Code.NONCE, 'the same nonce again');
+    assert.deepEqual(await nonces(A), [1n, 0n]);
+    r = await check(t1);
+    assert.equal(r.code, 0, r.log);
+    assert.deepEqual(await nonces(A), [2n, 0n], 'two admitted: n+2');
+    assert.equal((await check(await transfer(alice, 3))).code, Code.NONCE, 'gapped nonce');
+    assert.equal((await check(await transfer(alice, 2, 10n ** 23n))).code, Code.FUNDS, 'more than the balance');
+    assert.deepEqual(await nonces(A), [2n, 0n], 'refusals after admissions do not move it');
+
+    // Block 1 holds t0 only. Executed but not committed: latest is still the committed state.
+    r = await app.call('finalize_block', { txs: [t0], height: 1, time: { seconds: GENESIS_TIME + 1, nanos: 0 } });
+    assert.equal(r.res.tx_results[0].code, 0);
+    assert.deepEqual(await nonces(A), [2n, 0n], 'between FinalizeBlock and Commit');
+    await app.call('commit', {});
+    assert.deepEqual(await nonces(A), [1n, 1n], 'after Commit the admitted counts are gone: the committed state');
+    // CometBFT's recheck re-admits what is left in its mempool.
+    r = await check(t1, 1);
+    assert.equal(r.code, 0, r.log);
+    assert.deepEqual(await nonces(A), [2n, 1n], 'recheck re-admitted t1');
+    assert.equal((await check(t0, 1)).code, Code.NONCE, 'the committed t0 on recheck');
+    assert.deepEqual(await nonces(A), [2n, 1n]);
+
+    r = await app.call('finalize_block', { txs: [t1], height: 2, time: { seconds: GENESIS_TIME + 2, nanos: 0 } });
+    assert.equal(r.res.tx_results[0].code, 0);
+    await app.call('commit', {});
+    assert.deepEqual(await nonces(A), [2n, 2n], 'both committed');
+    assert.equal(await count(A, '0x1'), 1n, 'a committed block: its nonce');
+    assert.deepEqual(await nonces(bob.address), [0n, 0n], 'a recipient sends nothing');
+  } finally {
+    await rpc?.close();
+    await app?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -407,6 +407,17 @@ export class DevChain {
     });
   }
 
+  /**
+   * eth_getTransactionCount: the account's nonce after the block `entry`,
+   * which the block tag `tag` named. "pending" is the head's nonce here: this
+   * chain mines each transaction as it is sent, so none waits. AbciChain
+   * (adapters/cometbft) overrides this to count its mempool.
+   * @returns {Promise<bigint>}
+   */
+  async nonceOf(address, entry, tag) {
+    return this.withState(entry, async (sm) => (await sm.getAccount(address))?.nonce ?? 0n);
+  }
+
   // ------------------------------------------------------------ transactions
   /** Decode, mine in its own block, commit (module, then store). @returns tx hash */
   async sendRawTransaction(raw) {

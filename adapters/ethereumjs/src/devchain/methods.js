@@ -211,7 +211,9 @@ export const methods = {
   },
   eth_getTransactionCount: async (p, c) => {
     const a = address(param(p, 0, 'address'), 'address');
-    return c.withState(entryOrThrow(c, p[1]), async (sm) => qty((await sm.getAccount(a))?.nonce ?? 0n));
+    // The tag goes along: a host with a mempool answers "pending" from it.
+    const tag = blockTag(p[1]);
+    return qty(await c.nonceOf(a, entryOrThrow(c, tag), tag));
   },
   eth_getCode: async (p, c) => {
     const a = address(param(p, 0, 'address'), 'address');
