@@ -5,12 +5,16 @@
  *   poke flip-value DIR TAG OFFSET      flip a bit of byte OFFSET of the first record of table TAG
  *                                       (hex byte); prints the record's key as 0x-hex
  *   poke put DIR KEYHEX VALHEX          put one key
- *   poke flip-file FILE OFFSET          flip a bit of byte OFFSET of FILE (negative: from the end) */
+ *   poke flip-file FILE OFFSET          flip a bit of byte OFFSET of FILE (negative: from the end)
+ *   poke resum FILE                     rewrite FILE's last 32 bytes as the keccak256 of the bytes
+ *                                       before them (a snapshot edited on purpose then passes its
+ *                                       checksum, so the check under test is the one that fires) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "abi/keccak.h"
 #include "storage/kv.h"
 
 static int unhex(uint8_t *out, size_t cap, size_t *n, const char *s)
@@ -49,6 +53,26 @@ static int put(ms_kv *kv, const uint8_t *k, size_t kl, const uint8_t *v, size_t 
     const int ok = ms_kv_write(kv, b, 1) == MS_KV_OK;
     ms_kv_batch_destroy(b);
     return ok;
+}
+
+/* poke resum FILE: see the header comment. Returns 0, or 1 on any failure. */
+static int resum(const char *path)
+{
+    FILE *f = fopen(path, "r+b");
+    if (f == NULL) return 1;
+    uint8_t *buf = NULL;
+    long len = -1;
+    if (fseek(f, 0, SEEK_END) == 0) len = ftell(f);
+    int rc = 1;
+    if (len >= 32 && (buf = malloc((size_t)len)) != NULL && fseek(f, 0, SEEK_SET) == 0 &&
+        fread(buf, 1, (size_t)len, f) == (size_t)len) {
+        uint8_t sum[32];
+        ms_keccak256(sum, buf, (size_t)len - 32);
+        if (fseek(f, len - 32, SEEK_SET) == 0 && fwrite(sum, 1, 32, f) == 32) rc = 0;
+    }
+    free(buf);
+    if (fclose(f) != 0) rc = 1;
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -101,6 +125,7 @@ int main(int argc, char **argv)
         fputc(c ^ 0x01, f);
         return fclose(f) == 0 ? 0 : 1;
     }
-    fputs("usage: poke hold|flip-value|put|flip-file ...\n", stderr);
+    if (argc == 3 && strcmp(argv[1], "resum") == 0) return resum(argv[2]);
+    fputs("usage: poke hold|flip-value|put|flip-file|resum ...\n", stderr);
     return 2;
 }

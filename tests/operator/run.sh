@@ -37,7 +37,7 @@ field() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
 
 echo "operator tests in $T"
 $CC -I. -Imodule -D_POSIX_C_SOURCE=200809L -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-    -Wmissing-prototypes -Wvla -O1 -o "$T/poke" tests/operator/poke.c storage/kv.c \
+    -Wmissing-prototypes -Wvla -O1 -o "$T/poke" tests/operator/poke.c storage/kv.c abi/keccak.c \
     -lrocksdb || { echo "operator: cannot build the test helper"; exit 1; }
 
 # ------------------------------------------------------------------ a store
@@ -136,7 +136,15 @@ R3=$(grep -o 'root 0x[0-9a-f]*' "$T/stdout" | cut -d' ' -f2)
 run "verify-proof at height 3 against the snapshot's root" 0 "$O" verify-proof --bundle "$T/h3.bin" --height 3 --root "$R3"
 run "snapshot export" 0 "$O" snapshot export --data "$T/a" --out "$T/a.snap"
 has "the snapshot carries the committed root" "root $R"
+has "export reports the store's retention K" "retention K 8:"
 run "snapshot import" 0 "$O" snapshot import --in "$T/a.snap" --data "$T/b"
+has "import reports the K it records" "retention K 8:"
+# Read before any create over B (status creates, and would record its own K):
+# the K there can only have come from the snapshot (spec/snapshot.md §3).
+run "config check against the imported store" 0 "$O" config check --module "$SO" --quiet --data "$T/b"
+has "the imported store holds the source's K" "activated with K = 8: matches"
+run "a node with another K on the imported store" 9 "$O" status --module "$SO" --data "$T/b" --retained 4
+has "another K is refused by create (MS_ERR_CONFIG, [HOST-53])" "MS_ERR_CONFIG"
 run "status of the imported store" 0 "$O" status --module "$SO" --data "$T/b"
 [ "$(field root "$T/stdout")" = "$R" ] && [ "$(field height "$T/stdout")" = "$H" ] &&
     ok "the imported store is at the same height and root" || bad "imported height/root differ"
@@ -162,6 +170,73 @@ else
 fi
 run "verify A after continuing" 0 "$O" verify --data "$T/a"
 run "verify B after continuing" 0 "$O" verify --data "$T/b"
+
+# ------------------------------------------------------------------ snapshots carry K
+# Snapshot format 2 carries the source's retention K (spec/snapshot.md, [SN-6]).
+# A store whose K is not the default 8 shows that K comes from the file, not a config.
+rm -rf "$T/k5"
+cp -r "$T/a" "$T/k5"
+"$T/poke" put "$T/k5" 0x0005 0x00000005
+run "snapshot export of a store of K 5" 0 "$O" snapshot export --data "$T/k5" --out "$T/k5.snap"
+R5=$(grep -o 'root 0x[0-9a-f]*' "$T/stdout" | cut -d' ' -f2)
+has "the snapshot carries K 5" "retention K 5:"
+run "snapshot import of K 5" 0 "$O" snapshot import --in "$T/k5.snap" --data "$T/k5i"
+run "config check (K 5) against the K-5 import" 0 "$O" config check --module "$SO" --quiet --retained 5 --data "$T/k5i"
+has "the imported store holds K 5" "activated with K = 5: matches"
+run "a node with the default K 8 on the K-5 import" 9 "$O" status --module "$SO" --data "$T/k5i"
+has "the default K is refused (MS_ERR_CONFIG, [HOST-53])" "MS_ERR_CONFIG"
+run "config check after the refused create" 9 "$O" config check --module "$SO" --quiet --data "$T/k5i"
+has "the refused create left K 5" "differs from K = 5"
+run "a node with K 5 on the K-5 import" 0 "$O" status --module "$SO" --data "$T/k5i" --retained 5
+[ "$(field root "$T/stdout")" = "$R5" ] && ok "the K-5 import opens at the exported root" || bad "K-5 import root"
+"$T/poke" put "$T/k5" 0x0005 0x00000000
+run "snapshot export of a store of K 0" 5 "$O" snapshot export --data "$T/k5" --out "$T/kbad.snap"
+has "a K no config opens is named" "retention K 0, outside 1\.\.1024"
+[ ! -e "$T/kbad.snap" ] && ok "no snapshot of a bad K is written" || bad "a snapshot of K 0 was written"
+
+# snap_k FILE OUT KOCT: a copy of format-2 FILE whose K field is KOCT (printf octal escapes), checksum redone
+snap_k() {
+    { head -c 64 "$1"; printf "$3"; tail -c +69 "$1"; } >"$2" && "$T/poke" resum "$2"
+}
+# snap_v1 FILE OUT: the format-1 form of format-2 FILE (format field 1, no K field, checksum redone)
+snap_v1() {
+    { head -c 8 "$1"; printf '\000\000\000\001'; tail -c +13 "$1" | head -c 52; tail -c +69 "$1"; } >"$2" &&
+        "$T/poke" resum "$2"
+}
+snap_v1 "$T/a.snap" "$T/v1.snap"
+[ "$(wc -c <"$T/v1.snap")" -eq $(($(wc -c <"$T/a.snap") - 4)) ] && ok "the format-1 file is 4 bytes shorter" ||
+    bad "format-1 file size"
+run "import of a format-1 snapshot" 0 "$O" snapshot import --in "$T/v1.snap" --data "$T/v1"
+has "a format-1 import has the same root" "root $R"
+has "a format-1 import reports no K" "retention K none recorded"
+run "config check against the format-1 import" 0 "$O" config check --module "$SO" --quiet --data "$T/v1"
+has "a format-1 import records no K" "records no retention K yet"
+run "verify the format-1 import" 0 "$O" verify --data "$T/v1"
+run "the first node on the format-1 import (K 5)" 0 "$O" status --module "$SO" --data "$T/v1" --retained 5
+run "config check after it" 0 "$O" config check --module "$SO" --quiet --retained 5 --data "$T/v1"
+has "the first create recorded its config's K, as before format 2" "activated with K = 5: matches"
+snap_k "$T/a.snap" "$T/k0.snap" '\000\000\000\000'
+run "import of a format-2 snapshot with K 0" 0 "$O" snapshot import --in "$T/k0.snap" --data "$T/k0"
+run "config check against the K-0 import" 0 "$O" config check --module "$SO" --quiet --data "$T/k0"
+has "K 0 means none: nothing recorded" "records no retention K yet"
+snap_k "$T/a.snap" "$T/k1024.snap" '\000\000\004\000'
+run "import of K 1024 (the ceiling)" 0 "$O" snapshot import --in "$T/k1024.snap" --data "$T/k1024"
+run "config check against the K-1024 import" 0 "$O" config check --module "$SO" --quiet --retained 1024 --data "$T/k1024"
+has "K 1024 is recorded" "activated with K = 1024: matches"
+snap_k "$T/a.snap" "$T/k1025.snap" '\000\000\004\001'
+run "import of K 1025" 7 "$O" snapshot import --in "$T/k1025.snap" --data "$T/k1025"
+has "K 1025 is refused naming the field" "retention K 1025 is outside 1\.\.1024"
+[ ! -e "$T/k1025" ] && ok "a refused K creates nothing" || bad "a refused K left $T/k1025"
+snap_k "$T/a.snap" "$T/kmax.snap" '\377\377\377\377'
+run "import of K 2^32-1" 7 "$O" snapshot import --in "$T/kmax.snap" --data "$T/kmax"
+has "K 2^32-1 is refused naming the field" "retention K 4294967295 is outside"
+{ head -c 66 "$T/a.snap"; head -c 32 /dev/zero; } >"$T/kcut.snap" && "$T/poke" resum "$T/kcut.snap"
+run "import of a snapshot cut inside its K field" 7 "$O" snapshot import --in "$T/kcut.snap" --data "$T/kcut"
+has "the cut K field is named" "truncated.*retention K"
+[ ! -e "$T/kcut" ] && ok "a cut K field creates nothing" || bad "a cut K field left $T/kcut"
+{ head -c 8 "$T/a.snap"; printf '\000\000\000\003'; tail -c +13 "$T/a.snap"; } >"$T/f3.snap" && "$T/poke" resum "$T/f3.snap"
+run "import of format 3" 7 "$O" snapshot import --in "$T/f3.snap" --data "$T/f3"
+has "an unknown format is named" "format 3 is not supported"
 
 # ------------------------------------------------------------------ corruption
 corrupt() { # NAME TAG OFFSET PATTERN

@@ -14,12 +14,33 @@
 #include "store.h"
 #include "util.h"
 
+/* The K line of export and import: an operator restoring a node must start
+ * it with this K, and would otherwise only learn it from a refused create. */
+static void print_retention(uint32_t k)
+{
+    if (k != 0)
+        printf("retention K %u: a node on the imported store must run retained_versions %u "
+               "(spec/host-abi.md [HOST-53])\n",
+               (unsigned)k, (unsigned)k);
+    else
+        printf("retention K none recorded: the first create over the imported store records its "
+               "config's retained_versions\n");
+}
+
 static int export_at(op_store *s, const char *out, const char *hopt)
 {
     if (!s->has_schema || s->schema != MS_SCHEMA_VERSION || !s->has_height || !s->has_root || s->bad_meta) {
         op_err("snapshot export: %s has no committed block of state schema %u (schema %s, height %s)", s->dir,
                (unsigned)MS_SCHEMA_VERSION, s->has_schema ? "present" : "absent", s->has_height ? "present" : "absent");
         return s->has_schema && s->schema != MS_SCHEMA_VERSION ? OP_EXIT_STORE : OP_EXIT_HEIGHT;
+    }
+    /* A K the module would never have recorded: carrying it would give the
+     * imported store a K no config opens ([HOST-53]). */
+    if (s->has_retention && (s->retention < 1 || s->retention > MS_MAX_RETAINED_CEILING)) {
+        op_err("snapshot export: %s records retention K %u, outside 1..%u: no config can open it "
+               "(spec/host-abi.md [HOST-38], [HOST-53]); no snapshot written",
+               s->dir, (unsigned)s->retention, (unsigned)MS_MAX_RETAINED_CEILING);
+        return OP_EXIT_CORRUPT;
     }
     uint64_t height = s->height;
     if (hopt != NULL && !text_u64(hopt, &height)) {
@@ -62,7 +83,9 @@ static int export_at(op_store *s, const char *out, const char *hopt)
     if (code == OP_EXIT_OK) {
         op_snap_writer w;
         uint64_t bytes = 0;
-        if (!op_snap_write_begin(&w, out, MS_SCHEMA_VERSION, height, want, recs.n)) code = OP_EXIT_IO;
+        /* [SN-6]: K is the store's, not the height's: it is fixed at activation ([ST-9]). */
+        const uint32_t k = s->has_retention ? s->retention : 0;
+        if (!op_snap_write_begin(&w, out, MS_SCHEMA_VERSION, height, want, recs.n, k)) code = OP_EXIT_IO;
         op_progress p;
         op_progress_init(&p, "records written", 100000);
         for (size_t i = 0; code == OP_EXIT_OK && i < recs.n; i++) {
@@ -76,7 +99,9 @@ static int export_at(op_store *s, const char *out, const char *hopt)
             printf("snapshot of %s at height %llu: %zu records (%llu value bytes), root ", s->dir,
                    (unsigned long long)height, recs.n, (unsigned long long)bytes);
             op_hex(stdout, want, 32);
-            printf("\nwritten to %s\n", out);
+            putchar('\n');
+            print_retention(s->has_retention ? s->retention : 0);
+            printf("written to %s\n", out);
         } else {
             remove(out);
         }
@@ -100,7 +125,8 @@ int cmd_snapshot_export(int argc, char **argv)
     return code;
 }
 
-/* Writes the records, the tree of version `height` and the meta records in one synced batch. */
+/* Writes the records, the tree of version `height` and the meta records
+ * (with K when the snapshot carries one) in one synced batch. */
 static int import_into(const op_snapshot *sn, const char *dir)
 {
     ms_kv *kv = NULL;
@@ -138,7 +164,7 @@ static int import_into(const op_snapshot *sn, const char *dir)
         }
     }
     if (code == OP_EXIT_OK) {
-        /* spec/storage.md [ST-9], [ST-20]: schema u32, height u64, root. */
+        /* spec/storage.md [ST-9], [ST-20]: schema u32, height u64, root, K u32. */
         uint8_t schema[4], height[8];
         ms_key k;
         ms_put_be32(schema, MS_SCHEMA_VERSION);
@@ -149,6 +175,14 @@ static int import_into(const op_snapshot *sn, const char *dir)
         ms_kv_batch_put(b, k.bytes, k.len, height, 8);
         ms_key_meta(&k, MS_META_ROOT);
         ms_kv_batch_put(b, k.bytes, k.len, sn->root, 32);
+        /* [ST-9] 00 05: the source's K, in this same batch, so the first create
+         * compares it rather than recording its own config's ([HOST-53]). */
+        if (sn->retention != 0) {
+            uint8_t kv_k[4];
+            ms_put_be32(kv_k, sn->retention);
+            ms_key_meta(&k, MS_META_RETENTION);
+            ms_kv_batch_put(b, k.bytes, k.len, kv_k, 4);
+        }
         if (ms_kv_write(kv, b, 1) != MS_KV_OK) {
             op_err("snapshot import: writing the batch to %s failed", dir);
             code = OP_EXIT_STORE;
@@ -219,7 +253,9 @@ int cmd_snapshot_import(int argc, char **argv)
         printf("imported %llu records at height %llu into %s, root ", (unsigned long long)sn.count,
                (unsigned long long)sn.height, dir);
         op_hex(stdout, sn.root, 32);
-        printf("\n(rollback below height %llu is not possible on this store: it holds no older blocks)\n",
+        putchar('\n');
+        print_retention(sn.retention);
+        printf("(rollback below height %llu is not possible on this store: it holds no older blocks)\n",
                (unsigned long long)sn.height);
     }
     op_snap_free(&sn);

@@ -75,8 +75,9 @@ static const command COMMANDS[] = {
     {"snapshot import", cmd_snapshot_import, "snapshot import --in FILE --data NEWDIR",
      "Checks a snapshot (checksum, format, schema, key order, root recomputed from the\n"
      "records), then writes into a new or empty directory, in one synced batch, the\n"
-     "records, the state tree of the snapshot height and the schema, height and root\n"
-     "meta records (spec/storage.md). A node started on NEWDIR continues at height+1\n"
+     "records, the state tree of the snapshot height, the schema, height and root\n"
+     "meta records and the source's retention K (spec/storage.md). A node started on\n"
+     "NEWDIR must run the same retained_versions; it continues at height+1\n"
      "with the same root as a node that replayed every block; it cannot roll back\n"
      "below the snapshot height.\n"},
     {"vectors", cmd_vectors, "vectors [--module SO] [--dir DIR]",
