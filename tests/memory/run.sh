@@ -10,7 +10,9 @@
 #  3. on the dev chain of `make run`: two homes of one identity, and
 #     separately an owner and a write grantee, each adding 200 facts at the
 #     same time (all 400 on both afterwards, no duplicates, the hash chain
-#     verifies); a forget on one device while the other edits the fact.
+#     verifies); a forget on one device while the other edits the fact;
+#     a sync that loses every race (tests/memory/race_proxy.mjs in front of
+#     the chain) gives up with exit 23, keeps the fact, and a later sync sends it.
 # Usage: tests/memory/run.sh BUILD_DIR. MEM_FACTS=N changes the 200.
 NAME=memory-test
 PASSPHRASE="memory-test passphrase 41c9"
@@ -307,6 +309,70 @@ if have_devchain; then
         check 'cmp -s "$T/texts.o2" "$T/texts.w" && [ "$(uniq -d "$T/texts.w" | wc -l)" = 0 ]' "the grantee holds the same facts, no duplicate"
         run 0 "export owner 2's bundle" -- "$M" export --home "$O2" $(rpc 3) --asset "$O2ASSET" --out "$T/o2.msb"
         run 25 "owner 2's hash chain verifies" -- "$M" verify --in "$T/o2.msb"
+        # sync gives up: every append loses its compare-and-swap (race_proxy.mjs
+        # answers each estimate with VersionConflict, as a node does when another
+        # writer appended first); after MEMSTORE_TRIES attempts remember exits 23
+        # (CLI_CONFLICT), the chain is untouched, the fact stays in the home and
+        # a later sync straight to the node sends it.
+        RACE_T0=$(date +%s.%N)
+        R="$T/devR"
+        RACE_TEXT="race fact kept on this device 7f3a"
+        head_of() {   # the head version of asset $1, asked of the node itself (not the proxy)
+            "$CAST" call --rpc-url "$URL" 0x0000000000000000000000000000000000004d53 \
+                "getHead(bytes32)(address,uint64,bytes32,uint64,uint32,bytes32)" "$1" 2>>"$LOG" | sed -n 2p | awk '{print $1}'
+        }
+        run 0 "keygen race home" -- "$M" keygen --home "$R" --fast-kdf
+        run 0 "race home creates its memory" -- "$M" remember --home "$R" $(rpc 5) "race home first fact" --category identity
+        run 0 "race home appends through the node" -- "$M" remember --home "$R" $(rpc 5) "race home second fact" --category identity
+        run 0 "race home sync" -- "$M" sync --home "$R" $(rpc 5)
+        RASSET=$(field asset "$T/out")
+        RH0=$(head_of "$RASSET")
+        check '[ "$RH0" = 2 ]' "the race home's memory is at version 2 on chain ($RH0)"
+        node "$ROOT/tests/memory/race_proxy.mjs" --upstream "$URL" --stats "$T/proxy.json" --max-seconds 300 \
+            >"$T/proxy.out" 2>&1 &
+        PROXYPID=$!
+        trap 'kill "$PROXYPID" 2>/dev/null; cleanup' EXIT INT TERM
+        PURL=""
+        for _ in $(seq 1 100); do
+            PURL=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+' "$T/proxy.out" | head -1)
+            [ -n "$PURL" ] && break
+            sleep 0.1
+        done
+        check '[ -n "$PURL" ]' "the race proxy starts ($(tail -2 "$T/proxy.out"))"
+        RT0=$(date +%s.%N)
+        run 23 "remember through the proxy gives up (CLI_CONFLICT)" -- "$M" remember --home "$R" --rpc "$PURL" \
+            --relayer-key-file "$T/relayer5.key" "$RACE_TEXT" --category interests
+        RT1=$(date +%s.%N)
+        RID=$(cat "$T/out")
+        kill "$PROXYPID" 2>/dev/null
+        wait "$PROXYPID" 2>/dev/null
+        trap cleanup EXIT INT TERM
+        check 'echo "$RID" | grep -Eq "^[0-9a-f]{32}$"' "remember still prints the new fact's id"
+        check 'grep -q "^memsync: gave up after 12 attempts: the memory kept changing on chain" "$T/err"' \
+              "stderr says it gave up after 12 attempts"
+        check 'grep -q "the change is saved on this device" "$T/err"' "stderr says the change is kept"
+        check '! grep -qF "$RACE_TEXT" "$T/err" && ! grep -q "race home" "$T/err"' "stderr holds no memory text"
+        check '[ "$(jq .refused.eth_estimateGas "$T/proxy.json")" = 12 ] && [ "$(jq .refused.total "$T/proxy.json")" = 12 ]' \
+              "the proxy refused exactly 12 appends ($(jq -c .refused "$T/proxy.json"))"
+        check '[ "$(jq -c .refused.expected "$T/proxy.json")" = "[2,2,2,2,2,2,2,2,2,2,2,2]" ]' \
+              "every attempt was a compare-and-swap on head version 2"
+        check '[ "$(jq ".forwarded.eth_sendRawTransaction // 0" "$T/proxy.json")" = 0 ]' \
+              "no transaction was sent through the proxy"
+        check '[ "$(head_of "$RASSET")" = "$RH0" ]' "the chain's head did not move"
+        run 0 "list the race home without a chain" -- "$M" list --home "$R" --json
+        check '[ "$(jq -r --arg id "$RID" ".[] | select(.id == \$id) | .text" "$T/out")" = "$RACE_TEXT" ] &&
+               [ "$(count_json "$T/out")" = 3 ]' "the given-up fact is in the home's memory"
+        run 0 "sync straight to the node sends the kept fact" -- "$M" sync --home "$R" $(rpc 5)
+        check 'grep -q "^version   3 (pushed)" "$T/out"' "sync pushes version 3 ($(head -1 "$T/out"))"
+        check '[ "$(head_of "$RASSET")" = 3 ]' "the chain's head is version 3"
+        run 0 "race home's phrase" -- "$M" recovery-phrase --home "$R"
+        cp "$T/out" "$T/phraseR"
+        run 0 "restore a second race home" -- sh -c "\"$M\" restore --home \"$T/devR2\" --fast-kdf <\"$T/phraseR\""
+        run 0 "the second home reads the chain" -- "$M" list --home "$T/devR2" $(rpc 5) --json
+        check '[ "$(jq -r --arg id "$RID" ".[] | select(.id == \$id) | .text" "$T/out")" = "$RACE_TEXT" ] &&
+               [ "$(count_json "$T/out")" = 3 ]' "a second home finds the fact on chain"
+        echo "sync give-up: remember took $(awk -v a="$RT0" -v b="$RT1" 'BEGIN {printf "%.1f", b - a}') s," \
+             "the section $(awk -v a="$RACE_T0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s"
     else
         bad "the dev chain did not start: $(tail -3 "$T/dev.out")"
     fi
