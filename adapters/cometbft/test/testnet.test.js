@@ -81,6 +81,33 @@ test('4 validators: load, kill -9, crash between commits, liveness, agreement', 
     await waitAll(nodes[1].eth_rpc);
     log(`setup done at height ${await heightOf(nodes[0])}`);
 
+    // ------------------------------------------- 1b. an ethers wallet, back to back
+    // ethers signs each send with the "pending" nonce ([CMT-42]): two sends
+    // from one account before the first is committed get nonces 0 and 1 and
+    // are both mined (with the committed nonce the second was "nonce too low").
+    {
+      const provider = new ethers.JsonRpcProvider(nodes[2].eth_rpc, Number(EVM_CHAIN_ID), { staticNetwork: true });
+      provider.pollingInterval = 250;
+      const w = new ethers.Wallet(devAccounts(10)[9].privateKey, provider);
+      const cts = [envelope(1, 64, 91), envelope(1, 64, 92)];
+      const sent = [];
+      for (const [i, ct] of cts.entries()) {
+        // ethers answers an identical request from its cache for 250 ms
+        // (AbstractProvider's perform cache), on any node; past that it asks.
+        if (i > 0) await sleep(300);
+        sent.push(await w.sendTransaction({ to: MS, data: ms.encodeFunctionData('createMemory', [salt(900 + i), ethers.ZeroHash, ct]) }));
+      }
+      assert.deepEqual(sent.map((t) => t.nonce), [0, 1], 'ethers took the pending nonce for the second send');
+      for (const [i, t] of sent.entries()) {
+        expectStatus.set(t.hash, { status: '0x1', note: `ethers back-to-back send ${i}`, sender: w.address });
+        wrote(assetIdOf(w.address, salt(900 + i)), 1, cts[i]);
+      }
+      const rs = await Promise.all(sent.map((t) => t.wait(1, 90_000)));
+      assert.deepEqual(rs.map((r) => r.status), [1, 1], 'both back-to-back sends mined');
+      assert.equal(await provider.getTransactionCount(w.address, 'latest'), 2);
+      provider.destroy();
+    }
+
     // ------------------------------------------------------------ 2. bad input
     const bad = [];
     {
