@@ -10,6 +10,7 @@
  * Only active memories are imported (state absent or "active").
  */
 #include "device/memory/memimport.h"
+#include "device/memory/zwipe.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -147,13 +148,16 @@ static msd_status jsonl_line(msr_import *im, const char *s, size_t n, void *arg)
 }
 
 /* A gzip stream (one or more members) inflated, up to MSD_MEM_MAX_DOC
- * bytes [MSR-48]. Returns MSD_ERR_IMPORT when it does not inflate. */
-static msd_status gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
+ * bytes [MSR-48]. Returns MSD_ERR_IMPORT when it does not inflate. zlib's
+ * window holds the plaintext: the hooks of zwipe.h wipe it at inflateEnd,
+ * which every path reaches. */
+msd_status msr_gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len, mem_ztally *tally)
 {
     msr_buf b = {0};
     z_stream z;
     memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return MSD_ERR_NOMEM;
+    mem_zwipe_use(&z, tally);
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return MSD_ERR_NOMEM; /* a failed init holds nothing */
     msd_status st = MSD_OK;
     size_t used = 0;
     uint8_t chunk[16384];
@@ -189,7 +193,7 @@ msd_status msr_import_openmemory(msr_import *im, const uint8_t *buf, size_t len)
     uint8_t *plain = NULL;
     size_t plain_len = 0;
     if (len >= 2 && buf[0] == 0x1f && buf[1] == 0x8b) {
-        msd_status st = gunzip(buf, len, &plain, &plain_len);
+        msd_status st = msr_gunzip(buf, len, &plain, &plain_len, NULL);
         if (st != MSD_OK) return st;
         buf = plain;
         len = plain_len;

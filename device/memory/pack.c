@@ -1,6 +1,7 @@
 /* The envelope payload (spec/memory.md §5, [MEM-37]..[MEM-39]): the
  * canonical JSON itself, or 0x01 || u32 big-endian length || zlib stream of
- * it, whichever is shorter. */
+ * it, whichever is shorter. Both zlib streams run on zwipe.h's hooks, so
+ * zlib's window and tables, which hold the plaintext, are wiped when freed. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,11 +9,51 @@
 #include <zlib.h>
 
 #include "device/memory/internal.h"
+#include "device/memory/zwipe.h"
 
 #define PACK_ZLIB 0x01u
 #define PACK_HEADER 5u
 
-msd_status msd_mem_pack(uint8_t **out, size_t *len, const msd_mem_doc *doc)
+/* Level 9 with zlib's defaults (window 2^15, memLevel 8, default strategy,
+ * zlib wrapper): deflateInit(9), i.e. exactly what compress2(..., 9) runs,
+ * so the packed bytes are those of compress2. */
+#define PACK_LEVEL 9
+#define PACK_MEM_LEVEL 8
+
+/* Deflate json[0..n) into a new block *z of PACK_HEADER + *room bytes, the
+ * stream at *z + PACK_HEADER, *zlen bytes long. *zr gets zlib's result
+ * (Z_STREAM_END when the stream is complete; an init failure leaves *z
+ * NULL). MSD_ERR_NOMEM when the block cannot be allocated. The stream is
+ * ended on every path. */
+static msd_status deflate_json(const uint8_t *json, size_t n, mem_ztally *tally, uint8_t **z, size_t *room,
+                               size_t *zlen, int *zr)
+{
+    *z = NULL;
+    *room = *zlen = 0;
+    z_stream s;
+    memset(&s, 0, sizeof s);
+    mem_zwipe_use(&s, tally);
+    *zr = deflateInit2(&s, PACK_LEVEL, Z_DEFLATED, MAX_WBITS, PACK_MEM_LEVEL, Z_DEFAULT_STRATEGY);
+    if (*zr != Z_OK) return MSD_OK; /* the caller reads *zr; a failed init holds nothing */
+    /* n <= MSD_MEM_MAX_DOC (64 MiB): it and its bound fit a uInt. */
+    const uLong bound = deflateBound(&s, (uLong)n);
+    *z = malloc(PACK_HEADER + (size_t)bound);
+    if (*z == NULL) {
+        deflateEnd(&s);
+        return MSD_ERR_NOMEM;
+    }
+    *room = (size_t)bound;
+    s.next_in = (Bytef *)(uintptr_t)json;
+    s.avail_in = (uInt)n;
+    s.next_out = *z + PACK_HEADER;
+    s.avail_out = (uInt)bound;
+    *zr = deflate(&s, Z_FINISH);
+    *zlen = (size_t)s.total_out;
+    deflateEnd(&s);
+    return MSD_OK;
+}
+
+msd_status mem_pack_tallied(uint8_t **out, size_t *len, const msd_mem_doc *doc, mem_ztally *tally)
 {
     if (out != NULL) *out = NULL;
     if (len != NULL) *len = 0;
@@ -27,15 +68,11 @@ msd_status msd_mem_pack(uint8_t **out, size_t *len, const msd_mem_doc *doc)
         free(json);
         return MSD_ERR_MEM_TOO_LARGE;
     }
-    uLongf zcap = compressBound((uLong)n);
-    uint8_t *z = malloc(PACK_HEADER + (size_t)zcap);
-    if (z == NULL) {
-        sodium_memzero(json, n);
-        free(json);
-        return MSD_ERR_NOMEM;
-    }
-    const int zr = compress2(z + PACK_HEADER, &zcap, json, (uLong)n, 9);
-    if (zr == Z_OK && PACK_HEADER + (size_t)zcap < n) {
+    uint8_t *z = NULL;
+    size_t room = 0, zlen = 0;
+    int zr = Z_OK;
+    st = deflate_json(json, n, tally, &z, &room, &zlen, &zr);
+    if (st == MSD_OK && zr == Z_STREAM_END && PACK_HEADER + zlen < n) {
         z[0] = PACK_ZLIB;
         z[1] = (uint8_t)(n >> 24);
         z[2] = (uint8_t)(n >> 16);
@@ -44,27 +81,36 @@ msd_status msd_mem_pack(uint8_t **out, size_t *len, const msd_mem_doc *doc)
         sodium_memzero(json, n);
         free(json);
         *out = z;
-        *len = PACK_HEADER + (size_t)zcap;
+        *len = PACK_HEADER + zlen;
         return MSD_OK;
     }
-    sodium_memzero(z, PACK_HEADER + compressBound((uLong)n));
-    free(z);
-    if (zr == Z_MEM_ERROR) {
+    if (z != NULL) {
+        sodium_memzero(z, PACK_HEADER + room);
+        free(z);
+    }
+    if (st == MSD_ERR_NOMEM || zr == Z_MEM_ERROR) {
         sodium_memzero(json, n);
         free(json);
         return MSD_ERR_NOMEM;
     }
+    /* Not shorter (or zlib declined): the plain form. */
     *out = json;
     *len = n;
     return MSD_OK;
 }
 
+msd_status msd_mem_pack(uint8_t **out, size_t *len, const msd_mem_doc *doc)
+{
+    return mem_pack_tallied(out, len, doc, NULL);
+}
+
 /* Inflate exactly want bytes from the whole of in ([MEM-39]). */
-static msd_status inflate_exact(uint8_t *dst, size_t want, const uint8_t *in, size_t n)
+static msd_status inflate_exact(uint8_t *dst, size_t want, const uint8_t *in, size_t n, mem_ztally *tally)
 {
     z_stream s;
     memset(&s, 0, sizeof s);
-    if (inflateInit(&s) != Z_OK) return MSD_ERR_NOMEM;
+    mem_zwipe_use(&s, tally);
+    if (inflateInit(&s) != Z_OK) return MSD_ERR_NOMEM; /* a failed init holds nothing */
     s.next_in = (Bytef *)(uintptr_t)in;
     s.avail_in = (uInt)n;
     s.next_out = dst;
@@ -79,7 +125,7 @@ static msd_status inflate_exact(uint8_t *dst, size_t want, const uint8_t *in, si
     return st;
 }
 
-msd_status msd_mem_unpack(msd_mem_doc **out, const uint8_t *buf, size_t len)
+msd_status mem_unpack_tallied(msd_mem_doc **out, const uint8_t *buf, size_t len, mem_ztally *tally)
 {
     if (out == NULL) return MSD_ERR_ARGS;
     *out = NULL;
@@ -94,9 +140,14 @@ msd_status msd_mem_unpack(msd_mem_doc **out, const uint8_t *buf, size_t len)
     if (want == 0 || want > MSD_MEM_MAX_DOC) return MSD_ERR_MEM_MALFORMED;
     uint8_t *plain = malloc(want);
     if (plain == NULL) return MSD_ERR_NOMEM;
-    msd_status st = inflate_exact(plain, want, buf + PACK_HEADER, len - PACK_HEADER);
+    msd_status st = inflate_exact(plain, want, buf + PACK_HEADER, len - PACK_HEADER, tally);
     if (st == MSD_OK) st = msd_mem_parse(out, plain, want);
     sodium_memzero(plain, want);
     free(plain);
     return st;
+}
+
+msd_status msd_mem_unpack(msd_mem_doc **out, const uint8_t *buf, size_t len)
+{
+    return mem_unpack_tallied(out, buf, len, NULL);
 }
