@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "device/memory/internal.h"
+#include "device/memory/memtext.h"
 
 /* Creation order: created stamp, then id. */
 static int by_created(const mem_item *a, const mem_item *b)
@@ -60,22 +61,18 @@ static int in_sorted(const char *const *set, size_t n, const char *s)
     return n > 0 && bsearch(&s, set, n, sizeof *set, cmp_cstr) != NULL;
 }
 
-static unsigned char fold(unsigned char c)
+/* [MEM-50]: case-insensitive substring: the fold of hay ([MSR-1], the same
+ * length as hay) contains fq, the query's fold. scratch receives hay's fold
+ * (memory text: the caller wipes it). Returns 1, 0, or -1 when out of memory. */
+static int contains_ci(msr_buf *scratch, const char *hay, const char *fq)
 {
-    return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
-}
-
-/* [MEM-50]: case-insensitive substring (ASCII letters fold). */
-static int contains_ci(const char *hay, const char *needle)
-{
-    const size_t n = strlen(needle);
-    if (n == 0) return 1;
-    for (const char *h = hay; *h != '\0'; h++) {
-        size_t i = 0;
-        while (i < n && h[i] != '\0' && fold((unsigned char)h[i]) == fold((unsigned char)needle[i])) i++;
-        if (i == n) return 1;
-    }
-    return 0;
+    if (fq[0] == '\0') return 1;
+    const size_t n = strlen(hay);
+    scratch->len = 0;
+    msr_buf_put(scratch, hay, n);
+    if (scratch->oom) return -1;
+    msr_fold_copy(scratch->p, scratch->p, n); /* never yields a NUL byte: strstr sees it all */
+    return strstr(scratch->p, fq) != NULL;
 }
 
 /* The first index of the block of observations of entity in obs (sorted by entity). */
@@ -162,12 +159,15 @@ static int graph_build(graph *g, const msd_mem_doc *doc, int include_private)
     return 1;
 }
 
-static int matches_query(const graph *g, const mem_item *e, const char *q)
+/* 1 when e matches the folded query fq, 0 when not, -1 when out of memory. */
+static int matches_query(const graph *g, const mem_item *e, const char *fq, msr_buf *scratch)
 {
-    if (contains_ci(e->text, q) || contains_ci(e->etype, q)) return 1;
-    for (size_t k = obs_lower(g->obs, g->n_obs, e->text); k < g->n_obs && strcmp(g->obs[k]->entity, e->text) == 0; k++)
-        if (contains_ci(g->obs[k]->text, q)) return 1;
-    return 0;
+    int r = contains_ci(scratch, e->text, fq);
+    if (r == 0) r = contains_ci(scratch, e->etype, fq);
+    for (size_t k = obs_lower(g->obs, g->n_obs, e->text);
+         r == 0 && k < g->n_obs && strcmp(g->obs[k]->entity, e->text) == 0; k++)
+        r = contains_ci(scratch, g->obs[k]->text, fq);
+    return r;
 }
 
 static json_t *entity_json(const graph *g, const mem_item *e)
@@ -219,8 +219,15 @@ msd_status msd_mem_graph_json(char **json, const msd_mem_doc *doc, const char *q
     const char **want = NULL, **chosen = NULL;
     size_t n_chosen = 0;
     json_t *root = NULL, *ents = NULL, *rels = NULL;
+    msr_buf fq = {0}, scratch = {0}; /* the query's fold; a text's fold */
     msd_status st = MSD_ERR_NOMEM;
     if (!graph_build(&g, doc, include_private)) goto done;
+    if (query != NULL) {
+        const size_t qn = strlen(query);
+        msr_buf_put(&fq, query, qn); /* NUL-terminated, even when empty */
+        if (fq.oom) goto done;
+        msr_fold_copy(fq.p, fq.p, qn);
+    }
     want = malloc((n_names ? n_names : 1) * sizeof *want);
     chosen = malloc((g.n_reps ? g.n_reps : 1) * sizeof *chosen);
     root = json_object();
@@ -232,7 +239,11 @@ msd_status msd_mem_graph_json(char **json, const msd_mem_doc *doc, const char *q
     for (size_t i = 0; i < g.n_reps; i++) {
         const mem_item *e = g.reps[i];
         /* [MEM-49] / [MEM-50] / [MEM-51] */
-        if (query != NULL && !matches_query(&g, e, query)) continue;
+        if (query != NULL) {
+            const int m = matches_query(&g, e, fq.p, &scratch);
+            if (m < 0) goto done;
+            if (m == 0) continue;
+        }
         if (names != NULL && !in_sorted(want, n_names, e->text)) continue;
         chosen[n_chosen++] = e->text;
         json_t *o = entity_json(&g, e);
@@ -251,6 +262,8 @@ msd_status msd_mem_graph_json(char **json, const msd_mem_doc *doc, const char *q
     *json = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (*json != NULL) st = MSD_OK;
 done:
+    msr_buf_wipe(&fq);
+    msr_buf_wipe(&scratch);
     json_decref(ents);
     json_decref(rels);
     json_decref(root);

@@ -23,12 +23,33 @@ int msr_next_token(const char *s, size_t len, size_t *pos, size_t *start, size_t
 
 uint64_t msr_tok_hash(const char *t, size_t n)
 {
+    const unsigned char *s = (const unsigned char *)t;
     uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= msr_fold((unsigned char)t[i]);
-        h *= 0x100000001b3ull;
+    for (size_t i = 0; i < n;) {
+        if (s[i] < 0x80) { /* the common case, kept cheap: search hashes every token of every item */
+            h = (h ^ msr_fold(s[i])) * 0x100000001b3ull;
+            i++;
+            continue;
+        }
+        unsigned char f[2];
+        const size_t k = msr_fold_at(s, n, i, f);
+        h = (h ^ f[0]) * 0x100000001b3ull;
+        if (k == 2) h = (h ^ f[1]) * 0x100000001b3ull;
+        i += k;
     }
     return h;
+}
+
+void msr_fold_copy(char *dst, const char *src, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)src;
+    for (size_t i = 0; i < n;) {
+        unsigned char f[2];
+        const size_t k = msr_fold_at(s, n, i, f); /* reads s[i], s[i+1] before writing them: in place is fine */
+        dst[i] = (char)f[0];
+        if (k == 2) dst[i + 1] = (char)f[1];
+        i += k;
+    }
 }
 
 /* ---------------------------------------------------------------- buffer */
@@ -144,17 +165,21 @@ static int ascii_space(unsigned char c)
 
 void msr_put_normalised(msr_buf *b, const char *text, size_t n)
 {
+    const unsigned char *s = (const unsigned char *)text;
     int pending = 0, any = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (ascii_space(c)) {
+    for (size_t i = 0; i < n;) {
+        if (ascii_space(s[i])) {
             pending = any;
+            i++;
             continue;
         }
         if (pending) msr_buf_putc(b, ' ');
         pending = 0;
         any = 1;
-        msr_buf_putc(b, (char)msr_fold(c));
+        unsigned char f[2];
+        const size_t k = msr_fold_at(s, n, i, f); /* a 2-byte character holds no ASCII space */
+        msr_buf_put(b, f, k);
+        i += k;
     }
 }
 

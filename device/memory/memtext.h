@@ -15,23 +15,81 @@
 /* ---------------------------------------------------------------- tokens */
 
 /** 1 when byte c belongs to a token [MSR-1]: ASCII letters and digits, and
- *  every byte >= 0x80 (so UTF-8 words are tokens, compared bytewise). */
+ *  every byte >= 0x80 (so UTF-8 words are tokens, and a token never splits a
+ *  character: tokens are compared as their folds, msr_fold_copy). */
 static inline int msr_tok_byte(unsigned char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
 }
 
-/** ASCII case fold of one byte (bytes >= 0x80 unchanged). */
+/** ASCII case fold of one byte (bytes >= 0x80 unchanged). For ASCII
+ *  keywords (category names, format keys); text is folded with msr_fold_at. */
 static inline unsigned char msr_fold(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
+/** The case fold of code point c [MSR-1]: the table of spec/memory-search.md,
+ *  ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic capitals to their
+ *  small letters, by code point ranges (no locale tables, so every
+ *  implementation folds alike). Every rule maps a code point below U+0800 to
+ *  one below U+0800 and ASCII to ASCII, so the UTF-8 length never changes.
+ *  Other code points are returned unchanged. */
+static inline uint32_t msr_fold_cp(uint32_t c)
+{
+    if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 0x20 : c;
+    if (c < 0x100) return (c >= 0xc0 && c <= 0xde && c != 0xd7) ? c + 0x20 : c; /* not U+00D7 × */
+    if (c < 0x180) {
+        /* Pairs capital (even) / small (odd); U+0130 İ and U+0138 ĸ are not in a range. */
+        if (c <= 0x12f || (c >= 0x132 && c <= 0x137) || (c >= 0x14a && c <= 0x177)) return c | 1u;
+        /* Pairs capital (odd) / small (even); U+0149 ŉ and U+017F ſ are not in a range. */
+        if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e)) return c + (c & 1u);
+        return c == 0x178 ? 0xff : c; /* Ÿ -> ÿ */
+    }
+    if (c >= 0x386 && c <= 0x3c2) {
+        if (c == 0x386) return 0x3ac;                                              /* Ά -> ά */
+        if (c >= 0x388 && c <= 0x38a) return c + 0x25;                             /* Έ Ή Ί */
+        if (c == 0x38c) return 0x3cc;                                              /* Ό -> ό */
+        if (c == 0x38e || c == 0x38f) return c + 0x3f;                             /* Ύ Ώ */
+        if ((c >= 0x391 && c <= 0x3a1) || (c >= 0x3a3 && c <= 0x3ab)) return c + 0x20; /* Α..Ρ, Σ..Ϋ */
+        return c == 0x3c2 ? 0x3c3 : c;                                             /* ς -> σ */
+    }
+    if (c >= 0x400 && c <= 0x42f) return c < 0x410 ? c + 0x50 : c + 0x20; /* Ѐ..Џ, А..Я */
+    return c;
+}
+
+/** The case fold of the character at s[i] (i < n) [MSR-1]. A 2-byte UTF-8
+ *  sequence (lead 0xC2..0xDF, then 0x80..0xBF, both before n) is folded by
+ *  msr_fold_cp; an ASCII byte by msr_fold; any other byte (part of a longer
+ *  sequence, or invalid or truncated UTF-8) is copied unchanged.
+ *  Returns the number of bytes read from s, 1 or 2, which is also the number
+ *  written to out. */
+static inline size_t msr_fold_at(const unsigned char *s, size_t n, size_t i, unsigned char out[2])
+{
+    const unsigned char c = s[i];
+    if (c < 0x80) {
+        out[0] = msr_fold(c);
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf && i + 1 < n && (s[i + 1] & 0xc0) == 0x80) {
+        const uint32_t f = msr_fold_cp(((uint32_t)(c & 0x1f) << 6) | (s[i + 1] & 0x3fu));
+        out[0] = (unsigned char)(0xc0 | (f >> 6));
+        out[1] = (unsigned char)(0x80 | (f & 0x3f));
+        return 2;
+    }
+    out[0] = c;
+    return 1;
+}
+
+/** Writes the case fold of src[0..n) to dst[0..n): the same length, so
+ *  offsets into the original stay valid. dst may be src (folds in place). */
+void msr_fold_copy(char *dst, const char *src, size_t n);
+
 /** The next token of s[0..len) at or after *pos: sets *start and *tlen and
  *  advances *pos past it. Returns 0 when there is none. */
 int msr_next_token(const char *s, size_t len, size_t *pos, size_t *start, size_t *tlen);
 
-/** FNV-1a of the case-folded token. */
+/** FNV-1a of the case-folded token (msr_fold_copy's bytes). */
 uint64_t msr_tok_hash(const char *t, size_t n);
 
 /* ---------------------------------------------------------------- buffer */
@@ -63,8 +121,8 @@ msd_status msr_buf_take(msr_buf *b, char **out, size_t *len);
  *  space: bytes < 0x20, 0x7f, and U+0085, U+2028, U+2029 [MSR-14]. */
 void msr_put_oneline(msr_buf *b, const char *text);
 
-/** The dedup form of text [MSR-30]: ASCII lower case, runs of ASCII
- *  whitespace collapsed to one space, trimmed. Appended to b. */
+/** The dedup form of text [MSR-30]: case-folded as msr_fold_copy, runs of
+ *  ASCII whitespace collapsed to one space, trimmed. Appended to b. */
 void msr_put_normalised(msr_buf *b, const char *text, size_t n);
 
 /** 1 when s[0..n) is valid UTF-8 without NUL (overlongs, surrogates and

@@ -50,8 +50,21 @@ static int term_find(const query *q, const char *s, size_t n, uint64_t h)
         if (v == 0) return -1;
         const term *t = &q->t[v - 1];
         if (t->hash == h && t->n == n) {
+            /* The fold keeps lengths, so s's fold is compared with the
+             * term's bytes in place [MSR-1]. */
+            const unsigned char *u = (const unsigned char *)s, *w = (const unsigned char *)t->s;
             size_t j = 0;
-            while (j < n && msr_fold((unsigned char)s[j]) == (unsigned char)t->s[j]) j++;
+            while (j < n) {
+                if (u[j] < 0x80) { /* ASCII: the common case */
+                    if (msr_fold(u[j]) != w[j]) break;
+                    j++;
+                    continue;
+                }
+                unsigned char f[2];
+                const size_t k = msr_fold_at(u, n, j, f);
+                if (f[0] != w[j] || (k == 2 && f[1] != w[j + 1])) break;
+                j += k;
+            }
             if (j == n) return v - 1;
         }
     }
@@ -71,7 +84,7 @@ static msd_status query_build(query *q, const char *text)
         uint64_t h = msr_tok_hash(text + st, tn);
         if (term_find(q, text + st, tn, h) >= 0) continue;
         char *c = q->arena + used;
-        for (size_t j = 0; j < tn; j++) c[j] = (char)msr_fold((unsigned char)text[st + j]);
+        msr_fold_copy(c, text + st, tn);
         used += tn;
         term *t = &q->t[q->nt];
         *t = (term){c, tn, h, 0};

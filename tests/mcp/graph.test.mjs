@@ -105,9 +105,10 @@ test('the same calls give the same results', async () => {
   await both('create_entities', { entities: [{ name: 'Zoë "Z" \\ ✓', entityType: 'person',
     observations: ['line1\nline2\ttab \u0001 \u001f ctl / </script>', 'emoji 😀 \u2028'] }] });
   await both('search_nodes', { query: 'emoji' });
-  // Case folds for ASCII letters (spec/memory.md [MEM-50]); the official
-  // server folds all of Unicode, so only the ASCII part differs in case here.
+  // Case folds (spec/memory.md [MEM-50], the MSR-1 fold): ASCII, and Latin-1
+  // as here, agree with the official server's toLowerCase.
   await both('search_nodes', { query: 'ZOë' });
+  await both('search_nodes', { query: 'ZOË' });
   await both('read_graph', {});
   await both('delete_entities', { entityNames: ['John_Smith'] });
   await both('read_graph', {});

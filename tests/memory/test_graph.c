@@ -176,6 +176,37 @@ Test(mem_graph, search_nodes)
     msd_mem_free(d);
 }
 
+/* [MEM-50]: the fold of spec/memory-search.md [MSR-1] on both sides, so
+ * capitals of Latin, Greek and Cyrillic letters match small ones. */
+Test(mem_graph, search_nodes_folds_european_letters)
+{
+    msd_mem_doc *d = mt_new();
+    cr_assert_eq(add_entity(d, "Élodie Martin", "personne", 1), 1);
+    cr_assert_eq(add_entity(d, "Ωμέγα", "ΕΤΑΙΡΕΙΑ", 1), 1);
+    cr_assert_eq(add_obs(d, "Élodie Martin", "Живёт в МОСКВЕ", 1), 1);
+    cr_assert_eq(add_rel(d, "Élodie Martin", "Ωμέγα", "works_at", 1), 1);
+#define ELODIE "{\"name\":\"Élodie Martin\",\"entityType\":\"personne\",\"observations\":[\"Живёт в МОСКВЕ\"]}"
+#define OMEGA "{\"name\":\"Ωμέγα\",\"entityType\":\"ΕΤΑΙΡΕΙΑ\",\"observations\":[]}"
+#define OMEGA_REL "{\"from\":\"Élodie Martin\",\"to\":\"Ωμέγα\",\"relationType\":\"works_at\"}"
+    const char *const elodie[] = {"élodie", "ÉLODIE", "élodie martin", "москве", "в Москве", "ЖИВЁТ"};
+    for (size_t i = 0; i < sizeof elodie / sizeof elodie[0]; i++)
+        expect_graph(d, elodie[i], NULL, 0, 0, "{\"entities\":[" ELODIE "],\"relations\":[" OMEGA_REL "]}");
+    const char *const omega[] = {"ωμέγα", "ΩΜΈΓΑ", "εταιρεια", "Εταιρεία"};
+    expect_graph(d, omega[0], NULL, 0, 0, "{\"entities\":[" OMEGA "],\"relations\":[" OMEGA_REL "]}");
+    expect_graph(d, omega[1], NULL, 0, 0, "{\"entities\":[" OMEGA "],\"relations\":[" OMEGA_REL "]}");
+    expect_graph(d, omega[2], NULL, 0, 0, "{\"entities\":[" OMEGA "],\"relations\":[" OMEGA_REL "]}");
+    /* ί is not ι: accents are kept, only case folds. */
+    expect_graph(d, omega[3], NULL, 0, 0, "{\"entities\":[],\"relations\":[]}");
+    expect_graph(d, "elodie", NULL, 0, 0, "{\"entities\":[],\"relations\":[]}");
+    expect_graph(d, "moscow", NULL, 0, 0, "{\"entities\":[],\"relations\":[]}");
+    /* A query in the middle of a word, and ASCII still folds as before. */
+    expect_graph(d, "LODIE MAR", NULL, 0, 0, "{\"entities\":[" ELODIE "],\"relations\":[" OMEGA_REL "]}");
+#undef ELODIE
+#undef OMEGA
+#undef OMEGA_REL
+    msd_mem_free(d);
+}
+
 Test(mem_graph, open_nodes)
 {
     msd_mem_doc *d = example();

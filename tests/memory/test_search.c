@@ -1,8 +1,10 @@
 /* msd_mem_search: BM25 against hand-computed scores, tie-breaks, filters
- * (private above all), the listing order, UTF-8 tokens, determinism and
- * speed at 5,000 facts (spec/memory-search.md §1-§2). */
+ * (private above all), the listing order, UTF-8 tokens and their case
+ * fold, determinism and speed at 5,000 facts (spec/memory-search.md §1-§2). */
 
 #include "fixture.h"
+
+#include "device/memory/memtext.h"
 
 TestSuite(search, .init = mt_init);
 
@@ -209,11 +211,229 @@ Test(search, utf8_tokens) /* [MSR-1] */
     msd_mem_hit hits[2];
     cr_assert_eq(search(d, "são", NULL, hits, 2), 1);
     cr_assert_eq(search(d, "CAFé", NULL, hits, 2), 1, "ASCII letters fold");
-    cr_assert_eq(search(d, "CAFÉ", NULL, hits, 2), 0, "non-ASCII letters do not fold");
-    cr_assert_eq(search(d, "sao", NULL, hits, 2), 0);
+    cr_assert_eq(search(d, "CAFÉ", NULL, hits, 2), 1, "Latin-1 capitals fold");
+    cr_assert_eq(search(d, "SÃO", NULL, hits, 2), 1);
+    cr_assert_eq(search(d, "sao", NULL, hits, 2), 0, "no accent stripping");
+    cr_assert_eq(search(d, "cafe", NULL, hits, 2), 0);
     cr_assert_eq(search(d, "東京", NULL, hits, 2), 1);
     cr_assert_eq(search(d, "東", NULL, hits, 2), 0, "tokens are whole runs");
     msd_mem_free(d);
+}
+
+/* ------------------------------------------------------- the case fold */
+
+/* The fold of in (as msr_fold_copy gives it, out of place and in place) is
+ * want, byte for byte, and of the same length; the token hash is that of the
+ * fold; the fold of the fold is the fold. */
+static void expect_fold(const char *in, size_t n, const char *want)
+{
+    char out[64], inplace[64];
+    cr_assert_lt(n, sizeof out - 1);
+    memset(out, 0x5a, sizeof out);
+    msr_fold_copy(out, in, n);
+    cr_assert_eq((unsigned char)out[n], 0x5a, "wrote past the end");
+    cr_assert(memcmp(out, want, n) == 0, "fold of \"%.*s\" is \"%.*s\", expected \"%s\"", (int)n, in, (int)n, out, want);
+    memcpy(inplace, in, n);
+    msr_fold_copy(inplace, inplace, n);
+    cr_assert(memcmp(inplace, want, n) == 0, "in place: \"%.*s\"", (int)n, in);
+    cr_assert_eq(msr_tok_hash(in, n), msr_tok_hash(want, n), "hash of \"%.*s\"", (int)n, in);
+    msr_fold_copy(inplace, inplace, n);
+    cr_assert(memcmp(inplace, want, n) == 0, "fold twice: \"%.*s\"", (int)n, in);
+}
+
+/* in and want are C strings of the same length. */
+static void fold_is(const char *in, const char *want)
+{
+    cr_assert_eq(strlen(in), strlen(want), "test data: \"%s\" vs \"%s\"", in, want);
+    expect_fold(in, strlen(in), want);
+}
+
+static void fold_unchanged(const char *in, size_t n)
+{
+    expect_fold(in, n, in);
+}
+
+Test(search, fold_each_rule_at_its_ends) /* [MSR-1] */
+{
+    /* capital, small: each row of the table, first and last pair */
+    static const char *const PAIRS[][2] = {
+        {"A", "a"}, {"Z", "z"},                          /* ASCII */
+        {"À", "à"}, {"Ö", "ö"}, {"Ø", "ø"}, {"Þ", "þ"},  /* U+00C0-D6, U+00D8-DE */
+        {"Ā", "ā"}, {"Į", "į"},                          /* U+0100-012F even */
+        {"Ĳ", "ĳ"}, {"Ķ", "ķ"},                          /* U+0132-0137 even */
+        {"Ĺ", "ĺ"}, {"Ň", "ň"},                          /* U+0139-0148 odd */
+        {"Ŋ", "ŋ"}, {"Ő", "ő"}, {"Œ", "œ"}, {"Ŷ", "ŷ"},  /* U+014A-0177 even */
+        {"Ÿ", "ÿ"},                                      /* U+0178 -> U+00FF */
+        {"Ź", "ź"}, {"Ž", "ž"},                          /* U+0179-017E odd */
+        {"Ά", "ά"},                                      /* U+0386 */
+        {"Έ", "έ"}, {"Ί", "ί"},                          /* U+0388-038A */
+        {"Ό", "ό"},                                      /* U+038C */
+        {"Ύ", "ύ"}, {"Ώ", "ώ"},                          /* U+038E-038F */
+        {"Α", "α"}, {"Ρ", "ρ"}, {"Σ", "σ"}, {"Ω", "ω"}, {"Ϋ", "ϋ"}, /* U+0391-03A1, U+03A3-03AB */
+        {"ς", "σ"},                                      /* final sigma */
+        {"Ѐ", "ѐ"}, {"Џ", "џ"},                          /* U+0400-040F */
+        {"А", "а"}, {"Я", "я"},                          /* U+0410-042F */
+    };
+    for (size_t i = 0; i < sizeof PAIRS / sizeof PAIRS[0]; i++) {
+        fold_is(PAIRS[i][0], PAIRS[i][1]);
+        fold_is(PAIRS[i][1], PAIRS[i][1]); /* a small letter is its own fold (ς excepted, see above) */
+    }
+    fold_is("ΟΔΟΣ οδος", "οδοσ οδοσ");
+    fold_is("Élodie ÉLODIE Москва ŁÓDŹ Ωμέγα STRAẞE", "élodie élodie москва łódź ωμέγα straẞe");
+}
+
+Test(search, fold_leaves_the_rest_alone) /* [MSR-1] */
+{
+    static const char *const SAME[] = {
+        "×", "÷", "ß", "ı", "ĸ", "ŉ", "ſ", "µ", "ΐ", "ΰ", "Ґ", "Ș", "¿", "\xc2\xa0", /* 2-byte, not in the table */
+        "İ",                                        /* U+0130: its fold changes the length */
+        "ẞ", "東京", "\xe2\x80\x94", "😀",          /* 3- and 4-byte sequences */
+        "0123456789 _-.,;:!?[]{}@`~\x7f",            /* not letters */
+    };
+    for (size_t i = 0; i < sizeof SAME / sizeof SAME[0]; i++) fold_unchanged(SAME[i], strlen(SAME[i]));
+    /* Invalid or truncated UTF-8: no crash, bytes unchanged (ASCII still folds). */
+    fold_unchanged("\xc3", 1);                      /* a lead byte at the end */
+    fold_unchanged("ab\xc3", 3);
+    expect_fold("\xc3" "A", 2, "\xc3" "a");         /* a lead byte before ASCII */
+    expect_fold("\xd0" "\xd0\x90", 3, "\xd0" "\xd0\xb0"); /* a lead byte before a character */
+    fold_unchanged("\xc1\x81", 2);                  /* overlong "A" */
+    fold_unchanged("\xc0\x80", 2);                  /* overlong NUL */
+    fold_unchanged("\x80\x80\xbf", 3);              /* lone continuation bytes */
+    fold_unchanged("\xf8\x88\x80\x80\x80", 5);      /* no such lead */
+    fold_unchanged("\xed\xa0\x80", 3);              /* a surrogate */
+    expect_fold("\xe1\xba", 2, "\xe1\xba");          /* a truncated 3-byte sequence */
+    /* The fold stops at n: the lead byte of É is not paired with a byte past it. */
+    fold_unchanged("\xc3\x89", 1);
+    /* NUL is a byte like others here (tokens never hold one). */
+    expect_fold("\x00" "\xc3\x89", 3, "\x00" "\xc3\xa9");
+}
+
+/* Every code point with a 2-byte encoding: the fold stays there, is
+ * idempotent, maps 174 of them (the table's count) and no two but Σ and ς
+ * to the same small letter. */
+Test(search, fold_table_exhaustive) /* [MSR-1] */
+{
+    static uint16_t to[0x800];
+    size_t changed = 0;
+    for (uint32_t c = 0x80; c < 0x800; c++) {
+        const uint32_t f = msr_fold_cp(c);
+        cr_assert(f >= 0x80 && f < 0x800, "U+%04X -> U+%04X", c, f);
+        cr_assert_eq(msr_fold_cp(f), f, "U+%04X: fold not idempotent", c);
+        if (f != c) {
+            changed++;
+            cr_assert(to[f] == 0 || (f == 0x3c3 && (c == 0x3c2 || to[f] == 0x3c2)), "U+%04X and U+%04X -> U+%04X", to[f],
+                      c, f);
+            to[f] = (uint16_t)c;
+            /* The encoded form is what msr_fold_at gives. */
+            const unsigned char in[2] = {(unsigned char)(0xc0 | (c >> 6)), (unsigned char)(0x80 | (c & 0x3f))};
+            unsigned char out[2];
+            cr_assert_eq(msr_fold_at(in, 2, 0, out), 2);
+            cr_assert(out[0] == (0xc0 | (f >> 6)) && out[1] == (0x80 | (f & 0x3f)), "U+%04X encoded", c);
+        }
+    }
+    cr_assert_eq(changed, 30 + 62 + 34 + 48, "Latin-1 30, Latin Extended-A 62, Greek 34, Cyrillic 48");
+    for (uint32_t c = 0; c < 0x80; c++) cr_assert_eq(msr_fold_cp(c), (c >= 'A' && c <= 'Z') ? c + 32 : c);
+    cr_assert_eq(msr_fold_cp(0x1e9e), 0x1e9e, "ẞ is 3 bytes");
+    cr_assert_eq(msr_fold_cp(0x10400), 0x10400, "Deseret is 4 bytes");
+}
+
+/* Random byte strings, biased to 2-byte leads and continuation bytes:
+ * folding twice is folding once, nothing is written past the end, and a
+ * byte stays ASCII or non-ASCII (so the tokens of a text and of its fold
+ * are the same ranges) and never becomes NUL. */
+Test(search, fold_property_random_bytes) /* [MSR-1] */
+{
+    const uint64_t seed = mt_seed("search.fold_property_random_bytes");
+    uint64_t st = seed;
+    unsigned char in[80], once[81], twice[81];
+    for (int round = 0; round < 20000; round++) {
+        const size_t n = (size_t)mt_below(&st, 65);
+        for (size_t i = 0; i < n; i++) {
+            const uint64_t r = mt_rand(&st);
+            switch (r % 4) {
+            case 0: in[i] = (unsigned char)(r >> 8); break;                       /* any byte */
+            case 1: in[i] = (unsigned char)(0xc2 + (r >> 8) % 30); break;         /* a 2-byte lead */
+            case 2: in[i] = (unsigned char)(0x80 + (r >> 8) % 64); break;         /* a continuation */
+            default: in[i] = (unsigned char)(0x40 + (r >> 8) % 32); break;        /* ASCII around A-Z */
+            }
+        }
+        once[n] = twice[n] = 0xa5;
+        msr_fold_copy((char *)once, (const char *)in, n);
+        memcpy(twice, once, n);
+        msr_fold_copy((char *)twice, (const char *)twice, n);
+        cr_assert_eq(once[n], 0xa5, "seed %" PRIu64 ": wrote past the end", seed);
+        cr_assert(memcmp(once, twice, n) == 0, "seed %" PRIu64 " round %d: fold not idempotent", seed, round);
+        cr_assert_eq(msr_tok_hash((const char *)in, n), msr_tok_hash((const char *)once, n), "seed %" PRIu64, seed);
+        size_t i = 0;
+        while (i < n && (in[i] < 0x80) == (once[i] < 0x80) && (in[i] == 0) == (once[i] == 0)) i++;
+        cr_assert_eq(i, n, "seed %" PRIu64 " round %d: byte %zu changed class", seed, round, i);
+    }
+}
+
+/* The import dedup key folds the same way (a local key, no identity). */
+Test(search, dedup_key_folds_too) /* [MSR-30] */
+{
+    static const char *const IN[][2] = {
+        {"  Élodie   ÉLODIE\tМОСКВА  ", "élodie élodie москва"},
+        {"ŁÓDŹ\r\nΟΔΟΣ", "łódź οδοσ"},
+        {"\xc3 \xc3", "\xc3 \xc3"}, /* a lead byte before a space stays, the space collapses as before */
+        {"İ ẞ ×", "İ ẞ ×"},
+    };
+    for (size_t i = 0; i < sizeof IN / sizeof IN[0]; i++) {
+        msr_buf b = {0};
+        msr_put_normalised(&b, IN[i][0], strlen(IN[i][0]));
+        cr_assert(!b.oom);
+        cr_assert_eq(b.len, strlen(IN[i][1]), "%s", IN[i][0]);
+        cr_assert(memcmp(b.p, IN[i][1], b.len) == 0, "%s: %s", IN[i][0], b.p);
+        msr_buf_wipe(&b);
+    }
+}
+
+Test(search, european_capitals_match_small_letters) /* [MSR-1] */
+{
+    msd_mem_doc *d = mt_new();
+    uint8_t moscow[MSD_MEM_ID_SIZE], elodie[MSD_MEM_ID_SIZE], greek[MSD_MEM_ID_SIZE], polish[MSD_MEM_ID_SIZE];
+    fx_fact(d, moscow, "Встреча в Москве в мае", MSD_CAT_TRAVEL, 50, 0, 1);
+    fx_fact(d, elodie, "ÉLODIE is my sister", MSD_CAT_RELATIONSHIPS, 50, 0, 1);
+    fx_fact(d, greek, "Ωμέγα ΟΔΟΣ", MSD_CAT_TRAVEL, 50, 0, 1);
+    fx_fact(d, polish, "Mieszkam w ŁODZI", MSD_CAT_IDENTITY, 50, 0, 1);
+    fx_fact(d, NULL, "Die STRASSE ist lang", MSD_CAT_IDENTITY, 50, 0, 1);
+    msd_mem_hit hits[5];
+    const struct {
+        const char *q;
+        const uint8_t *want;
+    } CASES[] = {
+        {"москве", moscow}, {"МОСКВЕ", moscow}, {"élodie", elodie}, {"Élodie", elodie},
+        {"ωμέγα", greek},   {"οδος", greek},    {"ΟΔΟς", greek},    {"łodzi", polish},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        cr_assert_eq(search(d, CASES[i].q, NULL, hits, 5), 1, "%s", CASES[i].q);
+        cr_assert(memcmp(hits[0].id, CASES[i].want, MSD_MEM_ID_SIZE) == 0, "%s", CASES[i].q);
+    }
+    cr_assert_eq(search(d, "elodie", NULL, hits, 5), 0, "no accent stripping");
+    cr_assert_eq(search(d, "moskve", NULL, hits, 5), 0);
+    cr_assert_eq(search(d, "straße", NULL, hits, 5), 0, "ß is not folded to ss (a length change)");
+    msd_mem_free(d);
+}
+
+/* Case changes nothing in BM25: a capitalised copy of the corpus scores
+ * the same bits, and every spelling of a word counts as the same term. */
+Test(search, fold_keeps_bm25_scores) /* [MSR-1], [MSR-4] */
+{
+    msd_mem_doc *a = mt_new(), *b = mt_new();
+    fx_fact(a, NULL, "élodie lives in москва", MSD_CAT_IDENTITY, 50, 0, 1);
+    fx_fact(a, NULL, "élodie élodie loves tea", MSD_CAT_IDENTITY, 50, 0, 1);
+    fx_fact(a, NULL, "walks in the park", MSD_CAT_IDENTITY, 50, 0, 1);
+    fx_fact(b, NULL, "ÉLODIE lives in Москва", MSD_CAT_IDENTITY, 50, 0, 1);
+    fx_fact(b, NULL, "Élodie éLODIE loves tea", MSD_CAT_IDENTITY, 50, 0, 1);
+    fx_fact(b, NULL, "Walks in the park", MSD_CAT_IDENTITY, 50, 0, 1);
+    msd_mem_hit ha[3], hb[3];
+    const size_t na = search(a, "Élodie МОСКВА", NULL, ha, 3), nb = search(b, "élodie москва", NULL, hb, 3);
+    cr_assert_eq(na, 2);
+    cr_assert_eq(nb, 2);
+    for (size_t i = 0; i < na; i++) cr_assert_eq(ha[i].score, hb[i].score, "hit %zu", i);
+    msd_mem_free(a);
+    msd_mem_free(b);
 }
 
 Test(search, arguments)
