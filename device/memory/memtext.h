@@ -30,7 +30,8 @@ static inline unsigned char msr_fold(unsigned char c)
 }
 
 /** The case fold of code point c [MSR-1]: the table of spec/memory-search.md,
- *  ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic capitals to their
+ *  ASCII, Latin-1, Latin Extended-A and -B pairs, Greek, Cyrillic and
+ *  Armenian capitals to their
  *  small letters, by code point ranges (no locale tables, so every
  *  implementation folds alike). Every rule maps a code point below U+0800 to
  *  one below U+0800 and ASCII to ASCII, so the UTF-8 length never changes.
@@ -46,6 +47,8 @@ static inline uint32_t msr_fold_cp(uint32_t c)
         if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e)) return c + (c & 1u);
         return c == 0x178 ? 0xff : c; /* Ÿ -> ÿ */
     }
+    if (c >= 0x200 && c <= 0x233) /* Latin Extended-B pairs: Ȁ..ȟ (Romanian Ș, Ț), Ȣ..ȳ; not U+0220 Ƞ */
+        return (c <= 0x21f || c >= 0x222) ? c | 1u : c;
     if (c >= 0x386 && c <= 0x3c2) {
         if (c == 0x386) return 0x3ac;                                              /* Ά -> ά */
         if (c >= 0x388 && c <= 0x38a) return c + 0x25;                             /* Έ Ή Ί */
@@ -55,6 +58,14 @@ static inline uint32_t msr_fold_cp(uint32_t c)
         return c == 0x3c2 ? 0x3c3 : c;                                             /* ς -> σ */
     }
     if (c >= 0x400 && c <= 0x42f) return c < 0x410 ? c + 0x50 : c + 0x20; /* Ѐ..Џ, А..Я */
+    if (c >= 0x460 && c <= 0x52f) {
+        /* Cyrillic pairs capital (even) / small (odd): Ѡ..ҁ, Ҋ..ҿ (Ukrainian Ґ), Ӑ..ԯ. */
+        if (c <= 0x481 || (c >= 0x48a && c <= 0x4bf) || c >= 0x4d0) return c | 1u;
+        if (c == 0x4c0) return 0x4cf;                        /* Ӏ -> ӏ */
+        if (c >= 0x4c1 && c <= 0x4ce) return c + (c & 1u);   /* Ӂ..ӎ: capital odd */
+        return c;
+    }
+    if (c >= 0x531 && c <= 0x556) return c + 0x30; /* Armenian Ա..Ֆ */
     return c;
 }
 

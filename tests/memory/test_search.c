@@ -265,6 +265,8 @@ Test(search, fold_each_rule_at_its_ends) /* [MSR-1] */
         {"Ŋ", "ŋ"}, {"Ő", "ő"}, {"Œ", "œ"}, {"Ŷ", "ŷ"},  /* U+014A-0177 even */
         {"Ÿ", "ÿ"},                                      /* U+0178 -> U+00FF */
         {"Ź", "ź"}, {"Ž", "ž"},                          /* U+0179-017E odd */
+        {"Ȁ", "ȁ"}, {"Ș", "ș"}, {"Ț", "ț"}, {"Ȟ", "ȟ"},  /* U+0200-021F even */
+        {"Ȣ", "ȣ"}, {"Ȳ", "ȳ"},                          /* U+0222-0233 even */
         {"Ά", "ά"},                                      /* U+0386 */
         {"Έ", "έ"}, {"Ί", "ί"},                          /* U+0388-038A */
         {"Ό", "ό"},                                      /* U+038C */
@@ -273,6 +275,12 @@ Test(search, fold_each_rule_at_its_ends) /* [MSR-1] */
         {"ς", "σ"},                                      /* final sigma */
         {"Ѐ", "ѐ"}, {"Џ", "џ"},                          /* U+0400-040F */
         {"А", "а"}, {"Я", "я"},                          /* U+0410-042F */
+        {"Ѡ", "ѡ"}, {"Ҁ", "ҁ"},                          /* U+0460-0481 even */
+        {"Ҋ", "ҋ"}, {"Ґ", "ґ"}, {"Ҿ", "ҿ"},              /* U+048A-04BF even */
+        {"Ӏ", "ӏ"},                                      /* U+04C0 -> U+04CF */
+        {"Ӂ", "ӂ"}, {"Ӎ", "ӎ"},                          /* U+04C1-04CE odd */
+        {"Ӑ", "ӑ"}, {"Ԯ", "ԯ"},                          /* U+04D0-052F even */
+        {"Ա", "ա"}, {"Ֆ", "ֆ"},                          /* U+0531-0556 */
     };
     for (size_t i = 0; i < sizeof PAIRS / sizeof PAIRS[0]; i++) {
         fold_is(PAIRS[i][0], PAIRS[i][1]);
@@ -280,12 +288,13 @@ Test(search, fold_each_rule_at_its_ends) /* [MSR-1] */
     }
     fold_is("ΟΔΟΣ οδος", "οδοσ οδοσ");
     fold_is("Élodie ÉLODIE Москва ŁÓDŹ Ωμέγα STRAẞE", "élodie élodie москва łódź ωμέγα straẞe");
+    fold_is("ȘTEFAN ҐАНОК ԵՐԵՎԱՆ", "ștefan ґанок երեվան");
 }
 
 Test(search, fold_leaves_the_rest_alone) /* [MSR-1] */
 {
     static const char *const SAME[] = {
-        "×", "÷", "ß", "ı", "ĸ", "ŉ", "ſ", "µ", "ΐ", "ΰ", "Ґ", "Ș", "¿", "\xc2\xa0", /* 2-byte, not in the table */
+        "×", "÷", "ß", "ı", "ĸ", "ŉ", "ſ", "µ", "ΐ", "ΰ", "ƀ", "Ƞ", "Ǆ", "ȴ", "\xd2\x82", "ՙ", "¿", "\xc2\xa0", /* 2-byte, not in the table */
         "İ",                                        /* U+0130: its fold changes the length */
         "ẞ", "東京", "\xe2\x80\x94", "😀",          /* 3- and 4-byte sequences */
         "0123456789 _-.,;:!?[]{}@`~\x7f",            /* not letters */
@@ -309,7 +318,7 @@ Test(search, fold_leaves_the_rest_alone) /* [MSR-1] */
 }
 
 /* Every code point with a 2-byte encoding: the fold stays there, is
- * idempotent, maps 174 of them (the table's count) and no two but Σ and ς
+ * idempotent, maps 337 of them (the table's count) and no two but Σ and ς
  * to the same small letter. */
 Test(search, fold_table_exhaustive) /* [MSR-1] */
 {
@@ -331,7 +340,8 @@ Test(search, fold_table_exhaustive) /* [MSR-1] */
             cr_assert(out[0] == (0xc0 | (f >> 6)) && out[1] == (0x80 | (f & 0x3f)), "U+%04X encoded", c);
         }
     }
-    cr_assert_eq(changed, 30 + 62 + 34 + 48, "Latin-1 30, Latin Extended-A 62, Greek 34, Cyrillic 48");
+    cr_assert_eq(changed, 30 + 62 + 25 + 34 + 48 + 100 + 38,
+                 "Latin-1 30, Latin Extended-A 62, Latin Extended-B 25, Greek 34, Cyrillic 48 + 100, Armenian 38");
     for (uint32_t c = 0; c < 0x80; c++) cr_assert_eq(msr_fold_cp(c), (c >= 'A' && c <= 'Z') ? c + 32 : c);
     cr_assert_eq(msr_fold_cp(0x1e9e), 0x1e9e, "ẞ is 3 bytes");
     cr_assert_eq(msr_fold_cp(0x10400), 0x10400, "Deseret is 4 bytes");
