@@ -45,16 +45,23 @@ have_devchain() {
 
 # Start the dev chain on a free port: 0 with URL set and the dev accounts'
 # keys in $T/keys, one a line; 1 when it did not come up.
+# The first local URL a starting server printed to FILE, looked for TRIES
+# times DELAY seconds apart; empty when none came.
+wait_url() {
+    _u=""
+    for _ in $(seq 1 "$2"); do
+        _u=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+' "$1" | head -1)
+        [ -n "$_u" ] && break
+        sleep "$3"
+    done
+    printf '%s' "$_u"
+}
+
 start_devchain() {
     MEMSYNC_LIBRARY="$B/libmemsync.so" node "$ROOT/adapters/ethereumjs/bin/devchain.js" --port 0 --data "$T/chain" \
         --chain-id 31337 >"$T/dev.out" 2>&1 &
     DEVPID=$!
-    URL=""
-    for _ in $(seq 1 150); do
-        URL=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+' "$T/dev.out" | head -1)
-        [ -n "$URL" ] && break
-        sleep 0.2
-    done
+    URL=$(wait_url "$T/dev.out" 150 0.2)
     grep -Eo 'key 0x[0-9a-fA-F]{64}' "$T/dev.out" | cut -c5- >"$T/keys"
     [ -n "$URL" ] && [ -s "$T/keys" ]
 }

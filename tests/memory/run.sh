@@ -332,12 +332,7 @@ if have_devchain; then
             >"$T/proxy.out" 2>&1 &
         PROXYPID=$!
         trap 'kill "$PROXYPID" 2>/dev/null; cleanup' EXIT INT TERM
-        PURL=""
-        for _ in $(seq 1 100); do
-            PURL=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+' "$T/proxy.out" | head -1)
-            [ -n "$PURL" ] && break
-            sleep 0.1
-        done
+        PURL=$(wait_url "$T/proxy.out" 100 0.1)
         check '[ -n "$PURL" ]' "the race proxy starts ($(tail -2 "$T/proxy.out"))"
         RT0=$(date +%s.%N)
         run 23 "remember through the proxy gives up (CLI_CONFLICT)" -- "$M" remember --home "$R" --rpc "$PURL" \
