@@ -90,7 +90,7 @@ typedef struct sink {
 static int known_code(json_int_t c)
 {
     return c == MCP_PARSE_ERROR || c == MCP_INVALID_REQUEST || c == MCP_METHOD_NOT_FOUND || c == MCP_INVALID_PARAMS ||
-           c == MCP_INTERNAL_ERROR || c == MCP_RESOURCE_NOT_FOUND;
+           c == MCP_INTERNAL_ERROR || c == MCP_RESOURCE_NOT_FOUND || c == MCP_UNSUPPORTED_VERSION;
 }
 
 static void check_message(json_t *m)

@@ -99,7 +99,8 @@ for (const version of ['2025-06-18', '2025-11-25']) {
 // [MCP-9] Before initialize only initialize and ping are served.
 test('requests before initialize', async () => {
   const s = rawServer({ home: H.home });
-  // A dual-era client's probe (2026-07-28) meets -32601 and falls back to initialize.
+  // [MCP-12] server/discover without the 2026-07-28 _meta is a legacy request:
+  // -32601 (a 2026-07-28 probe is answered: modern.test.mjs).
   const probe = await s.request('server/discover', {}, 4);
   assert.equal(probe.error.code, -32601);
   const r = await s.request('tools/call', { name: 'recall', arguments: { query: 'x' } }, 5);

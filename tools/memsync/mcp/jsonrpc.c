@@ -72,6 +72,21 @@ static void notification(mcp_server *s, const char *name)
     if (strcmp(name, "notifications/initialized") == 0 && s->initialized) s->client_ready = 1;
 }
 
+/* The response to a request whose method ran: its result, or the error in
+ * err (a result of NULL with no code means memory ran out). name: the
+ * method, for the log (never one read from the input that no table knows). */
+static json_t *answer(json_t *id, const char *name, json_t *result, mcp_error *err)
+{
+    if (result == NULL) {
+        if (err->code == 0) mcp_fail(err, MCP_INTERNAL_ERROR, "Internal error: out of memory");
+        fprintf(stderr, "memsync mcp: %s failed (%d)\n", name, err->code);
+        return error_response(id, err->code, err->message, err->data);
+    }
+    json_t *r = result_response(id, result);
+    if (r == NULL) return error_response(id, MCP_INTERNAL_ERROR, "Internal error: out of memory", NULL);
+    return r;
+}
+
 /* One message (object or not). Returns the response, or NULL for none. */
 static json_t *handle_message(mcp_server *s, json_t *m)
 {
@@ -100,6 +115,22 @@ static json_t *handle_message(mcp_server *s, json_t *m)
     if (params != NULL && !json_is_object(params))
         return error_response(id, MCP_INVALID_PARAMS, "Invalid params: params must be an object", NULL);
 
+    if (mcp_is_modern(name, params)) {
+        /* [MCP-12] A 2026-07-28 request: served on its own, before, without
+         * or after initialize; nothing of the legacy connection applies. */
+        s->requests++;
+        mcp_error err = {0, "", NULL};
+        const char *known = NULL;
+        json_t *result = mcp_modern_request(s, name, params, &err, &known);
+        if (result == NULL && known == NULL) {
+            /* Refused before any method ran: logged without the method's name,
+             * which may be anything the client wrote. */
+            fprintf(stderr, "memsync mcp: a %s request was refused (%d)\n", MCP_MODERN_VERSION, err.code);
+            return error_response(id, err.code, err.message, err.data);
+        }
+        return answer(id, known, result, &err);
+    }
+
     const method *fn = NULL;
     for (size_t i = 0; i < sizeof METHODS / sizeof METHODS[0]; i++)
         if (strcmp(name, METHODS[i].name) == 0) fn = &METHODS[i];
@@ -118,14 +149,7 @@ static json_t *handle_message(mcp_server *s, json_t *m)
     mcp_error err = {0, "", NULL};
     json_t *result = params != NULL ? fn->fn(s, params, &err) : NULL;
     json_decref(empty);
-    if (result == NULL) {
-        if (err.code == 0) mcp_fail(&err, MCP_INTERNAL_ERROR, "Internal error: out of memory");
-        fprintf(stderr, "memsync mcp: %s failed (%d)\n", fn->name, err.code);
-        return error_response(id, err.code, err.message, err.data);
-    }
-    json_t *r = result_response(id, result);
-    if (r == NULL) return error_response(id, MCP_INTERNAL_ERROR, "Internal error: out of memory", NULL);
-    return r;
+    return answer(id, fn->name, result, &err);
 }
 
 static void emit_json(json_t *v, mcp_emit_fn emit, void *ctx)

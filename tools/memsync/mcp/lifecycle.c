@@ -1,5 +1,6 @@
 /* The legacy MCP handshake: initialize (version negotiation), ping
- * (spec/mcp.md §4). */
+ * (spec/mcp.md §4); and what both eras share: the versions, capabilities,
+ * server info and instructions, and the writing tool's name. */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,8 +11,42 @@ static const char *const VERSIONS[] = {"2024-11-05", "2025-03-26", "2025-06-18",
 
 int mcp_at_least(const mcp_server *s, const char *v)
 {
-    /* Dates compare as strings. */
-    return strcmp(s->version, v) >= 0;
+    /* Dates compare as strings. A 2026-07-28 request gets every field the
+     * legacy versions added (title, outputSchema, structuredContent, …). */
+    return strcmp(s->modern ? MCP_MODERN_VERSION : s->version, v) >= 0;
+}
+
+json_t *mcp_supported_versions(void)
+{
+    json_t *a = json_array();
+    int ok = a != NULL && json_array_append_new(a, json_string(MCP_MODERN_VERSION)) == 0;
+    for (size_t i = sizeof VERSIONS / sizeof VERSIONS[0]; ok && i-- > 0;)
+        ok = json_array_append_new(a, json_string(VERSIONS[i])) == 0;
+    if (!ok) json_decref(a);
+    return ok ? a : NULL;
+}
+
+json_t *mcp_capabilities(void)
+{
+    /* [MCP-11] Only what is implemented: no subscriptions, no list changes, no logging. */
+    return json_pack("{s:{s:b}, s:{}, s:{}}", "tools", "listChanged", 0, "resources", "prompts");
+}
+
+json_t *mcp_server_info(const mcp_server *s)
+{
+    json_t *info = json_pack("{s:s, s:s}", "name", MCP_SERVER_NAME, "version", MCP_SERVER_VERSION);
+    if (info != NULL && mcp_at_least(s, "2025-06-18") &&
+        json_object_set_new(info, "title", json_string(MCP_SERVER_TITLE)) != 0) {
+        json_decref(info);
+        return NULL;
+    }
+    return info;
+}
+
+const char *mcp_client_name(const mcp_server *s)
+{
+    if (s->modern) return s->req_client;   /* per request, never the connection's [MCP-16] */
+    return s->client[0] != '\0' ? s->client : "mcp";
 }
 
 const char *mcp_instructions(void)
@@ -53,12 +88,13 @@ json_t *mcp_initialize(mcp_server *s, json_t *params, mcp_error *err)
     set_client(s, params);
     s->initialized = 1;
 
-    json_t *info = json_pack("{s:s, s:s}", "name", MCP_SERVER_NAME, "version", MCP_SERVER_VERSION);
-    if (info != NULL && mcp_at_least(s, "2025-06-18")) json_object_set_new(info, "title", json_string(MCP_SERVER_TITLE));
-    /* [MCP-11] Only what is implemented: no subscriptions, no list changes, no logging. */
-    json_t *r = json_pack("{s:s, s:{s:{s:b}, s:{}, s:{}}, s:o, s:s}", "protocolVersion", v, "capabilities", "tools",
-                          "listChanged", 0, "resources", "prompts", "serverInfo", info, "instructions",
-                          mcp_instructions());
+    json_t *info = mcp_server_info(s), *caps_out = mcp_capabilities();
+    json_t *r = info != NULL && caps_out != NULL
+                    ? json_pack("{s:s, s:O, s:O, s:s}", "protocolVersion", v, "capabilities", caps_out, "serverInfo",
+                                info, "instructions", mcp_instructions())
+                    : NULL;
+    json_decref(info);
+    json_decref(caps_out);
     if (r == NULL) {
         s->initialized = 0;
         s->version[0] = '\0';

@@ -8,6 +8,12 @@
  * reached through mcp_store, so the same code runs over memstore (the CLI,
  * cmd_mcp.c) or over a document held in memory (tests/fuzz/fuzz_mcp.c).
  *
+ * Two eras are served on one process: the legacy one (an initialize
+ * handshake, then requests shaped by the negotiated version: lifecycle.c)
+ * and 2026-07-28, where each request carries its version in params._meta
+ * and is served on its own (modern.c, discover.c). A request's era is read
+ * from the request alone [MCP-12].
+ *
  * Nothing here writes memory text to stderr: logs name methods, tools and
  * error codes only [MCP-2].
  */
@@ -25,6 +31,14 @@
 #define MCP_SERVER_TITLE "MemSync"
 #define MCP_SERVER_VERSION "1.0.0"
 #define MCP_LATEST_VERSION "2025-11-25"
+/* [MCP-12] The stateless era: no initialize, the version in every request's
+ * params._meta under these reserved keys; results name the server under
+ * MCP_META_SERVER. */
+#define MCP_MODERN_VERSION "2026-07-28"
+#define MCP_META_VERSION "io.modelcontextprotocol/protocolVersion"
+#define MCP_META_CAPABILITIES "io.modelcontextprotocol/clientCapabilities"
+#define MCP_META_CLIENT "io.modelcontextprotocol/clientInfo"
+#define MCP_META_SERVER "io.modelcontextprotocol/serverInfo"
 
 /* [MCP-3] The longest line read: 4 MiB, newline excluded. A longer line is
  * read to its end, discarded, and answered with -32600 without an id. */
@@ -41,7 +55,8 @@ enum {
     MCP_METHOD_NOT_FOUND = -32601,
     MCP_INVALID_PARAMS = -32602,    /* also: an unknown tool or prompt */
     MCP_INTERNAL_ERROR = -32603,
-    MCP_RESOURCE_NOT_FOUND = -32002
+    MCP_RESOURCE_NOT_FOUND = -32002,   /* legacy era only; 2026-07-28 answers -32602 [MCP-17] */
+    MCP_UNSUPPORTED_VERSION = -32022   /* a 2026-07-28-style request naming a version not served that way [MCP-13] */
 };
 
 /* ------------------------------------------------------------------ store */
@@ -80,6 +95,10 @@ typedef struct mcp_server {
     char version[16];                    /* the negotiated protocol version, "" before initialize */
     char client[MSD_MEM_MAX_TOOL + 1];   /* clientInfo.name: the `tool` of the facts it writes */
     unsigned long requests;              /* requests answered (for the exit log) */
+    /* The 2026-07-28 request being served, set and cleared around it: no
+     * state of that era outlives its request [MCP-12] [MCP-16]. */
+    int modern;                               /* 1 while one is served: results take the newest shapes */
+    char req_client[MSD_MEM_MAX_TOOL + 1];    /* its clientInfo.name, "mcp" when absent */
 } mcp_server;
 
 /* Receives one complete JSON-RPC message (NUL-terminated, no newline). */
@@ -135,9 +154,31 @@ typedef json_t *(*mcp_method_fn)(mcp_server *s, json_t *params, mcp_error *err);
 /* lifecycle.c */
 json_t *mcp_initialize(mcp_server *s, json_t *params, mcp_error *err);
 json_t *mcp_ping(mcp_server *s, json_t *params, mcp_error *err);
-/** 1 when the negotiated version is at least v ("YYYY-MM-DD"). */
+/** 1 when the version of the request being served is at least v
+ *  ("YYYY-MM-DD"): the negotiated one, or 2026-07-28 for a modern request. */
 int mcp_at_least(const mcp_server *s, const char *v);
 const char *mcp_instructions(void);
+/** The server's capabilities [MCP-11], the same in both eras. NULL when out of memory. */
+json_t *mcp_capabilities(void);
+/** {name, version} plus title from 2025-06-18 (see mcp_at_least). NULL when out of memory. */
+json_t *mcp_server_info(const mcp_server *s);
+/** Every version served, newest first: 2026-07-28 per request, the legacy
+ *  ones through initialize [MCP-14]. NULL when out of memory. */
+json_t *mcp_supported_versions(void);
+/** The `tool` recorded on the facts the current request writes: the
+ *  modern request's clientInfo.name, else the connection's [MCP-11] [MCP-16]. */
+const char *mcp_client_name(const mcp_server *s);
+/* modern.c */
+/** 1 when a request (its method, and params: an object or NULL) is one of
+ *  the 2026-07-28 era [MCP-12]. */
+int mcp_is_modern(const char *method, json_t *params);
+/** Serve a 2026-07-28 request: the _meta checks [MCP-13], the method, then
+ *  resultType, ttlMs, cacheScope and _meta [MCP-15]. Returns the result, or
+ *  NULL with err set. Out: *known: the method's name when it is one served
+ *  in this era (for the log), else NULL. */
+json_t *mcp_modern_request(mcp_server *s, const char *method, json_t *params, mcp_error *err, const char **known);
+/* discover.c */
+json_t *mcp_discover(mcp_server *s, json_t *params, mcp_error *err);
 /* tools.c */
 json_t *mcp_tools_list(mcp_server *s, json_t *params, mcp_error *err);
 json_t *mcp_tools_call(mcp_server *s, json_t *params, mcp_error *err);

@@ -34,8 +34,9 @@ json_t *mcp_resources_read(mcp_server *s, json_t *params, mcp_error *err)
     const char *uri = json_string_value(json_object_get(params, "uri"));
     if (uri == NULL) return mcp_fail(err, MCP_INVALID_PARAMS, "Invalid params: uri must be a string");
     if (strcmp(uri, CONTEXT_URI) != 0) {
-        /* [MCP-50] -32002 with the uri, as 2024-11-05 to 2025-11-25 define it. */
-        mcp_fail(err, MCP_RESOURCE_NOT_FOUND, "Resource not found");
+        /* [MCP-50] -32002 with the uri, as 2024-11-05 to 2025-11-25 define it;
+         * 2026-07-28 retired -32002 for -32602 [MCP-17]. */
+        mcp_fail(err, s->modern ? MCP_INVALID_PARAMS : MCP_RESOURCE_NOT_FOUND, "Resource not found");
         err->data = json_pack("{s:s}", "uri", uri);
         return NULL;
     }

@@ -192,7 +192,7 @@ static int not_found(graph_arg *a, const char *name)
 
 static const char *tool_of(const graph_arg *a)
 {
-    return a->s->client[0] != '\0' ? a->s->client : "mcp";
+    return mcp_client_name(a->s);   /* [MCP-11] [MCP-16] */
 }
 
 static int oom_edit(graph_arg *a)

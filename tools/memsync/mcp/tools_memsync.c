@@ -250,7 +250,7 @@ static int t_remember(mcp_server *s, json_t *args, mcp_tool_out *out)
     r.in.categories = cats != 0 ? cats : MSD_CAT_IDENTITY;
     r.in.type = type != 0 ? type : MSD_MEM_SEMANTIC;
     r.in.importance = (uint32_t)(imp * 100.0 + 0.5);
-    r.in.tool = s->client[0] != '\0' ? s->client : "mcp";
+    r.in.tool = mcp_client_name(s);   /* [MCP-11] [MCP-16] */
     const int rc = s->store.update(s->store.ctx, remember_edit, &r, 0);
     if (!r.applied && r.st == MSD_ERR_MEM_TOO_LARGE)
         return mcp_tool_error(out, "The fact was not stored: the memory is full (forget some facts first).");
