@@ -97,7 +97,8 @@ function schemaFor(version) {
   return entry;
 }
 
-const RESULT_TYPES = {
+/** The schema type of each method's result (the 2026-07-28 tests reuse it). */
+export const RESULT_TYPES = {
   initialize: 'InitializeResult',
   ping: 'EmptyResult',
   'tools/list': 'ListToolsResult',

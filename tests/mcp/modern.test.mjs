@@ -11,7 +11,7 @@ import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 
-import { LATEST, SCHEMA_DIR, cli, newHome, rawServer, validateLines } from './helpers.mjs';
+import { LATEST, RESULT_TYPES, SCHEMA_DIR, cli, newHome, rawServer, validateLines } from './helpers.mjs';
 
 const MODERN = '2026-07-28';
 const K_VERSION = 'io.modelcontextprotocol/protocolVersion';
@@ -75,16 +75,7 @@ function schema2025(name) {
 
 // The 2025-11-25 result type whose shape a 2026-07-28 result shares (the
 // new fields are extra keys, which those open objects allow).
-const SHARED_TYPES = {
-  'server/discover': 'Result',
-  'tools/list': 'ListToolsResult',
-  'tools/call': 'CallToolResult',
-  'resources/list': 'ListResourcesResult',
-  'resources/templates/list': 'ListResourceTemplatesResult',
-  'resources/read': 'ReadResourceResult',
-  'prompts/list': 'ListPromptsResult',
-  'prompts/get': 'GetPromptResult',
-};
+const SHARED_TYPES = { ...RESULT_TYPES, 'server/discover': 'Result' };
 
 /** What 2026-07-28 requires of every result (Result, ResultMetaObject) and
  *  of the cacheable ones (CacheableResult) [MCP-15]. */
