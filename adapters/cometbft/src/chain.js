@@ -159,6 +159,7 @@ export class AbciChain extends DevChain {
     this.pending = null;
     this.release = null;
     this.mempool = new Map();
+    this.admittedBefore = null;
     this.view = this.entries.length === 0 ? null : await this._viewAt(this.head);
     this._timeModule();
   }
@@ -205,16 +206,22 @@ export class AbciChain extends DevChain {
    * transaction with the "pending" nonce, and CheckTx wants exactly the one
    * after the sender's admitted transactions ([CMT-30]); the committed nonce
    * would make a second send before the first is committed "nonce too low".
-   * A sender has an admitted count only while it has transactions admitted
-   * since the last Commit (commit() empties the map, CometBFT's recheck
-   * refills it); otherwise the committed nonce. The count starts from the
-   * committed state, so the max only guards a count read across a Commit.
+   * A sender has an admitted count while it has transactions admitted since
+   * the last Commit (commit() empties the map, CometBFT's recheck refills
+   * it), and, until that recheck is over, the count admitted before the
+   * Commit; otherwise the committed nonce. The largest of the three wins: a
+   * count read across a Commit is at most the committed nonce.
    */
   async nonceOf(address, entry, tag) {
     const committed = await super.nonceOf(address, entry, tag);
     if (tag !== 'pending') return committed;
-    const admitted = this.mempool.get(address.toString())?.nonce ?? 0n; // keyed as in checkTx: lower-case hex
-    return admitted > committed ? admitted : committed;
+    const key = address.toString(); // keyed as in checkTx: lower-case hex
+    let n = committed;
+    for (const m of [this.mempool, this.admittedBefore]) {
+      const admitted = m?.get(key)?.nonce ?? 0n;
+      if (admitted > n) n = admitted;
+    }
+    return n;
   }
 
   /** The app hash committed at a height (undefined beyond the head). */
@@ -288,6 +295,10 @@ export class AbciChain extends DevChain {
    * against the last committed state. Never touches the module or the VM.
    */
   async checkTx(bytes, recheck) {
+    // CometBFT sends a Commit's rechecks on the mempool connection before any
+    // new transaction's CheckTx, so a new one means the recheck is over: the
+    // counts it rebuilt answer "pending" alone from here ([CMT-42]).
+    if (!recheck) this.admittedBefore = null;
     const d = this.decodeTx(bytes);
     if (d.tx === undefined) return d;
     const { tx } = d;
@@ -460,7 +471,12 @@ export class AbciChain extends DevChain {
       this._index(this.store.records[this.store.records.length - 1], p.block);
       this.pending = null;
       this.view = await this._viewAt(this.head);
-      this.mempool = new Map(); // RECHECK re-admits what is left, against the new state
+      // RECHECK re-admits what is left, against the new state. Until it has,
+      // the counts admitted before this Commit still answer "pending"
+      // ([CMT-42]): a read in between would otherwise see only the committed
+      // nonce, and a client would sign a nonce already taken.
+      this.admittedBefore = this.mempool;
+      this.mempool = new Map();
     } finally {
       const r = this.release;
       this.release = null;

@@ -272,7 +272,9 @@ test('eth_getTransactionCount "pending" counts the transactions CheckTx admitted
     assert.equal(r.res.tx_results[0].code, 0);
     assert.deepEqual(await nonces(A), [2n, 0n], 'between FinalizeBlock and Commit');
     await app.call('commit', {});
-    assert.deepEqual(await nonces(A), [1n, 1n], 'after Commit the admitted counts are gone: the committed state');
+    // Between Commit and the end of CometBFT's recheck, the counts admitted
+    // before the Commit still answer: t1 waits in CometBFT's mempool.
+    assert.deepEqual(await nonces(A), [2n, 1n], 'after Commit, before the recheck');
     // CometBFT's recheck re-admits what is left in its mempool.
     r = await check(t1, 1);
     assert.equal(r.code, 0, r.log);
@@ -286,6 +288,21 @@ test('eth_getTransactionCount "pending" counts the transactions CheckTx admitted
     assert.deepEqual(await nonces(A), [2n, 2n], 'both committed');
     assert.equal(await count(A, '0x1'), 1n, 'a committed block: its nonce');
     assert.deepEqual(await nonces(bob.address), [0n, 0n], 'a recipient sends nothing');
+
+    // A new transaction's CheckTx comes after the recheck of a Commit: from
+    // then on only what the recheck re-admitted counts. Here t2 was admitted,
+    // block 3 left it out, and the recheck did not re-admit it (as when it
+    // became invalid): the count from before the Commit answers until the
+    // next new CheckTx, then the committed nonce.
+    const t2 = await transfer(alice, 2);
+    r = await check(t2);
+    assert.equal(r.code, 0, r.log);
+    assert.deepEqual(await nonces(A), [3n, 2n], 't2 admitted');
+    r = await app.call('finalize_block', { txs: [], height: 3, time: { seconds: GENESIS_TIME + 3, nanos: 0 } });
+    await app.call('commit', {});
+    assert.deepEqual(await nonces(A), [3n, 2n], 'after Commit, before the recheck: t2 still counts');
+    assert.equal((await check(await transfer(bob, 0))).code, Code.FUNDS, 'a new CheckTx (refused) ends the recheck');
+    assert.deepEqual(await nonces(A), [2n, 2n], 't2 was not re-admitted: the committed nonce');
   } finally {
     await rpc?.close();
     await app?.close();
