@@ -80,6 +80,7 @@ else
     bad "status counts (height=$H root=$R assets=$assets versions=$versions nonces=$nonces ct=$ctbytes)"
 fi
 has "status splits versions by state" "retained [1-9][0-9]*, pruned [1-9][0-9]*, shredded [1-9]"
+has "status shows the stored retention K" "^retention   K 8 \(stored\)$"
 
 # ------------------------------------------------------------------ lock
 "$T/poke" hold "$T/a" "$T/held" &
@@ -146,6 +147,7 @@ has "the imported store holds the source's K" "activated with K = 8: matches"
 run "a node with another K on the imported store" 9 "$O" status --module "$SO" --data "$T/b" --retained 4
 has "another K is refused by create (MS_ERR_CONFIG, [HOST-53])" "MS_ERR_CONFIG"
 run "status of the imported store" 0 "$O" status --module "$SO" --data "$T/b"
+has "status of the imported store shows the source's K" "^retention   K 8 \(stored\)$"
 [ "$(field root "$T/stdout")" = "$R" ] && [ "$(field height "$T/stdout")" = "$H" ] &&
     ok "the imported store is at the same height and root" || bad "imported height/root differ"
 run "verify the imported store" 0 "$O" verify --data "$T/b"

@@ -99,6 +99,10 @@ int cmd_status(int argc, char **argv)
     const int stored_ok = s.has_schema && s.has_height == s.has_root && !s.bad_meta &&
                           (!s.has_height || (s.height == height && memcmp(s.root, root.bytes, 32) == 0));
     printf("schema      %u (stored)\n", (unsigned)s.schema);
+    /* K is fixed once a create recorded it ([HOST-53]): a node on this store
+     * must run this retained_versions, a restored one included. */
+    if (s.has_retention) printf("retention   K %u (stored)\n", (unsigned)s.retention);
+    else printf("retention   none stored\n");
     op_store_close(&s);
     if (ks != MS_KV_OK) {
         op_err("RocksDB I/O error while counting the records of %s", dir);
