@@ -26,11 +26,6 @@ uint64_t msr_tok_hash(const char *t, size_t n)
     const unsigned char *s = (const unsigned char *)t;
     uint64_t h = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < n;) {
-        if (s[i] < 0x80) { /* the common case, kept cheap: search hashes every token of every item */
-            h = (h ^ msr_fold(s[i])) * 0x100000001b3ull;
-            i++;
-            continue;
-        }
         unsigned char f[2];
         const size_t k = msr_fold_at(s, n, i, f);
         h = (h ^ f[0]) * 0x100000001b3ull;

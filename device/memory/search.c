@@ -55,11 +55,6 @@ static int term_find(const query *q, const char *s, size_t n, uint64_t h)
             const unsigned char *u = (const unsigned char *)s, *w = (const unsigned char *)t->s;
             size_t j = 0;
             while (j < n) {
-                if (u[j] < 0x80) { /* ASCII: the common case */
-                    if (msr_fold(u[j]) != w[j]) break;
-                    j++;
-                    continue;
-                }
                 unsigned char f[2];
                 const size_t k = msr_fold_at(u, n, j, f);
                 if (f[0] != w[j] || (k == 2 && f[1] != w[j + 1])) break;
