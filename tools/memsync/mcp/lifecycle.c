@@ -62,14 +62,17 @@ const char *mcp_instructions(void)
 }
 
 /* clientInfo.name, kept as the `tool` of the facts this client writes. */
+void mcp_tool_name(char out[MSD_MEM_MAX_TOOL + 1], const char *name)
+{
+    if (name == NULL || name[0] == '\0') name = "mcp";
+    const size_t n = mcp_utf8_prefix(name, strlen(name), MSD_MEM_MAX_TOOL);
+    memcpy(out, name, n);
+    out[n] = '\0';
+}
+
 static void set_client(mcp_server *s, json_t *params)
 {
-    snprintf(s->client, sizeof s->client, "%s", "mcp");
-    const char *name = json_string_value(json_object_get(json_object_get(params, "clientInfo"), "name"));
-    if (name == NULL || name[0] == '\0') return;
-    const size_t n = mcp_utf8_prefix(name, strlen(name), MSD_MEM_MAX_TOOL);
-    memcpy(s->client, name, n);
-    s->client[n] = '\0';
+    mcp_tool_name(s->client, json_string_value(json_object_get(json_object_get(params, "clientInfo"), "name")));
 }
 
 json_t *mcp_initialize(mcp_server *s, json_t *params, mcp_error *err)

@@ -168,6 +168,10 @@ json_t *mcp_supported_versions(void);
 /** The `tool` recorded on the facts the current request writes: the
  *  modern request's clientInfo.name, else the connection's [MCP-11] [MCP-16]. */
 const char *mcp_client_name(const mcp_server *s);
+/** Out: out, a client's name as the `tool` of its facts: name (may be NULL)
+ *  cut to MSD_MEM_MAX_TOOL bytes on a character boundary, "mcp" when NULL
+ *  or empty [MCP-11] [MCP-16]. */
+void mcp_tool_name(char out[MSD_MEM_MAX_TOOL + 1], const char *name);
 /* modern.c */
 /** 1 when a request (its method, and params: an object or NULL) is one of
  *  the 2026-07-28 era [MCP-12]. */

@@ -91,10 +91,7 @@ static int check_meta(mcp_server *s, json_t *meta, mcp_error *err)
         return -1;
     }
     /* [MCP-16] The writing tool of this request only, cut as initialize cuts it. */
-    if (name == NULL || name[0] == '\0') name = "mcp";
-    const size_t n = mcp_utf8_prefix(name, strlen(name), MSD_MEM_MAX_TOOL);
-    memcpy(s->req_client, name, n);
-    s->req_client[n] = '\0';
+    mcp_tool_name(s->req_client, name);
     return 0;
 }
 
