@@ -104,6 +104,20 @@ static void mark(int timed, uint64_t *field, uint64_t *t0)
     *t0 = now;
 }
 
+/* Empty the commit's batch for the next block, or free it when this block
+ * made it larger than st->batch_keep (MS_STATE_BATCH_KEEP). */
+static void release_batch(ms_state *st)
+{
+    size_t len = 0;
+    (void)ms_kv_batch_data(st->batch, &len);
+    if (len > st->batch_keep) {
+        ms_kv_batch_destroy(st->batch);
+        st->batch = NULL;
+    } else {
+        ms_kv_batch_clear(st->batch);
+    }
+}
+
 static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t reorg_depth, ms_commit_times *times)
 {
     /* Consecutive heights keep the undo records and tree versions of the
@@ -129,7 +143,8 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
     ms_buf_init(&undo);
     int rc = build_undo(st, &undo, entries, count);
     mark(timed, &tm->undo_ns, &t0);
-    ms_kv_batch *b = rc == MS_OK ? ms_kv_batch_create() : NULL;
+    if (rc == MS_OK && st->batch == NULL) st->batch = ms_kv_batch_create();
+    ms_kv_batch *b = rc == MS_OK ? st->batch : NULL;
     if (rc == MS_OK && b == NULL) rc = MS_ERR_NOMEM;
     if (rc == MS_OK) {
         /* The batch in ascending key order as far as it goes (state records
@@ -161,7 +176,7 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
         rc = ms_rc_from_kv(ms_kv_write(st->kv, b, 1));
         mark(timed, &tm->write_ns, &t0);
     }
-    ms_kv_batch_destroy(b);
+    release_batch(st);
     ms_buf_free(&undo);
     if (rc != MS_OK) {
         /* A write that reported an error may still have reached the store. */

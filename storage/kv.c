@@ -248,6 +248,13 @@ void ms_kv_batch_destroy(ms_kv_batch *b)
     free(b);
 }
 
+void ms_kv_batch_clear(ms_kv_batch *b)
+{
+    if (b == NULL) return;
+    rocksdb_writebatch_clear(b->wb);
+    b->too_large = 0;
+}
+
 /* A NULL batch (failed create) is accepted and ignored here; ms_kv_write
  * then refuses it, so a caller that skips the NULL check still cannot commit
  * a partial batch. */

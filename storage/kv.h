@@ -54,6 +54,11 @@ void ms_kv_batch_destroy(ms_kv_batch *b);
 void ms_kv_batch_put(ms_kv_batch *b, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
 void ms_kv_batch_delete(ms_kv_batch *b, const uint8_t *key, size_t klen);
 
+/** Empty the batch for reuse (and clear its too-large mark). RocksDB keeps
+ *  the memory the batch grew to, so a batch reused block after block is not
+ *  regrown and copied each time. In/Out: b (a NULL batch is ignored). */
+void ms_kv_batch_clear(ms_kv_batch *b);
+
 /** RocksDB's encoding of the batch (sequence, count, then each put and
  *  delete in order), for tests that compare batches byte for byte.
  *  Returns a pointer valid until the batch changes (NULL for a NULL

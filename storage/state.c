@@ -59,6 +59,7 @@ int ms_state_open(ms_state *st, const char *dir)
 {
     memset(st, 0, sizeof *st);
     st->max_entries = MS_MAX_BLOCK_ENTRIES;
+    st->batch_keep = MS_STATE_BATCH_KEEP;
     st->max_undo = MS_UNDO_RECORD_MAX;
     int rc = ms_rc_from_kv(ms_kv_open(&st->kv, dir));
     if (rc != MS_OK) return rc;
@@ -127,6 +128,7 @@ void ms_state_close(ms_state *st)
     if (st->smt != NULL) ms_smt_close(st->smt);
     if (st->journal != NULL) ms_journal_destroy(st->journal);
     ms_rcache_destroy(st->records);
+    ms_kv_batch_destroy(st->batch);
     if (st->kv != NULL) ms_kv_close(st->kv);
     free(st->scratch);
     ms_state_forget_reads(st);

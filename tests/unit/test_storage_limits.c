@@ -220,3 +220,33 @@ Test(block_limits, more_entries_than_the_limit_is_a_fatal_error)
     cf_commit(&CF, NULL);   /* exactly at the limit */
     cr_assert_eq(committed_height(&CF), 1u);
 }
+
+/* commit_block keeps its write batch, emptied, for the next block
+ * (MS_STATE_BATCH_KEEP), and frees one that a block grew past that size:
+ * either way the next block starts from an empty batch and the store holds
+ * exactly what each block committed (the root a reopened store reports). */
+Test(block_limits, the_commit_batch_is_kept_empty_and_freed_above_its_size)
+{
+    uint8_t id[32], id2[32], id3[32], root[32];
+    size_t len = 99;
+    cf_create(&CF, id, &CF_ALICE, 1, cf_ct(200, 1, 1), 200);
+    cf_commit(&CF, root);
+    cr_assert_not_null(CF.inst->st.batch, "the batch is kept for the next block");
+    cr_assert_not_null(ms_kv_batch_data(CF.inst->st.batch, &len));
+    cr_assert_eq(len, 12u, "kept empty: RocksDB's 12-byte header only, not %zu bytes", len);
+
+    CF.inst->st.batch_keep = 64;   /* every block's batch is larger */
+    cf_create(&CF, id2, &CF_ALICE, 2, cf_ct(200, 1, 2), 200);
+    cf_commit(&CF, root);
+    cr_assert_null(CF.inst->st.batch, "a batch above the keep size is freed");
+    cf_create(&CF, id3, &CF_ALICE, 3, cf_ct(200, 1, 3), 200);
+    cf_commit(&CF, root);
+    cr_assert_eq(committed_height(&CF), 3u);
+
+    cf_env_reopen(&CF);
+    ms_bytes32 r;
+    uint64_t h;
+    cr_assert_eq(CF.m->committed(CF.inst, &h, &r), MS_OK);
+    cr_assert_eq(h, 3u);
+    cr_assert_eq(memcmp(r.bytes, root, 32), 0, "the reopened store holds the last block's root");
+}
