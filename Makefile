@@ -77,7 +77,7 @@ $(AR_LIB): $(LIB_OBJ)
 # The reference host loads the .so at run time through the public header only.
 # As a client it compiles in the codec sources (Keccak, ABI encoder, EIP-712),
 # never module/ or storage/; libsodium encrypts, libsecp256k1 signs.
-$(BUILD)/memsync-host: tools/host/*.c tools/host/*.h abi/keccak.c abi/abi_encode.c crypto/eip712.c \
+$(BUILD)/memsync-host: tools/host/*.c tools/host/*.h abi/keccak.c abi/keccak_batch.c abi/abi_encode.c crypto/eip712.c \
                        abi/keccak.h abi/abi_encode.h crypto/eip712.h crypto/envelope.h abi/selectors.h \
                        module/memsync.h $(BUILD)/.deps
 	@mkdir -p $(dir $@)
@@ -116,7 +116,7 @@ test-asan: $(BUILD)/tests/unit-asan
 	sh tests/run_sanitized.sh $(BUILD)/tests/unit-asan -j2
 
 # The state tree's two hashing threads under ThreadSanitizer (issue 15).
-TSAN_SRC := tests/tsan/smt_threads.c abi/keccak.c storage/kv.c storage/records.c storage/smt.c storage/smt_apply.c \
+TSAN_SRC := tests/tsan/smt_threads.c abi/keccak.c abi/keccak_batch.c storage/kv.c storage/records.c storage/smt.c storage/smt_apply.c \
             crypto/smt_verify.c
 $(BUILD)/tests/tsan-smt: $(TSAN_SRC) storage/*.h bench/bench_dirs.h $(BUILD)/.deps
 	@mkdir -p $(dir $@)
@@ -134,7 +134,7 @@ test-exports: $(SO)
 # Crash safety (issue 3): a host process is SIGKILLed during block commits and
 # rollbacks; each time the reopened store must be exactly at a committed block.
 CRASH_SRC := $(sort $(wildcard tests/crash/*.c)) tools/host/loader.c tools/host/calldata.c \
-             tools/host/device.c abi/keccak.c abi/abi_encode.c crypto/eip712.c
+             tools/host/device.c abi/keccak.c abi/keccak_batch.c abi/abi_encode.c crypto/eip712.c
 $(BUILD)/tests/crash: $(CRASH_SRC) tests/crash/*.h tools/host/*.h abi/keccak.h abi/abi_encode.h abi/selectors.h \
                       crypto/eip712.h crypto/envelope.h module/memsync.h $(BUILD)/.deps
 	@mkdir -p $(dir $@)
@@ -166,7 +166,7 @@ test: all test-exports test-vectors test-unit test-host test-asan test-tsan test
 # of the module: device/ is outside LIB_SRC, so the decrypting half stays out
 # of libmemsync.so. The shared codec sources are compiled again here, without
 # the module's visibility flags.
-DEV_SRC  := $(sort $(wildcard device/*.c device/memory/*.c)) abi/keccak.c abi/abi_encode.c crypto/eip712.c crypto/envelope.c \
+DEV_SRC  := $(sort $(wildcard device/*.c device/memory/*.c)) abi/keccak.c abi/keccak_batch.c abi/abi_encode.c crypto/eip712.c crypto/envelope.c \
             crypto/state_proof.c crypto/smt_verify.c crypto/signature.c crypto/version_hash.c
 DEV_OBJ  := $(DEV_SRC:%.c=$(BUILD)/device/obj/%.o)
 DEV_LIB  := $(BUILD)/libmemsync-device.a
@@ -270,7 +270,7 @@ test-mcp: $(SO) $(BUILD)/memsync tests/mcp/node_modules/.ok adapters/ethereumjs/
 # and when commit_block or the signed append with its block write misses
 # issue 15's target in most rounds.
 # RocksDB and libsecp256k1 are called directly for the physical limit of a signed append.
-$(BUILD)/bench: bench/bench.c abi/keccak.c abi/abi_encode.c crypto/eip712.c module/memsync.h $(BUILD)/.deps
+$(BUILD)/bench: bench/bench.c abi/keccak.c abi/keccak_batch.c abi/abi_encode.c crypto/eip712.c module/memsync.h $(BUILD)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) -O2 -o $@ $(filter %.c,$^) -ldl -lsecp256k1 -lrocksdb
 
@@ -278,7 +278,7 @@ $(BUILD)/bench: bench/bench.c abi/keccak.c abi/abi_encode.c crypto/eip712.c modu
 # million and 10 million entries (issue 15: in blocks of 1,000 writes, 1M
 # within 2x of 1k and of its Keccak work alone, by the majority of rounds)
 # and the peak memory; storage internals, so linked from the sources.
-$(BUILD)/bench_smt: bench/bench_smt.c abi/keccak.c storage/kv.c storage/records.c storage/smt.c storage/smt_apply.c crypto/smt_verify.c \
+$(BUILD)/bench_smt: bench/bench_smt.c abi/keccak.c abi/keccak_batch.c storage/kv.c storage/records.c storage/smt.c storage/smt_apply.c crypto/smt_verify.c \
                     storage/kv.h storage/smt.h storage/smt_internal.h bench/bench_rounds.h bench/bench_dirs.h abi/keccak.h module/memsync.h $(BUILD)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) -O2 -o $@ $(filter %.c,$^) -lrocksdb -lpthread
@@ -286,7 +286,7 @@ $(BUILD)/bench_smt: bench/bench_smt.c abi/keccak.c storage/kv.c storage/records.
 # Where commit_block's time goes per write (issue 15): undo record, encoding,
 # tree, synced write, against a synced RocksDB batch of the same records;
 # storage internals, so linked from the sources. Reports only (bench gates).
-$(BUILD)/bench_commit: bench/bench_commit.c $(wildcard storage/*.c) abi/keccak.c abi/abi_encode.c crypto/smt_verify.c \
+$(BUILD)/bench_commit: bench/bench_commit.c $(wildcard storage/*.c) abi/keccak.c abi/keccak_batch.c abi/abi_encode.c crypto/smt_verify.c \
                        $(wildcard storage/*.h) bench/bench_rounds.h bench/bench_dirs.h module/memsync.h $(BUILD)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) -O2 -o $@ $(filter %.c,$^) -ljansson -lrocksdb -lpthread
@@ -302,9 +302,10 @@ $(BUILD)/bench_memory: bench/bench_memory.c device/memory/*.h $(DEV_LIB)
 # The state trees of bench_smt (1k to 10M entries) are kept in
 # $(BUILD)/bench-trees: the first run builds the 10M tree (several minutes,
 # a few GB), later runs reuse it.
-bench: $(SO) $(BUILD)/bench $(BUILD)/bench_smt $(BUILD)/bench_commit $(BUILD)/bench_memory $(BUILD)/memsync adapters/ethereumjs/node_modules/.ok \
-       tests/mcp/node_modules/.ok
+bench: $(SO) $(BUILD)/bench $(BUILD)/bench_smt $(BUILD)/bench_commit $(BUILD)/bench_memory $(BUILD)/bench_keccak \
+       $(BUILD)/memsync adapters/ethereumjs/node_modules/.ok tests/mcp/node_modules/.ok
 	@failed=""; \
+	$(BUILD)/bench_keccak || failed="$$failed bench_keccak"; \
 	$(BUILD)/bench_memory --json $(BUILD)/bench-memory.json || failed="$$failed bench_memory"; \
 	(cd tests/mcp && MEMSYNC_BIN=$(abspath $(BUILD)/memsync) node bench_mcp.mjs $(abspath $(BUILD))/bench-mcp.json) || failed="$$failed bench_mcp"; \
 	$(BUILD)/bench $(SO) $(BUILD)/bench.json || failed="$$failed bench"; \
@@ -314,12 +315,17 @@ bench: $(SO) $(BUILD)/bench $(BUILD)/bench_smt $(BUILD)/bench_commit $(BUILD)/be
 	if [ -n "$$failed" ]; then echo "make bench: targets missed in:$$failed"; exit 1; fi; \
 	echo "make bench: every target met"
 
+# Report only: ns per hash of each Keccak implementation this CPU has.
+$(BUILD)/bench_keccak: bench/bench_keccak.c abi/keccak.c abi/keccak_batch.c abi/keccak.h abi/keccak_batch.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) -O2 -o $@ bench/bench_keccak.c abi/keccak.c abi/keccak_batch.c
+
 # ------------------------------------------------------ multi-validator replay
 # tools/replay: seeded block streams on N validators (separate processes and
 # data directories), conformance vectors in spec/vectors/conformance. Loads the
 # .so through the public header; not part of `make test` (run test-replay).
 REPLAY_SRC := $(wildcard tools/replay/*.c) tools/host/loader.c tools/host/device.c tools/host/decode.c \
-              abi/keccak.c abi/abi_encode.c crypto/eip712.c
+              abi/keccak.c abi/keccak_batch.c abi/abi_encode.c crypto/eip712.c
 REPLAY_BLOCKS ?= 40000
 
 $(BUILD)/memsync-replay: $(REPLAY_SRC) $(wildcard tools/replay/*.h) tools/host/loader.h tools/host/device.h \
@@ -360,7 +366,7 @@ fuzz test-fuzz: $(BUILD)/.deps
 OPERATOR_SRC := $(sort $(wildcard tools/operator/*.c)) tools/host/loader.c tools/host/decode.c tools/host/device.c \
                 tools/host/text.c \
                 tools/replay/vectors.c tools/replay/json.c tools/replay/stream.c \
-                crypto/state_proof.c crypto/smt_verify.c crypto/eip712.c abi/keccak.c abi/abi_encode.c \
+                crypto/state_proof.c crypto/smt_verify.c crypto/eip712.c abi/keccak.c abi/keccak_batch.c abi/abi_encode.c \
                 storage/kv.c storage/records.c storage/smt.c storage/smt_apply.c storage/undo.c
 
 $(BUILD)/memsync-operator: $(OPERATOR_SRC) $(wildcard tools/operator/*.h) tools/host/*.h tools/replay/*.h \

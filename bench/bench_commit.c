@@ -17,7 +17,8 @@
  * what a store without a state root, undo record or cache would pay), and
  * shows how much of the tree part is Keccak: after each commit the tree's
  * stats (ms_smt_last_stats) give its keccak256 calls, and the same number
- * of calls on inputs of the same sizes is timed alone on one thread. When
+ * of calls on inputs of the same sizes is timed alone on one thread,
+ * batched as the tree hashes and one at a time (bench/bench_keccak_alone.h). When
  * the tree hashed on 2 threads (stats threads == 2), its wall time can be
  * below that single-thread Keccak time.
  *
@@ -69,6 +70,7 @@
 #include <rocksdb/c.h>
 
 #include "abi/keccak.h"
+#include "bench/bench_keccak_alone.h"
 #include "bench/bench_dirs.h"
 #include "bench/bench_rounds.h"
 #include "memsync.h"
@@ -118,7 +120,8 @@ typedef struct shape {
     double batch_put[ROUNDS]; /* of which the puts */
     double ratio[ROUNDS];     /* commit total / batch */
     double write_ratio[ROUNDS]; /* commit's synced write / batch */
-    double keccak[ROUNDS];    /* the tree's keccak256 calls timed alone */
+    double keccak[ROUNDS];    /* the tree's keccak256 calls timed alone, batched as the tree hashes */
+    double keccak1[ROUNDS];   /* the same, one call at a time */
     double keccak_share[ROUNDS]; /* keccak alone / tree part */
     double stat[NSTATS][ROUNDS];
     uint64_t entries;         /* journal entries of the last block */
@@ -141,10 +144,6 @@ typedef struct bench {
 } bench;
 
 static bench *g_bench;        /* for die(): remove the temporary stores */
-
-/* The Keccak-alone loop's last hash goes here: a volatile store keeps the
- * compiler from dropping the chained calls. */
-static volatile uint8_t g_sink;
 
 static void die(const char *what, int rc)
 {
@@ -274,29 +273,6 @@ static uint64_t batch_block(bench *b, size_t n, uint64_t *put_ns)
     return t2 - t0;
 }
 
-/* keccak256 as many times as the tree called it, on inputs of the same
- * sizes: node_hashes 65-byte preimages, op_hashes alternating the key and
- * the value (ms_smt_op_set hashes both). Each input holds the previous
- * output, so no call can be skipped. Returns ns. */
-static uint64_t keccak_alone(uint64_t node_hashes, uint64_t op_hashes)
-{
-    uint8_t buf[MS_ASSET_RECORD_SIZE], h[32];
-    memset(buf, 0x5a, sizeof buf);
-    memset(h, 0, sizeof h);
-    const uint64_t t0 = now_ns();
-    for (uint64_t i = 0; i < node_hashes; i++) {
-        memcpy(buf + 1, h, 32);
-        ms_keccak256(h, buf, 65);
-    }
-    for (uint64_t i = 0; i < op_hashes; i++) {
-        memcpy(buf + 1, h, 32);
-        ms_keccak256(h, buf, i % 2 ? MS_ASSET_RECORD_SIZE : KEY_LEN);
-    }
-    const uint64_t t = now_ns() - t0;
-    g_sink = h[0];
-    return t;
-}
-
 /* One block of shape s at the next height, its commit and its batch in the
  * given order, then the Keccak-alone timing. Round r < 0 is the warm-up. */
 static void run_shape(bench *b, shape *s, int r, int commit_first)
@@ -318,7 +294,11 @@ static void run_shape(bench *b, shape *s, int r, int commit_first)
     }
     ms_smt_stats ss;
     ms_smt_last_stats(b->st.smt, &ss);
-    const uint64_t kns = keccak_alone(ss.node_hashes, ss.op_hashes);
+    /* The tree's keccak256 calls: node_hashes 65-byte preimages, op_hashes
+     * alternating the key and the value (bench/bench_keccak_alone.h). */
+    const uint64_t pairs = (ss.op_hashes + 1) / 2;
+    const uint64_t kns = bench_keccak_alone_batched(ss.node_hashes, pairs, KEY_LEN, MS_ASSET_RECORD_SIZE);
+    const uint64_t kns1 = bench_keccak_alone_one(ss.node_hashes, pairs, KEY_LEN, MS_ASSET_RECORD_SIZE);
     if (r < 0) return;
 
     const double n = (double)s->writes;
@@ -337,6 +317,7 @@ static void run_shape(bench *b, shape *s, int r, int commit_first)
     s->ratio[r] = bns ? (double)cns / (double)bns : NAN;
     s->write_ratio[r] = bns ? (double)t.write_ns / (double)bns : NAN;
     s->keccak[r] = (double)kns / n;
+    s->keccak1[r] = (double)kns1 / n;
     s->keccak_share[r] = t.tree_ns ? (double)kns / (double)t.tree_ns : NAN;
     s->stat[ST_OPS][r] = (double)ss.ops / n;
     s->stat[ST_OP_HASHES][r] = (double)ss.op_hashes / n;
@@ -423,10 +404,12 @@ static void report_shape(const shape *s, bench_gate *gate)
            bench_median(s->stat[ST_NODES_READ], ROUNDS), bench_median(s->stat[ST_READ_CALLS_BLOCK], ROUNDS),
            bench_median(s->stat[ST_NODES_WRITTEN], ROUNDS), bench_median(s->stat[ST_BYTES_WRITTEN], ROUNDS),
            bench_median(s->stat[ST_THREADS], ROUNDS));
-    printf("  Keccak alone, the tree's calls on one thread");
+    printf("  Keccak alone, the tree's calls on one thread, batched");
     put_fig(s->keccak, 0);
     printf("  = %.0f%% of the tree part", 100.0 * bench_median(s->keccak_share, ROUNDS));
     if (bench_median(s->stat[ST_THREADS], ROUNDS) >= 2) printf(" (which hashed on 2 threads)");
+    printf("\n  the same calls one at a time");
+    put_fig(s->keccak1, 0);
     printf("\n  before the commit, get + put");
     put_fig(s->exec, 0);
     printf("  (the block's execution, not part of commit)\n");
@@ -466,6 +449,7 @@ static json_t *jshape(const shape *s, const bench_gate *gate)
         json_object_set_new(o, "rounds_measured", json_integer(gate->rounds));
     }
     json_object_set_new(o, "keccak_alone_ns", jnum(bench_median(s->keccak, ROUNDS)));
+    json_object_set_new(o, "keccak_alone_one_at_a_time_ns", jnum(bench_median(s->keccak1, ROUNDS)));
     json_object_set_new(o, "keccak_share_of_tree", jnum(bench_median(s->keccak_share, ROUNDS)));
     json_object_set_new(o, "exec_get_put_ns", jnum(bench_median(s->exec, ROUNDS)));
     json_t *st = json_object();

@@ -24,10 +24,13 @@
  *     the check of each node record read); the op hashes (the key, 33
  *     bytes, and the value, 124 bytes) are made here by ms_smt_op_set, so
  *     the apply's op_hashes is 0 and this bench counts two per write. In
- *     the same round the same number of ms_keccak256 calls on inputs of the
- *     same sizes is timed by itself, each input holding the previous
- *     output (so no call can be dropped). A storage/smt.c whose stats give
- *     no node hashes cannot be judged: the target prints "not measured"
+ *     the same round the same number of hashes of inputs of the same
+ *     sizes is timed by itself (bench/bench_keccak_alone.h), batched 8 at
+ *     a time through ms_keccak256_batch as the tree hashes (the gated
+ *     baseline), and one at a time for reference, each group's inputs
+ *     holding the previous output (so no call can be dropped). A
+ *     storage/smt.c whose stats give no node hashes cannot be judged: the
+ *     target prints "not measured"
  *     and does not change the exit status.
  *  3. Peak memory: the peak resident set (getrusage ru_maxrss) of each
  *     child process below that built or updated a tree stays within
@@ -136,6 +139,8 @@
 #include <unistd.h>
 
 #include "abi/keccak.h"
+#include "abi/keccak_batch.h"
+#include "bench/bench_keccak_alone.h"
 #include "bench/bench_dirs.h"
 #include "bench/bench_rounds.h"
 #include "memsync.h"
@@ -412,38 +417,21 @@ static void warm_up(tree *tr)
     run_blocks(tr, 1, WARMUP_BLOCKS, NULL, NULL);
 }
 
-/* -------------------------------------------------------- Keccak work alone */
-
-static volatile uint8_t keccak_sink;
-
-/* The time in ns of n65 ms_keccak256 calls on 65-byte inputs (a node's
- * preimage) and `pairs` pairs on a 33-byte and a 124-byte input (a write's
- * key and value), each input holding the previous output: the calls cannot
- * be dropped or overlapped, like the chained hashes of a tree path. */
-static uint64_t keccak_alone(uint64_t n65, uint64_t pairs)
+static const char *impl_name(ms_keccak_impl impl)
 {
-    uint8_t node[65] = {0x01}, key[33] = {0x01}, val[124] = {0}, h[32] = {0};
-    const uint64_t t0 = now_ns();
-    for (uint64_t i = 0; i < n65; i++) {
-        memcpy(node + 1, h, 32);
-        ms_keccak256(h, node, sizeof node);
+    switch (impl) {
+    case MS_KECCAK_IMPL_AVX512: return "avx512";
+    case MS_KECCAK_IMPL_AVX2: return "avx2";
+    default: return "scalar";
     }
-    for (uint64_t i = 0; i < pairs; i++) {
-        memcpy(key + 1, h, 32);
-        ms_keccak256(h, key, sizeof key);
-        memcpy(val, h, 32);
-        ms_keccak256(h, val, sizeof val);
-    }
-    const uint64_t t = now_ns() - t0;
-    keccak_sink ^= h[0];
-    return t;
 }
 
 /* ------------------------------------------------ rounds of blocks of 1,000 */
 
 typedef struct big_rounds {
     double t[MAX_TREES][BIG_ROUNDS];     /* wall ns per write */
-    double kal[MAX_TREES][BIG_ROUNDS];   /* Keccak alone, ns per write (NAN: no node hashes in the stats) */
+    double kal[MAX_TREES][BIG_ROUNDS];   /* Keccak alone, batched, ns per write (NAN: no node hashes in the stats) */
+    double kal1[MAX_TREES][BIG_ROUNDS];  /* the same, one call at a time */
     stat_sum st[MAX_TREES];              /* stats of all the timed blocks */
 } big_rounds;
 
@@ -467,9 +455,13 @@ static void run_big_rounds(tree *trees, int nt, big_rounds *out)
             out->t[k][r] = (double)ns[k] / w;
             /* Two op hashes per write are the bench's (ms_smt_op_set);
              * any the apply reports itself are added as pairs too. */
-            if (rs[k].s.node_hashes > 0)
-                out->kal[k][r] = (double)keccak_alone(rs[k].s.node_hashes, rs[k].writes + rs[k].s.op_hashes / 2) / w;
-            else out->kal[k][r] = NAN;
+            const uint64_t pairs = rs[k].writes + rs[k].s.op_hashes / 2;
+            if (rs[k].s.node_hashes > 0) {
+                out->kal[k][r] = (double)bench_keccak_alone_batched(rs[k].s.node_hashes, pairs, 33, 124) / w;
+                out->kal1[k][r] = (double)bench_keccak_alone_one(rs[k].s.node_hashes, pairs, 33, 124) / w;
+            } else {
+                out->kal[k][r] = out->kal1[k][r] = NAN;
+            }
             stat_add(&out->st[k], &rs[k].s, rs[k].applies, rs[k].writes);
         }
     }
@@ -753,7 +745,7 @@ int main(int argc, char **argv)
     for (int k = 0; k < NTREES; k++) close_tree(&trees[k]);
 
     double m1[NTREES], mr1[NTREES], mc1[NTREES], mrc1[NTREES], m16[NTREES], mr16[NTREES];
-    double mb[NTREES], mrb[NTREES], mk[NTREES], mrk[NTREES], st[NTREES][NSTAT];
+    double mb[NTREES], mrb[NTREES], mk[NTREES], mrk[NTREES], mk1[NTREES], st[NTREES][NSTAT];
     double rb[NTREES][BIG_ROUNDS], rk[NTREES][BIG_ROUNDS];
     for (int k = 0; k < NTREES; k++) {
         for (int r = 0; r < BIG_ROUNDS; r++) {
@@ -769,6 +761,7 @@ int main(int argc, char **argv)
         mb[k] = bench_median(br->t[k], BIG_ROUNDS);
         mrb[k] = bench_median(rb[k], BIG_ROUNDS);
         mk[k] = bench_median(br->kal[k], BIG_ROUNDS);
+        mk1[k] = bench_median(br->kal1[k], BIG_ROUNDS);
         mrk[k] = bench_median(rk[k], BIG_ROUNDS);
         per_write(&br->st[k], st[k]);
     }
@@ -801,6 +794,10 @@ int main(int argc, char **argv)
            num(mb[2], 0), num(mrb[1], 2), num(mrb[2], 2));
     printf("%-34s %9s %9s %9s\n", "  Keccak alone, the same calls", num(mk[0], 0), num(mk[1], 0), num(mk[2], 0));
     printf("%-34s %9s %9s %9s\n", "  per write / Keccak alone", num(mrk[0], 2), num(mrk[1], 2), num(mrk[2], 2));
+    printf("%-34s %9s %9s %9s\n", "  Keccak alone, one call at a time", num(mk1[0], 0), num(mk1[1], 0),
+           num(mk1[2], 0));
+    printf("(Keccak alone: batched %u at a time as the tree hashes, %s here; one at a time for reference)\n",
+           BENCH_KECCAK_LANES, impl_name(ms_keccak_best_impl()));
     printf("(%d rounds of %d blocks of 1 write and %d of 16 per tree; %d rounds of %d blocks of 1,000)\n", ROUNDS,
            BLOCKS_PER_ROUND, BLOCKS_PER_ROUND / 16, BIG_ROUNDS, BIG_BLOCKS_PER_ROUND);
     if (with_10m) {
@@ -894,6 +891,9 @@ int main(int argc, char **argv)
         jarr(f, mk, NTREES, 0);
         fprintf(f, ",\n  \"ratio_keccak_blocks_of_1000\": ");
         jarr(f, mrk, NTREES, 3);
+        fprintf(f, ",\n  \"keccak_alone_one_at_a_time_blocks_of_1000\": ");
+        jarr(f, mk1, NTREES, 0);
+        fprintf(f, ",\n  \"keccak_impl\": \"%s\"", impl_name(ms_keccak_best_impl()));
         fprintf(f, ",\n  \"ratio_1m_keccak\": ");
         jnum(f, mrk[2], 3);
         fprintf(f, ",\n  \"ratio_1m_keccak_rounds\": ");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "abi/keccak.h"
+#include "abi/keccak_batch.h"
 #include "crypto/smt_verify.h"
 #include "storage/records.h"
 
@@ -149,6 +150,70 @@ unsigned smt_node_rehash(smt_node *n, uint32_t dirty)
         hashes += combine(&n->ikind[i], n->ihash[i], ka, ha, kb, hb);
     }
     return hashes;
+}
+
+void smt_hash_buf_free(smt_hash_buf *hb)
+{
+    free(hb->img);
+    free(hb->out);
+    free(hb->in);
+    memset(hb, 0, sizeof *hb);
+}
+
+int smt_hash_buf_room(smt_hash_buf *hb, size_t n)
+{
+    if (hb->cap >= n) return 1;
+    size_t cap = hb->cap ? hb->cap : 64;
+    while (cap < n) cap *= 2;
+    uint8_t *img = realloc(hb->img, cap * 65u);
+    if (img != NULL) hb->img = img;
+    uint8_t **out = realloc(hb->out, cap * sizeof *out);
+    if (out != NULL) hb->out = out;
+    const uint8_t **in = realloc(hb->in, cap * sizeof *in);
+    if (in != NULL) hb->in = in;
+    if (img == NULL || out == NULL || in == NULL) return 0;
+    hb->cap = cap;
+    return 1;
+}
+
+long smt_node_rehash_many(smt_node *const *nodes, const uint32_t *dirty, size_t n, smt_hash_buf *hb,
+                          ms_keccak_impl impl)
+{
+    if (n > ((size_t)-1) / 8u || !smt_hash_buf_room(hb, 8u * n)) return -1;   /* at most 8 per node a level */
+    long total = 0;
+    /* Heap levels from the slots up: entries [lo, 2 lo), each covering
+     * `width` slots from (i - lo) * width; entry i needs work when one of
+     * its slots is dirty, as d[i] = d[2i] | d[2i+1] in smt_node_rehash. */
+    for (unsigned lo = 8; lo >= 1; lo /= 2) {
+        const unsigned width = 16u / lo;
+        size_t m = 0;
+        for (size_t k = 0; k < n; k++) {
+            smt_node *nd = nodes[k];
+            for (unsigned i = lo; i < 2 * lo; i++) {
+                const uint32_t mask = ((1u << width) - 1u) << ((i - lo) * width);
+                if ((dirty[k] & mask) == 0) continue;
+                uint8_t ka, kb;
+                const uint8_t *ha, *hb2;
+                heap_get(nd, 2 * i, &ka, &ha);
+                heap_get(nd, 2 * i + 1, &kb, &hb2);
+                if ((ka == K_EMPTY && kb != K_NODE) || (kb == K_EMPTY && ka == K_LEAF)) {
+                    (void)combine(&nd->ikind[i], nd->ihash[i], ka, ha, kb, hb2);   /* no hash */
+                    continue;
+                }
+                uint8_t *img = hb->img + m * 65u;
+                img[0] = 0x01;   /* internalHash, as ms_smt_hash_internal */
+                memcpy(img + 1, ha, 32);
+                memcpy(img + 33, hb2, 32);
+                nd->ikind[i] = K_NODE;
+                hb->in[m] = img;
+                hb->out[m] = nd->ihash[i];
+                m++;
+            }
+        }
+        if (!ms_keccak256_batch_with(impl, hb->out, hb->in, 65u, m)) return -1;
+        total += (long)m;
+    }
+    return total;
 }
 
 /* ------------------------------------------------------------ node records */
@@ -977,10 +1042,10 @@ ms_smt_status ms_smt_open(ms_smt **out, ms_kv *kv, size_t cache_nodes)
     t->free_head = -1;
     t->threads = 2;
     t->parallel_min = MS_SMT_PARALLEL_MIN;
+    t->keccak = MS_KECCAK_IMPL_BEST;
     for (unsigned d = 0; d < CACHE_DEPTHS; d++) t->head[d] = t->tail[d] = -1;
     t->work = malloc((MAX_NIBBLE_DEPTH + 2) * sizeof *t->work);
-    t->work2 = malloc((MAX_NIBBLE_DEPTH + 2) * sizeof *t->work2);
-    if (t->work == NULL || t->work2 == NULL) {
+    if (t->work == NULL) {
         ms_smt_close(t);
         return MS_SMT_NOMEM;
     }
@@ -1013,6 +1078,17 @@ void ms_smt_last_stats(const ms_smt *t, ms_smt_stats *st)
     *st = t->stats;
 }
 
+ms_smt_status ms_smt_set_keccak(ms_smt *t, ms_keccak_impl impl)
+{
+    uint8_t h[32], *out[1] = {h};
+    const uint8_t *in[1] = {h};
+    memset(h, 0, sizeof h);
+    /* Available when a one-message batch through it runs. */
+    if (t == NULL || !ms_keccak256_batch_with(impl, out, in, sizeof h, 1)) return MS_SMT_ARGUMENT;
+    t->keccak = impl;
+    return MS_SMT_OK;
+}
+
 ms_smt_status ms_smt_set_parallel(ms_smt *t, unsigned threads, size_t min_ops)
 {
     if (t == NULL || threads < 1 || threads > 2 || min_ops == 0) return MS_SMT_ARGUMENT;
@@ -1026,7 +1102,6 @@ void ms_smt_close(ms_smt *t)
     if (t == NULL) return;
     smt_cache_clear(t);
     free(t->work);
-    free(t->work2);
     for (unsigned d = 0; d <= MAX_NIBBLE_DEPTH; d++) free(t->pre[d]);
     free(t->ents);
     free(t->buckets);

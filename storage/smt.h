@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "abi/keccak_batch.h"
 #include "storage/journal.h"
 #include "storage/kv.h"
 
@@ -187,5 +188,12 @@ void ms_smt_last_stats(const ms_smt *t, ms_smt_stats *st);
  *  that start the second one (tests lower it to 1 to split small blocks).
  *  Returns: MS_SMT_OK, MS_SMT_ARGUMENT (threads not 1 or 2, min_ops 0). */
 ms_smt_status ms_smt_set_parallel(ms_smt *t, unsigned threads, size_t min_ops);
+
+/** The Keccak implementation an apply's batched hashing uses
+ *  (abi/keccak_batch.h; MS_KECCAK_IMPL_BEST when opened). Results never
+ *  depend on it: tests set each one this CPU has and compare roots and
+ *  stored bytes. Returns: MS_SMT_OK, MS_SMT_ARGUMENT (unknown, or not
+ *  available on this CPU). */
+ms_smt_status ms_smt_set_keccak(ms_smt *t, ms_keccak_impl impl);
 
 #endif

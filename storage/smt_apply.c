@@ -9,13 +9,18 @@
  *    1M-entry tree needs some 500 records below the cached levels: one
  *    MultiGet instead of 500 lookups). Each is checked against the hash its
  *    parent holds and decoded once.
- * 2. Hash: the subtrees are rebuilt bottom-up as before. With at least
- *    parallel_min updates, each slot of the root that has updates is a job,
- *    and two threads (the calling one and one started for the block) take
- *    the jobs in turn from a shared counter. A job writes only its own
- *    lists (new records, stale nodes, counters) and the decoded nodes of
- *    its own subtree; the node cache, the batch and RocksDB are not touched
- *    in this phase.
+ * 2. Hash: the leaf hashes of the puts first, all together; then one walk
+ *    rebuilds the subtrees' structure (slots, compaction, stale nodes) and
+ *    leaves each node it rewrites pending; then the pending nodes are
+ *    hashed deepest first, all those of one depth together, one heap level
+ *    at a time, so that independent hashes share the SIMD lanes of
+ *    abi/keccak_batch.h (8 per Keccak permutation with AVX-512). With at
+ *    least parallel_min updates, each slot of the root that has updates is
+ *    a job, and two threads (the calling one and one started for the
+ *    block) take the jobs in turn from a shared counter. A job writes only
+ *    its own lists (new records, stale nodes, counters), the nodes it
+ *    creates and the decoded nodes of its own subtree; the node cache, the
+ *    batch and RocksDB are not touched in this phase.
  * 3. Write (calling thread): stale nodes leave the cache; the new records
  *    go to the batch in key order (RocksDB's memtable inserts keys that
  *    arrive in ascending order without searching its skip list again) and
@@ -32,6 +37,7 @@
 #include <string.h>
 
 #include "abi/keccak.h"
+#include "abi/keccak_batch.h"
 #include "storage/records.h"
 #include "storage/smt.h"
 #include "storage/smt_internal.h"
@@ -52,15 +58,37 @@ typedef struct node_out {
     size_t len;
 } node_out;
 
+/* A node whose slots are final and whose hash is not computed yet: phase
+ * 2 first rebuilds the structure of its subtrees, then hashes the pending
+ * nodes deepest first, all of one depth together (hash_pending). */
+typedef struct pending_node {
+    smt_node *n;
+    smt_ref *dest;               /* where the node's hash goes: its parent's slot, or the root */
+    const uint8_t *path;         /* a path through the node (its first update's) */
+    uint32_t dirty;              /* the slots to rehash (all for a new node) */
+    unsigned depth;
+} pending_node;
+
+/* Nodes the block creates (from an empty subtree or a leaf), allocated in
+ * chunks that stay put until the apply ends, since a pending node is
+ * hashed after its subtree's walk has returned. */
+#define NEW_NODES_PER_CHUNK 64u
+
 typedef struct worker {
     /* Shared, read-only in phase 2 (except each thread's own pre nodes). */
     const ms_smt_op *ops;
+    const uint8_t (*leaf)[32];   /* leaf[i]: leafHash of ops[i] when a put (hash_leaves) */
+    ms_keccak_impl keccak;       /* the handle's (ms_smt_set_keccak) */
     uint64_t version;
     pre_node *const *pre;        /* pre[d]: the nodes of depth d, by first update */
     const size_t *npre;          /* npre[d] of them */
     unsigned nlevels;
     /* Own. */
-    smt_node *scratch;           /* one per depth, for nodes the block creates (borrowed) */
+    smt_node **chunks;           /* new nodes, NEW_NODES_PER_CHUNK a chunk */
+    size_t nchunks, chunk_used;
+    pending_node *pend;
+    size_t npend, cappend;
+    smt_hash_buf hb;
     uint8_t *stale;              /* STALE_ENTRY_LEN bytes each, in walk order */
     size_t nstale, capstale;
     node_out *outs;
@@ -72,23 +100,84 @@ typedef struct worker {
     ms_smt_status status;
 } worker;
 
-static void worker_init(worker *w, smt_node *scratch, const ms_smt_op *ops, uint64_t version,
+static void worker_init(worker *w, const ms_smt_op *ops, const uint8_t (*leaf)[32], uint64_t version,
                         pre_node *const *pre, const size_t *npre, unsigned nlevels)
 {
     memset(w, 0, sizeof *w);
     w->ops = ops;
+    w->leaf = leaf;
     w->version = version;
     w->pre = pre;
     w->npre = npre;
     w->nlevels = nlevels;
-    w->scratch = scratch;
 }
 
 static void worker_free(worker *w)
 {
     for (size_t i = 0; i < w->nouts; i++) free(w->outs[i].rec);
+    for (size_t i = 0; i < w->nchunks; i++) free(w->chunks[i]);
+    free(w->chunks);
+    free(w->pend);
+    smt_hash_buf_free(&w->hb);
     free(w->stale);
     free(w->outs);
+}
+
+/* A zeroed node for the block to build, or NULL when out of memory. */
+static smt_node *new_node(worker *w)
+{
+    if (w->nchunks == 0 || w->chunk_used == NEW_NODES_PER_CHUNK) {
+        smt_node **p = realloc(w->chunks, (w->nchunks + 1) * sizeof *p);
+        if (p == NULL) return NULL;
+        w->chunks = p;
+        p[w->nchunks] = malloc(NEW_NODES_PER_CHUNK * sizeof(smt_node));
+        if (p[w->nchunks] == NULL) return NULL;
+        w->nchunks++;
+        w->chunk_used = 0;
+    }
+    smt_node *n = &w->chunks[w->nchunks - 1][w->chunk_used++];
+    memset(n, 0, sizeof *n);
+    return n;
+}
+
+static ms_smt_status add_pending(worker *w, smt_node *n, unsigned depth, const uint8_t *path, uint32_t dirty)
+{
+    if (w->npend == w->cappend) {
+        const size_t ncap = w->cappend ? w->cappend * 2 : 64;
+        pending_node *p = realloc(w->pend, ncap * sizeof *p);
+        if (p == NULL) return MS_SMT_NOMEM;
+        w->pend = p;
+        w->cappend = ncap;
+    }
+    pending_node *q = &w->pend[w->npend++];
+    q->n = n;
+    q->dest = NULL;
+    q->path = path;
+    q->dirty = dirty;
+    q->depth = depth;
+    return MS_SMT_OK;
+}
+
+/* The leaf hashes of the puts among ops[lo, hi), batched (SIMD lanes), into
+ * leaf[i]: every put becomes exactly one leaf of the new tree, so this is
+ * the hash the sequential walk would compute when it places the leaf. */
+static ms_smt_status hash_leaves(worker *w, uint8_t (*leaf)[32], size_t lo, size_t hi)
+{
+    if (!smt_hash_buf_room(&w->hb, hi - lo)) return MS_SMT_NOMEM;
+    size_t m = 0;
+    for (size_t i = lo; i < hi; i++) {
+        if (w->ops[i].deleted) continue;
+        uint8_t *img = w->hb.img + m * 65u;
+        img[0] = 0x00;   /* leafHash, as ms_smt_hash_leaf */
+        memcpy(img + 1, w->ops[i].path, 32);
+        memcpy(img + 33, w->ops[i].value_hash, 32);
+        w->hb.in[m] = img;
+        w->hb.out[m] = leaf[i];
+        m++;
+    }
+    if (!ms_keccak256_batch_with(w->keccak, w->hb.out, w->hb.in, 65u, m)) return MS_SMT_ARGUMENT;
+    w->node_hashes += m;
+    return MS_SMT_OK;
 }
 
 static ms_smt_status add_stale(worker *w, uint64_t version, unsigned depth, const uint8_t path[32])
@@ -168,6 +257,8 @@ static ms_smt_status upd_slots(worker *w, smt_node *n, unsigned depth, size_t lo
         if (!smt_ref_same(&nc, &n->child[slot])) {
             n->child[slot] = nc;
             *dirty |= 1u << slot;
+            /* A node this block wrote is the last one its walk left pending. */
+            if (nc.kind == K_NODE && nc.version == w->version) w->pend[w->npend - 1].dest = &n->child[slot];
         }
         i = j;
     }
@@ -196,12 +287,11 @@ static ms_smt_status finish(worker *w, smt_node *n, unsigned depth, const smt_re
     } else if (count == 1 && n->child[last].kind == K_LEAF) {
         *out = n->child[last];
     } else {
-        w->node_hashes += smt_node_rehash(n, had_node ? dirty : 0xffffu);
+        /* Hashed, and recorded, by hash_pending once its subtrees are. */
         memset(out, 0, sizeof *out);
         out->kind = K_NODE;
         out->version = w->version;
-        memcpy(out->hash, n->ihash[1], 32);
-        const ms_smt_status s = add_record(w, depth, path, n, out->hash);
+        const ms_smt_status s = add_pending(w, n, depth, path, had_node ? dirty : 0xffffu);
         if (s != MS_SMT_OK) return s;
     }
     return had_node ? add_stale(w, old->version, depth, path) : MS_SMT_OK;
@@ -242,20 +332,66 @@ static ms_smt_status upd(worker *w, unsigned depth, const smt_ref *old, size_t l
             } else if (old_kept) {
                 *out = *old;
             } else {
-                smt_ref_leaf(out, single->path, single->value_hash);
-                w->node_hashes++;
+                memset(out, 0, sizeof *out);
+                out->kind = K_LEAF;
+                memcpy(out->path, single->path, 32);
+                memcpy(out->vh, single->value_hash, 32);
+                memcpy(out->hash, w->leaf[single - ops], 32);
             }
             return MS_SMT_OK;
         }
         if (depth > MAX_NIBBLE_DEPTH) return MS_SMT_CORRUPT;
-        n = &w->scratch[depth];
-        memset(n, 0, sizeof *n);
+        n = new_node(w);
+        if (n == NULL) return MS_SMT_NOMEM;
         if (old->kind == K_LEAF) n->child[smt_nib(old->path, depth)] = *old;
     }
     uint32_t dirty = 0;
     const ms_smt_status s = upd_slots(w, n, depth, lo, hi, &dirty);
     if (s != MS_SMT_OK) return s;
     return finish(w, n, depth, old, dirty, ops[lo].path, out);
+}
+
+/* The pending nodes of w, deepest first, each depth's together (their
+ * children are final by then): hashed, their hashes put where their
+ * parents (or the root) hold them, and recorded. */
+static ms_smt_status hash_pending(worker *w)
+{
+    if (w->npend == 0) return MS_SMT_OK;
+    size_t count[MAX_NIBBLE_DEPTH + 2] = {0};
+    for (size_t k = 0; k < w->npend; k++) {
+        if (w->pend[k].dest == NULL || w->pend[k].depth > MAX_NIBBLE_DEPTH) return MS_SMT_CORRUPT;
+        count[w->pend[k].depth]++;
+    }
+    smt_node **nodes = malloc(w->npend * sizeof *nodes);
+    uint32_t *dirty = malloc(w->npend * sizeof *dirty);
+    pending_node **order = malloc(w->npend * sizeof *order);
+    ms_smt_status s = nodes && dirty && order ? MS_SMT_OK : MS_SMT_NOMEM;
+    for (int d = MAX_NIBBLE_DEPTH; d >= 0 && s == MS_SMT_OK; d--) {
+        if (count[d] == 0) continue;
+        size_t m = 0;
+        for (size_t k = 0; k < w->npend; k++) {
+            if (w->pend[k].depth != (unsigned)d) continue;
+            order[m] = &w->pend[k];
+            nodes[m] = w->pend[k].n;
+            dirty[m] = w->pend[k].dirty;
+            m++;
+        }
+        const long h = smt_node_rehash_many(nodes, dirty, m, &w->hb, w->keccak);
+        if (h < 0) {
+            s = MS_SMT_NOMEM;
+            break;
+        }
+        w->node_hashes += (uint64_t)h;
+        for (size_t j = 0; j < m && s == MS_SMT_OK; j++) {
+            const pending_node *q = order[j];
+            memcpy(q->dest->hash, q->n->ihash[1], 32);
+            s = add_record(w, (unsigned)d, q->path, q->n, q->n->ihash[1]);
+        }
+    }
+    free(nodes);
+    free(dirty);
+    free(order);
+    return s;
 }
 
 /* ------------------------------------------------------------ phase 1: read */
@@ -504,40 +640,58 @@ typedef struct job_set {
     unsigned njobs;
     atomic_uint next;
     smt_node *top;
-    smt_node *scratch[2];   /* one per thread */
+    uint8_t (*leaf)[32];
 } job_set;
 
-static void run_jobs(job_set *js, unsigned thread)
+static void run_jobs(job_set *js)
 {
     for (;;) {
         const unsigned j = atomic_fetch_add(&js->next, 1u);
         if (j >= js->njobs) return;
         worker *w = &js->jobs[j];
-        w->scratch = js->scratch[thread];
-        w->status = upd_slots(w, js->top, 0, js->lo[j], js->hi[j], &w->dirty);
+        w->status = hash_leaves(w, js->leaf, js->lo[j], js->hi[j]);
+        if (w->status == MS_SMT_OK) w->status = upd_slots(w, js->top, 0, js->lo[j], js->hi[j], &w->dirty);
+        if (w->status == MS_SMT_OK) w->status = hash_pending(w);
     }
 }
 
 static void *second_thread(void *arg)
 {
-    run_jobs(arg, 1);
+    run_jobs(arg);
     return NULL;
+}
+
+/* The root w's walk left pending last (when the block wrote a root node):
+ * its hash goes to *root, then w's pending nodes are hashed. */
+static ms_smt_status finish_root(worker *w, smt_ref *root)
+{
+    if (root->kind == K_NODE && root->version == w->version) {
+        if (w->npend == 0) return MS_SMT_CORRUPT;
+        w->pend[w->npend - 1].dest = root;
+    }
+    return hash_pending(w);
 }
 
 /* Phase 2 over the whole tree. Out: root; the jobs' and then root_w's lists
  * hold the records and stale nodes, in the sequential walk's order. */
 static ms_smt_status hash_tree(ms_smt *t, worker *root_w, job_set *js, const smt_ref *old_root, size_t count,
-                               smt_ref *root, ms_smt_stats *st)
+                               uint8_t (*leaf)[32], smt_ref *root, ms_smt_stats *st)
 {
     st->threads = 1;
     js->njobs = 0;
     pre_node *top = root_w->nlevels > 0 ? &root_w->pre[0][0] : NULL;
-    if (t->threads != 2 || count < t->parallel_min || top == NULL) return upd(root_w, 0, old_root, 0, count, root);
+    if (t->threads != 2 || count < t->parallel_min || top == NULL) {
+        ms_smt_status s = hash_leaves(root_w, leaf, 0, count);
+        if (s == MS_SMT_OK) s = upd(root_w, 0, old_root, 0, count, root);
+        return s == MS_SMT_OK ? finish_root(root_w, root) : s;
+    }
 
     const ms_smt_op *ops = root_w->ops;
     for (size_t i = 0; i < count;) {
         const size_t j = slot_end(ops, i, count, 0);
-        worker_init(&js->jobs[js->njobs], NULL, ops, root_w->version, root_w->pre, root_w->npre, root_w->nlevels);
+        worker_init(&js->jobs[js->njobs], ops, root_w->leaf, root_w->version, root_w->pre, root_w->npre,
+                    root_w->nlevels);
+        js->jobs[js->njobs].keccak = root_w->keccak;
         js->lo[js->njobs] = i;
         js->hi[js->njobs] = j;
         js->njobs++;
@@ -545,11 +699,10 @@ static ms_smt_status hash_tree(ms_smt *t, worker *root_w, job_set *js, const smt
     }
     atomic_init(&js->next, 0u);
     js->top = &top->n;
-    js->scratch[0] = t->work;
-    js->scratch[1] = t->work2;
+    js->leaf = leaf;
     pthread_t th;
     const int started = pthread_create(&th, NULL, second_thread, js) == 0;
-    run_jobs(js, 0);   /* without a second thread, this one takes every job */
+    run_jobs(js);   /* without a second thread, this one takes every job */
     if (started) {
         pthread_join(th, NULL);
         st->threads = 2;
@@ -559,7 +712,8 @@ static ms_smt_status hash_tree(ms_smt *t, worker *root_w, job_set *js, const smt
         if (js->jobs[j].status != MS_SMT_OK) return js->jobs[j].status;
         dirty |= js->jobs[j].dirty;
     }
-    return finish(root_w, &top->n, 0, old_root, dirty, ops[0].path, root);
+    const ms_smt_status s = finish(root_w, &top->n, 0, old_root, dirty, ops[0].path, root);
+    return s == MS_SMT_OK ? finish_root(root_w, root) : s;
 }
 
 ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_op *ops, size_t count,
@@ -602,14 +756,16 @@ ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_o
 
     worker w;
     job_set *js = malloc(sizeof *js);
+    uint8_t (*leaf)[32] = malloc(count * sizeof *leaf + 1);
     uint8_t *stale = NULL;
     size_t nstale = 0;
     smt_vrec nr;
     memset(&nr, 0, sizeof nr);
-    worker_init(&w, t->work, ops, version, r.pre, r.npre, r.nlevels);
-    if (js == NULL && s == MS_SMT_OK) s = MS_SMT_NOMEM;
+    worker_init(&w, ops, (const uint8_t(*)[32])leaf, version, r.pre, r.npre, r.nlevels);
+    w.keccak = t->keccak;
+    if ((js == NULL || leaf == NULL) && s == MS_SMT_OK) s = MS_SMT_NOMEM;
     if (js != NULL) js->njobs = 0;
-    if (s == MS_SMT_OK) s = hash_tree(t, &w, js, &prev.root, count, &nr.root, &st);
+    if (s == MS_SMT_OK) s = hash_tree(t, &w, js, &prev.root, count, leaf, &nr.root, &st);
     worker *all[17];
     size_t nall = 0;
     int64_t delta = w.delta;
@@ -630,6 +786,7 @@ ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_o
     }
     for (size_t k = 0; k < nall; k++) worker_free(all[k]);
     free(js);
+    free(leaf);
     levels_trim(t);
     if (s == MS_SMT_OK) {
         prev.next = version;
@@ -667,31 +824,70 @@ typedef struct hash_job {
     uint8_t *skip;
     uint64_t hashes;
     int bad_hint;         /* test builds: a value hash given by the caller was wrong */
+    ms_keccak_impl impl;  /* the handle's (ms_smt_set_keccak) */
+    int failed;           /* impl was not available */
 } hash_job;
+
+/* Messages of one length waiting to be hashed together (SIMD lanes). The
+ * journal is sorted by key, so keys of one kind, and records of one kind,
+ * of one size, come in runs. */
+#define RUN_MAX 64u
+
+typedef struct hash_run {
+    const uint8_t *in[RUN_MAX];
+    uint8_t *out[RUN_MAX];
+    size_t len, n;
+    ms_keccak_impl impl;
+    int failed;           /* impl was not available */
+} hash_run;
+
+static void run_flush(hash_run *r)
+{
+    if (!ms_keccak256_batch_with(r->impl, r->out, r->in, r->len, r->n)) r->failed = 1;
+    r->n = 0;
+}
+
+static void run_add(hash_run *r, const uint8_t *in, size_t len, uint8_t *out)
+{
+    if (r->n > 0 && (r->len != len || r->n == RUN_MAX)) run_flush(r);
+    r->len = len;
+    r->in[r->n] = in;
+    r->out[r->n] = out;
+    r->n++;
+}
 
 static void hash_entries(hash_job *j)
 {
+    hash_run keys, vals;
+    keys.n = vals.n = 0;
+    keys.impl = vals.impl = j->impl;
+    keys.failed = vals.failed = 0;
     for (size_t i = j->lo; i < j->hi; i++) {
         const ms_overlay_entry *e = j->entries[i];
         j->skip[i] = e->klen > 0 && e->key[0] == MS_TAG_META;
         if (j->skip[i]) continue;
-        if (!e->deleted && e->value_hashed) {
+        ms_smt_op *op = &j->ops[i];
+        run_add(&keys, e->key, e->klen, op->path);
+        op->deleted = e->deleted ? 1 : 0;
+        j->hashes++;
+        if (e->deleted) {
+            memset(op->value_hash, 0, 32);
+        } else if (e->value_hashed) {
             /* The caller hashed the value already (a ciphertext). */
-            ms_smt_op *op = &j->ops[i];
-            ms_keccak256(op->path, e->key, e->klen);
-            op->deleted = 0;
             memcpy(op->value_hash, e->value_hash, 32);
-            j->hashes += 1;
 #ifdef MS_TEST_BUILD
             uint8_t check[32];
             ms_keccak256(check, e->val, e->vlen);
             if (memcmp(check, e->value_hash, 32) != 0) j->bad_hint = 1;
 #endif
-            continue;
+        } else {
+            run_add(&vals, e->val, e->vlen, op->value_hash);
+            j->hashes++;
         }
-        ms_smt_op_set(&j->ops[i], e->key, e->klen, e->val, e->deleted ? 0 : e->vlen, e->deleted);
-        j->hashes += e->deleted ? 1u : 2u;
     }
+    run_flush(&keys);
+    run_flush(&vals);
+    j->failed = keys.failed || vals.failed;
 }
 
 static void *hash_thread(void *arg)
@@ -713,7 +909,8 @@ ms_smt_status ms_smt_apply_entries(ms_smt *t, ms_kv_batch *b, uint64_t version,
         return MS_SMT_NOMEM;
     }
     /* The keys' and values' hashes: half on a second thread for a big block. */
-    hash_job lower = {entries, 0, count / 2, ops, skip, 0, 0}, upper = {entries, count / 2, count, ops, skip, 0, 0};
+    hash_job lower = {entries, 0, count / 2, ops, skip, 0, 0, t->keccak, 0};
+    hash_job upper = {entries, count / 2, count, ops, skip, 0, 0, t->keccak, 0};
     pthread_t th;
     const int started = t->threads == 2 && count >= t->parallel_min && pthread_create(&th, NULL, hash_thread, &lower) == 0;
     if (!started) hash_entries(&lower);
@@ -723,8 +920,9 @@ ms_smt_status ms_smt_apply_entries(ms_smt *t, ms_kv_batch *b, uint64_t version,
     for (size_t i = 0; i < count; i++) {
         if (!skip[i]) ops[n++] = ops[i];
     }
-    ms_smt_status s = lower.bad_hint || upper.bad_hint ? MS_SMT_CORRUPT
-                                                       : ms_smt_apply(t, b, version, ops, n, keep_from, root32);
+    ms_smt_status s = lower.failed || upper.failed       ? MS_SMT_ARGUMENT
+                      : lower.bad_hint || upper.bad_hint ? MS_SMT_CORRUPT
+                                                         : ms_smt_apply(t, b, version, ops, n, keep_from, root32);
     t->stats.op_hashes = lower.hashes + upper.hashes;
     free(ops);
     free(skip);

@@ -62,9 +62,7 @@ typedef struct cache_ent {
 
 struct ms_smt {
     ms_kv *kv;
-    smt_node *work;       /* one scratch node per nibble depth 0..64 (reads, rollback,
-                             and the calling thread's share of an apply) */
-    smt_node *work2;      /* the same for an apply's second thread */
+    smt_node *work;       /* one scratch node per nibble depth 0..64 (reads, rollback) */
     void *pre[MAX_NIBBLE_DEPTH + 1];      /* an apply's decoded nodes per depth, kept for the next */
     size_t pre_cap[MAX_NIBBLE_DEPTH + 1]; /* apply (smt_apply.c), in nodes */
     cache_ent *ents;
@@ -76,6 +74,7 @@ struct ms_smt {
     uint64_t cache_hi;    /* highest version whose nodes may be in the cache */
     unsigned threads;     /* ms_smt_set_parallel */
     size_t parallel_min;
+    ms_keccak_impl keccak;  /* ms_smt_set_keccak */
     ms_smt_stats stats;   /* of the last apply */
 };
 
@@ -116,6 +115,26 @@ void smt_stale_key(uint8_t out[13], uint64_t version, uint32_t chunk);
 
 /* Node records. smt_node_rehash returns the number of keccak256 calls it made. */
 unsigned smt_node_rehash(smt_node *n, uint32_t dirty);
+
+/* Buffers of batched hashing (65-byte preimages and their pointers), kept
+ * by their owner between calls; zero-initialise, free with smt_hash_buf_free. */
+typedef struct smt_hash_buf {
+    uint8_t *img;
+    uint8_t **out;
+    const uint8_t **in;
+    size_t cap;
+} smt_hash_buf;
+void smt_hash_buf_free(smt_hash_buf *hb);
+/* Room for n preimages. Returns 1, or 0 when out of memory. */
+int smt_hash_buf_room(smt_hash_buf *hb, size_t n);
+/* smt_node_rehash of nodes[k] with dirty[k], k < n, all at once: one heap
+ * level of every node at a time, so that the level's hashes share
+ * abi/keccak_batch.h's SIMD lanes. The same results and the same count as
+ * n calls of smt_node_rehash, with any impl. Returns the number of
+ * keccak256 calls, or -1 when out of memory or impl is not available (the
+ * nodes' inner entries are then unspecified). */
+long smt_node_rehash_many(smt_node *const *nodes, const uint32_t *dirty, size_t n, smt_hash_buf *hb,
+                          ms_keccak_impl impl);
 size_t smt_node_encode(uint8_t out[NODE_MAX_BYTES], const smt_node *n);
 int smt_node_decode(smt_node *n, const uint8_t *buf, size_t len, uint64_t version, unsigned depth,
                     const uint8_t path[32], const uint8_t want32[32], int verified);

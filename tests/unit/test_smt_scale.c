@@ -38,6 +38,7 @@
 
 
 #include "abi/keccak.h"
+#include "abi/keccak_batch.h"
 #include "crypto/smt_verify.h"
 #include "storage/journal.h"
 #include "storage/kv.h"
@@ -798,6 +799,60 @@ Test(smt_scale, parallel_equals_sequential_byte_for_byte)
     cr_assert_eq(memcmp(got, want, 32), 0, "seed %" PRIu64 ": final root vs naive recompute", test_seed);
     cr_assert_gt(m.nlive, 3000u);
     model_free(&m);
+}
+
+/* 1b: the Keccak implementations of the batched hashing (leaves of a
+ * block together, nodes of a depth together: abi/keccak_batch.h). Store 0
+ * hashes one message at a time (scalar) on one thread; the others use each
+ * SIMD implementation this CPU has, on two threads from one op, and the
+ * handle as opened (the best one). Roots, batches and stores must agree
+ * byte for byte, and the final root with the naive recompute. */
+Test(smt_scale, every_keccak_implementation_gives_identical_stores)
+{
+    seed_rng("every_keccak_implementation_gives_identical_stores", 11);
+    store *ref = store_open("scalar, sequential", MS_SMT_CACHE_DEFAULT, 1, MS_SMT_PARALLEL_MIN);
+    cr_assert_eq(ms_smt_set_keccak(ref->t, MS_KECCAK_IMPL_SCALAR), MS_SMT_OK);
+    static const struct {
+        ms_keccak_impl impl;
+        const char *name;
+    } impls[] = {{MS_KECCAK_IMPL_AVX2, "avx2, parallel(min 1)"}, {MS_KECCAK_IMPL_AVX512, "avx512, parallel(min 1)"}};
+    for (size_t i = 0; i < sizeof impls / sizeof impls[0]; i++) {
+        store *s = store_open(impls[i].name, MS_SMT_CACHE_DEFAULT, 2, 1);
+        if (ms_smt_set_keccak(s->t, impls[i].impl) != MS_SMT_OK) {
+            cr_log_info("smt_scale: %s not available on this CPU: not compared", impls[i].name);
+            ms_smt_close(s->t);
+            ms_kv_close(s->kv);
+            ms_test_rmtree(s->dir);
+            s->t = NULL;
+            s->kv = NULL;
+            nstores--;
+        }
+    }
+    store_open("as opened (best)", MS_SMT_CACHE_DEFAULT, 0, 0);
+    printf("smt_scale: comparing %zu stores, best Keccak here %d\n", nstores, (int)ms_keccak_best_impl());
+    model m;
+    model_init(&m, 1u << 16);
+    run r = {{0}, 0};
+    run_sizes(stores, nstores, &m, &r, 0, "keccak impls");
+    run_sizes(stores, nstores, &m, &r, 1, "keccak impls, shuffled sizes");
+    uint8_t want[32], got[32];
+    model_root(want, &m);
+    for (size_t i = 0; i < nstores; i++) {
+        cr_assert_eq(ms_smt_info(stores[i].t, NULL, NULL, got), MS_SMT_OK);
+        cr_assert_eq(memcmp(got, want, 32), 0, "seed %" PRIu64 ": %s: final root vs naive recompute", test_seed,
+                     stores[i].name);
+    }
+    model_free(&m);
+}
+
+Test(smt_scale, set_keccak_arguments)
+{
+    store *s = store_open("default", MS_SMT_CACHE_DEFAULT, 0, 0);
+    cr_assert_eq(ms_smt_set_keccak(NULL, MS_KECCAK_IMPL_SCALAR), MS_SMT_ARGUMENT);
+    cr_assert_eq(ms_smt_set_keccak(s->t, (ms_keccak_impl)99), MS_SMT_ARGUMENT);
+    cr_assert_eq(ms_smt_set_keccak(s->t, MS_KECCAK_IMPL_SCALAR), MS_SMT_OK);
+    cr_assert_eq(ms_smt_set_keccak(s->t, MS_KECCAK_IMPL_BEST), MS_SMT_OK);
+    cr_assert_eq(ms_smt_set_keccak(s->t, ms_keccak_best_impl()), MS_SMT_OK);
 }
 
 /* 2: node cache sizes (none, 7 nodes: evictions and RocksDB reads in the
