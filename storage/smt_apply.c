@@ -663,11 +663,32 @@ static ms_smt_status write_records(ms_smt *t, ms_kv_batch *b, worker *const *w, 
     for (size_t k = 0; k < nw; k++) {
         if (w[k]->nstale > 0) memcpy(all + o * STALE_ENTRY_LEN, w[k]->stale, w[k]->nstale * STALE_ENTRY_LEN);
         o += w[k]->nstale;
-        for (size_t i = 0; i < w[k]->nouts; i++) order[q++] = &w[k]->outs[i];
+    }
+    /* Key order without a sort. The records share the version, so the key
+     * orders them by depth (byte 9), then prefix. A worker records one
+     * depth at a time (hash_pending), each in its walk's order, which is
+     * ascending by prefix; the jobs are the root's slots in order, so their
+     * prefixes are ascending too, and the root's worker (last) holds only
+     * depth 0. So depth by depth, worker by worker is key order. It is
+     * checked, and a sort is the fallback. */
+    for (unsigned d = 0; d <= MAX_NIBBLE_DEPTH && q < no; d++) {
+        for (size_t k = 0; k < nw; k++) {
+            for (size_t i = 0; i < w[k]->nouts; i++) {
+                if (w[k]->outs[i].key[9] == d) order[q++] = &w[k]->outs[i];
+            }
+        }
+    }
+    int sorted = q == no;
+    for (size_t i = 1; sorted && i < no; i++) sorted = memcmp(order[i - 1]->key, order[i]->key, NODE_KEY_LEN) < 0;
+    if (!sorted) {
+        q = 0;
+        for (size_t k = 0; k < nw; k++) {
+            for (size_t i = 0; i < w[k]->nouts; i++) order[q++] = &w[k]->outs[i];
+        }
+        qsort(order, no, sizeof *order, out_cmp);
     }
     /* A stale node is reached by no new version: free its cache slot. */
     for (size_t i = 0; i < ns; i++) smt_cache_remove(t, all + i * STALE_ENTRY_LEN);
-    qsort(order, no, sizeof *order, out_cmp);
     for (size_t i = 0; i < no; i++) {
         node_out *r = order[i];
         ms_kv_batch_put(b, r->key, NODE_KEY_LEN, r->rec, r->len);
