@@ -8,8 +8,9 @@
 #define MS_KECCAK_RATE 136u
 #define MS_KECCAK_ROUNDS 24
 
-/* Iota constants, derived from the spec's LFSR rc(t). */
-static const uint64_t ms_keccak_rc[MS_KECCAK_ROUNDS] = {
+/* Iota constants, derived from the spec's LFSR rc(t); keccak_batch.c uses
+ * them too (keccak.h). */
+const uint64_t ms_keccak_rc[MS_KECCAK_ROUNDS] = {
     0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL,
     0x8000000080008000ULL, 0x000000000000808bULL, 0x0000000080000001ULL,
     0x8000000080008081ULL, 0x8000000000008009ULL, 0x000000000000008aULL,

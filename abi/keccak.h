@@ -19,6 +19,10 @@ void ms_keccak_update(ms_keccak *h, const uint8_t *data, size_t len);
 /** Finish. Out: out32. h must be re-initialised before reuse. */
 void ms_keccak_final(ms_keccak *h, uint8_t out32[32]);
 
+/* The 24 round constants of keccak-f[1600] (iota), for the batched
+ * implementation in keccak_batch.c. */
+extern const uint64_t ms_keccak_rc[24];
+
 /** One-shot Keccak-256. Out: out32. In: data, len. */
 void ms_keccak256(uint8_t out32[32], const uint8_t *data, size_t len);
 

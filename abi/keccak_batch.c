@@ -28,18 +28,6 @@ static void ms_kb_scalar(uint8_t *const out[], const uint8_t *const in[], size_t
 
 #if MS_KB_X86
 
-/* Iota constants (the same table as keccak.c). */
-static const uint64_t ms_kb_rc[24] = {
-    0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL,
-    0x8000000080008000ULL, 0x000000000000808bULL, 0x0000000080000001ULL,
-    0x8000000080008081ULL, 0x8000000000008009ULL, 0x000000000000008aULL,
-    0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000aULL,
-    0x000000008000808bULL, 0x800000000000008bULL, 0x8000000000008089ULL,
-    0x8000000000008003ULL, 0x8000000000008002ULL, 0x8000000000000080ULL,
-    0x000000000000800aULL, 0x800000008000000aULL, 0x8000000080008081ULL,
-    0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
-};
-
 /* One unaligned little-endian lane (x86 is little-endian). */
 static inline uint64_t ms_kb_load64(const uint8_t *p)
 {
@@ -139,10 +127,10 @@ static inline uint64_t ms_kb_load_partial(const uint8_t *m, size_t pos, size_t k
  * round constant. */
 #define MS_KB_ROUNDS(set1)                                                    \
     for (int r_ = 0; r_ < 24; r_ += 4) {                                      \
-        MS_KB_ROUND(set1((long long)ms_kb_rc[r_ + 0]));                       \
-        MS_KB_ROUND(set1((long long)ms_kb_rc[r_ + 1]));                       \
-        MS_KB_ROUND(set1((long long)ms_kb_rc[r_ + 2]));                       \
-        MS_KB_ROUND(set1((long long)ms_kb_rc[r_ + 3]));                       \
+        MS_KB_ROUND(set1((long long)ms_keccak_rc[r_ + 0]));                   \
+        MS_KB_ROUND(set1((long long)ms_keccak_rc[r_ + 1]));                   \
+        MS_KB_ROUND(set1((long long)ms_keccak_rc[r_ + 2]));                   \
+        MS_KB_ROUND(set1((long long)ms_keccak_rc[r_ + 3]));                   \
     }
 
 /* Declares the round variables and loads the state s[0..24] into A0..A24. */

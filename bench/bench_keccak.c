@@ -24,34 +24,29 @@ static uint8_t bk_out[BK_MAX_N][32];
 static const uint8_t *bk_inp[BK_MAX_N];
 static uint8_t *bk_outp[BK_MAX_N];
 
+/* reps rounds of n hashes of len bytes through impl (-1: ms_keccak256 one
+ * by one). Returns ns. */
+static double bk_run(int impl, size_t len, size_t n, size_t reps)
+{
+    double t0 = bk_now();
+    for (size_t r = 0; r < reps; r++) {
+        if (impl < 0) {
+            for (size_t i = 0; i < n; i++) ms_keccak256(bk_outp[i], bk_inp[i], len);
+        } else {
+            ms_keccak256_batch_with((ms_keccak_impl)impl, bk_outp, bk_inp, len, n);
+        }
+    }
+    return bk_now() - t0;
+}
+
 /* Best of several runs of about 20 ms each, in ns per hash. */
 static double bk_time(int impl, size_t len, size_t n)
 {
     double best = 1e30;
     size_t reps = 1;
-    for (;;) { /* calibrate: about 20 ms per run */
-        double t0 = bk_now();
-        for (size_t r = 0; r < reps; r++) {
-            if (impl < 0) {
-                for (size_t i = 0; i < n; i++) ms_keccak256(bk_outp[i], bk_inp[i], len);
-            } else {
-                ms_keccak256_batch_with((ms_keccak_impl)impl, bk_outp, bk_inp, len, n);
-            }
-        }
-        double dt = bk_now() - t0;
-        if (dt > 2e7) break;
-        reps *= 2;
-    }
+    while (bk_run(impl, len, n, reps) <= 2e7) reps *= 2;   /* calibrate */
     for (int run = 0; run < 5; run++) {
-        double t0 = bk_now();
-        for (size_t r = 0; r < reps; r++) {
-            if (impl < 0) {
-                for (size_t i = 0; i < n; i++) ms_keccak256(bk_outp[i], bk_inp[i], len);
-            } else {
-                ms_keccak256_batch_with((ms_keccak_impl)impl, bk_outp, bk_inp, len, n);
-            }
-        }
-        double per = (bk_now() - t0) / (double)(reps * n);
+        double per = bk_run(impl, len, n, reps) / (double)(reps * n);
         if (per < best) best = per;
     }
     return best;
