@@ -522,6 +522,17 @@ void smt_cache_put(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], const uint8_t 
     lru_push_front(t, i);
 }
 
+void smt_cache_prefetch(const ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], int entry)
+{
+    if (t->cap == 0) return;
+    const int32_t *cell = &t->buckets[cache_slot(t, key)];
+    if (!entry) {
+        __builtin_prefetch(cell);
+    } else if (*cell >= 0) {
+        __builtin_prefetch(&t->ents[*cell]);
+    }
+}
+
 /* Forget a node that no new version reaches (it went stale): the cache
  * then holds live nodes rather than superseded ones. */
 void smt_cache_remove(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN])

@@ -478,6 +478,10 @@ static void *decode_thread(void *arg)
     return NULL;
 }
 
+/* How many keys ahead a loop over the node cache asks for its bucket (and
+ * half as many for the bucket's first entry). */
+#define PREFETCH_AHEAD 8u
+
 /* A level of at least this many nodes is decoded on two threads (when the
  * handle may use two): decoding is a third of a big block's calling thread. */
 #define DECODE_PARALLEL_MIN 64u
@@ -500,10 +504,14 @@ static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n
     size_t *vl = NULL, nmiss = 0;
     if (miss == NULL || keys == NULL || src == NULL) s = MS_SMT_NOMEM;
     for (size_t i = 0; i < n && s == MS_SMT_OK; i++) {
+        base[i].lo = cur[i].lo;
+        smt_node_key(keys + i * NODE_KEY_LEN, cur[i].ref.version, d, r->ops[cur[i].lo].path);
+    }
+    for (size_t i = 0; i < n && s == MS_SMT_OK; i++) {
         const want *x = &cur[i];
-        uint8_t *key = keys + i * NODE_KEY_LEN;
-        base[i].lo = x->lo;
-        smt_node_key(key, x->ref.version, d, r->ops[x->lo].path);
+        const uint8_t *key = keys + i * NODE_KEY_LEN;
+        if (i + PREFETCH_AHEAD < n) smt_cache_prefetch(t, keys + (i + PREFETCH_AHEAD) * NODE_KEY_LEN + 1, 0);
+        if (i + PREFETCH_AHEAD / 2 < n) smt_cache_prefetch(t, keys + (i + PREFETCH_AHEAD / 2) * NODE_KEY_LEN + 1, 1);
         const int32_t hit = smt_cache_find(t, key + 1);
         if (hit < 0) {
             miss[nmiss++] = i;
@@ -688,9 +696,14 @@ static ms_smt_status write_records(ms_smt *t, ms_kv_batch *b, worker *const *w, 
         qsort(order, no, sizeof *order, out_cmp);
     }
     /* A stale node is reached by no new version: free its cache slot. */
-    for (size_t i = 0; i < ns; i++) smt_cache_remove(t, all + i * STALE_ENTRY_LEN);
+    for (size_t i = 0; i < ns; i++) {
+        if (i + PREFETCH_AHEAD < ns) smt_cache_prefetch(t, all + (i + PREFETCH_AHEAD) * STALE_ENTRY_LEN, 0);
+        if (i + PREFETCH_AHEAD / 2 < ns) smt_cache_prefetch(t, all + (i + PREFETCH_AHEAD / 2) * STALE_ENTRY_LEN, 1);
+        smt_cache_remove(t, all + i * STALE_ENTRY_LEN);
+    }
     for (size_t i = 0; i < no; i++) {
         node_out *r = order[i];
+        if (i + PREFETCH_AHEAD < no) smt_cache_prefetch(t, order[i + PREFETCH_AHEAD]->key + 1, 0);
         ms_kv_batch_put(b, r->key, NODE_KEY_LEN, r->rec, r->len);
         smt_cache_put(t, r->key + 1, r->hash, r->rec, r->len, 1);   /* the cache owns or frees it */
         r->rec = NULL;

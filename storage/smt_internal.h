@@ -145,6 +145,11 @@ int32_t smt_cache_find(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN]);
 void smt_cache_put(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], const uint8_t hash32[32], uint8_t *rec,
                    size_t len, int owned);
 void smt_cache_remove(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN]);
+/* A hint for a lookup of key a few steps ahead (speed only): entry 0
+ * fetches its bucket, entry 1 the first entry of that bucket (call it
+ * after the bucket had time to arrive). Loops over many keys touch each
+ * bucket and entry once, from a cache far larger than the CPU's. */
+void smt_cache_prefetch(const ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], int entry);
 /* The node at key (NODE_KEY_LEN bytes) that ref names, from the cache,
  * decoded into n. Returns 1 (decoded), 0 (not cached), -1 (the cached record
  * does not match ref: corrupt). */
