@@ -723,6 +723,43 @@ static int op_cmp(const void *a, const void *b)
     return memcmp(((const ms_smt_op *)a)->path, ((const ms_smt_op *)b)->path, 32);
 }
 
+/* Blocks of this many updates (and at most SORT_BUCKETED_MAX, which bounds
+ * the copy it makes: 9 MiB) are sorted by bucket; others by qsort. */
+#define SORT_BUCKETED_MIN 1024u
+#define SORT_BUCKETED_MAX ((size_t)1 << 17)
+
+/* ops sorted by path. A big block is counted into 4,096 buckets by the
+ * paths' first 12 bits (Keccak outputs: a few ops a bucket), then each
+ * bucket is sorted with qsort, so that a block whose paths were ground to
+ * share a prefix still sorts in n log n. qsort's merge sort moving 72-byte
+ * ops was 5% of a 10,000-write block's calling thread. Any order of equal
+ * paths will do: the caller refuses duplicates. */
+static void sort_ops(ms_smt_op *ops, size_t count)
+{
+    size_t *start = NULL;
+    ms_smt_op *tmp = NULL;
+    if (count >= SORT_BUCKETED_MIN && count <= SORT_BUCKETED_MAX) {
+        start = calloc(4096 + 1, sizeof *start);
+        tmp = malloc(count * sizeof *tmp);
+    }
+    if (start == NULL || tmp == NULL) {
+        free(start);
+        free(tmp);
+        if (count > 1) qsort(ops, count, sizeof ops[0], op_cmp);
+        return;
+    }
+    for (size_t i = 0; i < count; i++) start[((unsigned)ops[i].path[0] << 4 | ops[i].path[1] >> 4) + 1]++;
+    for (size_t b = 1; b <= 4096; b++) start[b] += start[b - 1];
+    for (size_t i = 0; i < count; i++) tmp[start[(unsigned)ops[i].path[0] << 4 | ops[i].path[1] >> 4]++] = ops[i];
+    /* start[b] is now the end of bucket b, the start of bucket b + 1. */
+    for (size_t b = 0, lo = 0; b < 4096; lo = start[b++]) {
+        if (start[b] - lo > 1) qsort(tmp + lo, start[b] - lo, sizeof tmp[0], op_cmp);
+    }
+    memcpy(ops, tmp, count * sizeof *ops);
+    free(start);
+    free(tmp);
+}
+
 void ms_smt_op_set(ms_smt_op *op, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
                    int deleted)
 {
@@ -839,7 +876,7 @@ ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_o
     if (s == MS_SMT_NOT_RETAINED) s = MS_SMT_CORRUPT;
     if (s != MS_SMT_OK) return s;
 
-    if (count > 1) qsort(ops, count, sizeof ops[0], op_cmp);
+    sort_ops(ops, count);
     for (size_t i = 1; i < count; i++) {
         if (memcmp(ops[i - 1].path, ops[i].path, 32) == 0) return MS_SMT_ARGUMENT;
     }
