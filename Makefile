@@ -77,7 +77,7 @@ $(AR_LIB): $(LIB_OBJ)
 # The reference host loads the .so at run time through the public header only.
 # As a client it compiles in the codec sources (Keccak, ABI encoder, EIP-712),
 # never module/ or storage/; libsodium encrypts, libsecp256k1 signs.
-$(BUILD)/memsync-host: tools/host/*.c tools/host/*.h abi/keccak.c abi/keccak_batch.c abi/abi_encode.c crypto/eip712.c \
+$(BUILD)/memsync-host: tools/host/*.c tools/host/*.h abi/keccak.c abi/abi_encode.c crypto/eip712.c \
                        abi/keccak.h abi/abi_encode.h crypto/eip712.h crypto/envelope.h abi/selectors.h \
                        module/memsync.h $(BUILD)/.deps
 	@mkdir -p $(dir $@)
@@ -134,7 +134,7 @@ test-exports: $(SO)
 # Crash safety (issue 3): a host process is SIGKILLed during block commits and
 # rollbacks; each time the reopened store must be exactly at a committed block.
 CRASH_SRC := $(sort $(wildcard tests/crash/*.c)) tools/host/loader.c tools/host/calldata.c \
-             tools/host/device.c abi/keccak.c abi/keccak_batch.c abi/abi_encode.c crypto/eip712.c
+             tools/host/device.c abi/keccak.c abi/abi_encode.c crypto/eip712.c
 $(BUILD)/tests/crash: $(CRASH_SRC) tests/crash/*.h tools/host/*.h abi/keccak.h abi/abi_encode.h abi/selectors.h \
                       crypto/eip712.h crypto/envelope.h module/memsync.h $(BUILD)/.deps
 	@mkdir -p $(dir $@)
@@ -166,7 +166,7 @@ test: all test-exports test-vectors test-unit test-host test-asan test-tsan test
 # of the module: device/ is outside LIB_SRC, so the decrypting half stays out
 # of libmemsync.so. The shared codec sources are compiled again here, without
 # the module's visibility flags.
-DEV_SRC  := $(sort $(wildcard device/*.c device/memory/*.c)) abi/keccak.c abi/keccak_batch.c abi/abi_encode.c crypto/eip712.c crypto/envelope.c \
+DEV_SRC  := $(sort $(wildcard device/*.c device/memory/*.c)) abi/keccak.c abi/abi_encode.c crypto/eip712.c crypto/envelope.c \
             crypto/state_proof.c crypto/smt_verify.c crypto/signature.c crypto/version_hash.c
 DEV_OBJ  := $(DEV_SRC:%.c=$(BUILD)/device/obj/%.o)
 DEV_LIB  := $(BUILD)/libmemsync-device.a
@@ -270,7 +270,7 @@ test-mcp: $(SO) $(BUILD)/memsync tests/mcp/node_modules/.ok adapters/ethereumjs/
 # and when commit_block or the signed append with its block write misses
 # issue 15's target in most rounds.
 # RocksDB and libsecp256k1 are called directly for the physical limit of a signed append.
-$(BUILD)/bench: bench/bench.c abi/keccak.c abi/keccak_batch.c abi/abi_encode.c crypto/eip712.c module/memsync.h $(BUILD)/.deps
+$(BUILD)/bench: bench/bench.c abi/keccak.c abi/abi_encode.c crypto/eip712.c module/memsync.h $(BUILD)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) -O2 -o $@ $(filter %.c,$^) -ldl -lsecp256k1 -lrocksdb
 
@@ -325,7 +325,7 @@ $(BUILD)/bench_keccak: bench/bench_keccak.c abi/keccak.c abi/keccak_batch.c abi/
 # data directories), conformance vectors in spec/vectors/conformance. Loads the
 # .so through the public header; not part of `make test` (run test-replay).
 REPLAY_SRC := $(wildcard tools/replay/*.c) tools/host/loader.c tools/host/device.c tools/host/decode.c \
-              abi/keccak.c abi/keccak_batch.c abi/abi_encode.c crypto/eip712.c
+              abi/keccak.c abi/abi_encode.c crypto/eip712.c
 REPLAY_BLOCKS ?= 40000
 
 $(BUILD)/memsync-replay: $(REPLAY_SRC) $(wildcard tools/replay/*.h) tools/host/loader.h tools/host/device.h \
