@@ -4,21 +4,31 @@
 
 #include "abi/keccak.h"
 
+void ms_smt_leaf_preimage(uint8_t out65[65], const uint8_t path32[32], const uint8_t value_hash32[32])
+{
+    out65[0] = 0x00;
+    memcpy(out65 + 1, path32, 32);
+    memcpy(out65 + 33, value_hash32, 32);
+}
+
+void ms_smt_internal_preimage(uint8_t out65[65], const uint8_t left32[32], const uint8_t right32[32])
+{
+    out65[0] = 0x01;
+    memcpy(out65 + 1, left32, 32);
+    memcpy(out65 + 33, right32, 32);
+}
+
 void ms_smt_hash_leaf(uint8_t out32[32], const uint8_t path32[32], const uint8_t value_hash32[32])
 {
     uint8_t buf[65];
-    buf[0] = 0x00;
-    memcpy(buf + 1, path32, 32);
-    memcpy(buf + 33, value_hash32, 32);
+    ms_smt_leaf_preimage(buf, path32, value_hash32);
     ms_keccak256(out32, buf, sizeof buf);
 }
 
 void ms_smt_hash_internal(uint8_t out32[32], const uint8_t left32[32], const uint8_t right32[32])
 {
     uint8_t buf[65];
-    buf[0] = 0x01;
-    memcpy(buf + 1, left32, 32);
-    memcpy(buf + 33, right32, 32);
+    ms_smt_internal_preimage(buf, left32, right32);
     ms_keccak256(out32, buf, sizeof buf);
 }
 

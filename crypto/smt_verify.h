@@ -72,6 +72,12 @@ ms_smt_verify_status ms_smt_verify_non_inclusion(const uint8_t root32[32], const
 
 /* Hashing rules shared by the tree and the verifier (spec/state.md). */
 
+/** The 65-byte preimages of the two hashes below, for callers that hash
+ *  many at once (storage/smt_apply.c, abi/keccak_batch.h).
+ *  Out: out65 = 0x00 || path32 || value_hash32, or 0x01 || left32 || right32. */
+void ms_smt_leaf_preimage(uint8_t out65[65], const uint8_t path32[32], const uint8_t value_hash32[32]);
+void ms_smt_internal_preimage(uint8_t out65[65], const uint8_t left32[32], const uint8_t right32[32]);
+
 /** Out: out32 = keccak256(0x00 || path32 || value_hash32). */
 void ms_smt_hash_leaf(uint8_t out32[32], const uint8_t path32[32], const uint8_t value_hash32[32]);
 /** Out: out32 = keccak256(0x01 || left32 || right32). out32 may alias an input. */

@@ -58,13 +58,13 @@ void smt_ref_empty(smt_ref *r)
     memset(r, 0, sizeof *r);
 }
 
-void smt_ref_leaf(smt_ref *r, const uint8_t path[32], const uint8_t vh[32])
+void smt_ref_leaf(smt_ref *r, const uint8_t path[32], const uint8_t vh[32], const uint8_t hash32[32])
 {
     memset(r, 0, sizeof *r);
     r->kind = K_LEAF;
     memcpy(r->path, path, 32);
     memcpy(r->vh, vh, 32);
-    ms_smt_hash_leaf(r->hash, path, vh);
+    memcpy(r->hash, hash32, 32);
 }
 
 int smt_ref_same(const smt_ref *a, const smt_ref *b)
@@ -134,7 +134,10 @@ static void heap_get(const smt_node *n, unsigned i, uint8_t *k, const uint8_t **
     }
 }
 
-/* Recompute the inner entries above the slots flagged in dirty (bit s). */
+#ifdef MS_TEST_BUILD
+/* Recompute the inner entries above the slots flagged in dirty (bit s),
+ * one hash at a time: the reference a test build checks every decoded
+ * record against, independent of smt_node_rehash_many. */
 unsigned smt_node_rehash(smt_node *n, uint32_t dirty)
 {
     unsigned hashes = 0;
@@ -151,6 +154,7 @@ unsigned smt_node_rehash(smt_node *n, uint32_t dirty)
     }
     return hashes;
 }
+#endif
 
 void smt_hash_buf_free(smt_hash_buf *hb)
 {
@@ -201,9 +205,7 @@ long smt_node_rehash_many(smt_node *const *nodes, const uint32_t *dirty, size_t 
                     continue;
                 }
                 uint8_t *img = hb->img + m * 65u;
-                img[0] = 0x01;   /* internalHash, as ms_smt_hash_internal */
-                memcpy(img + 1, ha, 32);
-                memcpy(img + 33, hb2, 32);
+                ms_smt_internal_preimage(img, ha, hb2);
                 nd->ikind[i] = K_NODE;
                 hb->in[m] = img;
                 hb->out[m] = nd->ihash[i];

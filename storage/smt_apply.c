@@ -39,6 +39,7 @@
 
 #include "abi/keccak.h"
 #include "abi/keccak_batch.h"
+#include "crypto/smt_verify.h"
 #include "storage/records.h"
 #include "storage/smt.h"
 #include "storage/smt_internal.h"
@@ -169,9 +170,7 @@ static ms_smt_status hash_leaves(worker *w, uint8_t (*leaf)[32], size_t lo, size
     for (size_t i = lo; i < hi; i++) {
         if (w->ops[i].deleted) continue;
         uint8_t *img = w->hb.img + m * 65u;
-        img[0] = 0x00;   /* leafHash, as ms_smt_hash_leaf */
-        memcpy(img + 1, w->ops[i].path, 32);
-        memcpy(img + 33, w->ops[i].value_hash, 32);
+        ms_smt_leaf_preimage(img, w->ops[i].path, w->ops[i].value_hash);
         w->hb.in[m] = img;
         w->hb.out[m] = leaf[i];
         m++;
@@ -333,11 +332,7 @@ static ms_smt_status upd(worker *w, unsigned depth, const smt_ref *old, size_t l
             } else if (old_kept) {
                 *out = *old;
             } else {
-                memset(out, 0, sizeof *out);
-                out->kind = K_LEAF;
-                memcpy(out->path, single->path, 32);
-                memcpy(out->vh, single->value_hash, 32);
-                memcpy(out->hash, w->leaf[single - ops], 32);
+                smt_ref_leaf(out, single->path, single->value_hash, w->leaf[single - ops]);
             }
             return MS_SMT_OK;
         }
@@ -734,6 +729,11 @@ static int op_cmp(const void *a, const void *b)
  * share a prefix still sorts in n log n. qsort's merge sort moving 72-byte
  * ops was 5% of a 10,000-write block's calling thread. Any order of equal
  * paths will do: the caller refuses duplicates. */
+static unsigned path_bucket(const uint8_t path[32])
+{
+    return (unsigned)path[0] << 4 | path[1] >> 4;   /* the first 12 bits */
+}
+
 static void sort_ops(ms_smt_op *ops, size_t count)
 {
     size_t *start = NULL;
@@ -748,9 +748,9 @@ static void sort_ops(ms_smt_op *ops, size_t count)
         if (count > 1) qsort(ops, count, sizeof ops[0], op_cmp);
         return;
     }
-    for (size_t i = 0; i < count; i++) start[((unsigned)ops[i].path[0] << 4 | ops[i].path[1] >> 4) + 1]++;
+    for (size_t i = 0; i < count; i++) start[path_bucket(ops[i].path) + 1]++;
     for (size_t b = 1; b <= 4096; b++) start[b] += start[b - 1];
-    for (size_t i = 0; i < count; i++) tmp[start[(unsigned)ops[i].path[0] << 4 | ops[i].path[1] >> 4]++] = ops[i];
+    for (size_t i = 0; i < count; i++) tmp[start[path_bucket(ops[i].path)]++] = ops[i];
     /* start[b] is now the end of bucket b, the start of bucket b + 1. */
     for (size_t b = 0, lo = 0; b < 4096; lo = start[b++]) {
         if (start[b] - lo > 1) qsort(tmp + lo, start[b] - lo, sizeof tmp[0], op_cmp);

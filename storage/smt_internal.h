@@ -107,14 +107,19 @@ typedef struct pending {
 ms_smt_status smt_from_kv(ms_kv_status s);
 unsigned smt_nib(const uint8_t *p, unsigned d);
 void smt_ref_empty(smt_ref *r);
-void smt_ref_leaf(smt_ref *r, const uint8_t path[32], const uint8_t vh[32]);   /* one leaf hash */
+/* A leaf whose hash, leafHash(path, vh), is already known (an apply hashes
+ * a block's leaves together). */
+void smt_ref_leaf(smt_ref *r, const uint8_t path[32], const uint8_t vh[32], const uint8_t hash32[32]);
 int smt_ref_same(const smt_ref *a, const smt_ref *b);
 void smt_node_entry(uint8_t out[STALE_ENTRY_LEN], uint64_t version, unsigned depth, const uint8_t path[32]);
 void smt_node_key(uint8_t out[NODE_KEY_LEN], uint64_t version, unsigned depth, const uint8_t path[32]);
 void smt_stale_key(uint8_t out[13], uint64_t version, uint32_t chunk);
 
-/* Node records. smt_node_rehash returns the number of keccak256 calls it made. */
+/* Node records. smt_node_rehash (test builds: the one-node reference of
+ * smt_node_rehash_many) returns the number of keccak256 calls it made. */
+#ifdef MS_TEST_BUILD
 unsigned smt_node_rehash(smt_node *n, uint32_t dirty);
+#endif
 
 /* Buffers of batched hashing (65-byte preimages and their pointers), kept
  * by their owner between calls; zero-initialise, free with smt_hash_buf_free. */
