@@ -467,13 +467,13 @@ static int ms_kb_have_avx512(void)
 {
     __builtin_cpu_init();
     /* VL for the 4-way remainder path; every AVX-512 CPU but Xeon Phi has it. */
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+    return __builtin_cpu_supports("avx512f") != 0 && __builtin_cpu_supports("avx512vl") != 0;
 }
 
 static int ms_kb_have_avx2(void)
 {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2");
+    return __builtin_cpu_supports("avx2") != 0;   /* a feature bit, not 1: made 0 or 1 */
 }
 
 #endif /* MS_KB_X86 */
@@ -487,27 +487,42 @@ ms_keccak_impl ms_keccak_best_impl(void)
     return MS_KECCAK_IMPL_SCALAR;
 }
 
-int ms_keccak256_batch_with(ms_keccak_impl impl, uint8_t *const out[],
-                            const uint8_t *const in[], size_t len, size_t n)
+int ms_keccak_impl_available(ms_keccak_impl impl)
 {
-    if (impl == MS_KECCAK_IMPL_BEST) impl = ms_keccak_best_impl();
     switch (impl) {
+    case MS_KECCAK_IMPL_BEST:
     case MS_KECCAK_IMPL_SCALAR:
-        ms_kb_scalar(out, in, len, n);
         return 1;
 #if MS_KB_X86
     case MS_KECCAK_IMPL_AVX2:
-        if (!ms_kb_have_avx2()) return 0;
-        ms_kb_run_avx2(out, in, len, n);
-        return 1;
+        return ms_kb_have_avx2();
     case MS_KECCAK_IMPL_AVX512:
-        if (!ms_kb_have_avx512()) return 0;
-        ms_kb_run_avx512(out, in, len, n);
-        return 1;
+        return ms_kb_have_avx512();
 #endif
     default:
         return 0;
     }
+}
+
+int ms_keccak256_batch_with(ms_keccak_impl impl, uint8_t *const out[],
+                            const uint8_t *const in[], size_t len, size_t n)
+{
+    if (impl == MS_KECCAK_IMPL_BEST) impl = ms_keccak_best_impl();
+    if (!ms_keccak_impl_available(impl)) return 0;
+    switch (impl) {
+#if MS_KB_X86
+    case MS_KECCAK_IMPL_AVX2:
+        ms_kb_run_avx2(out, in, len, n);
+        break;
+    case MS_KECCAK_IMPL_AVX512:
+        ms_kb_run_avx512(out, in, len, n);
+        break;
+#endif
+    default:
+        ms_kb_scalar(out, in, len, n);
+        break;
+    }
+    return 1;
 }
 
 void ms_keccak256_batch(uint8_t *const out[], const uint8_t *const in[], size_t len, size_t n)

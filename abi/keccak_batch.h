@@ -39,6 +39,10 @@ void ms_keccak256_batch(uint8_t *const out[], const uint8_t *const in[], size_t 
 int ms_keccak256_batch_with(ms_keccak_impl impl, uint8_t *const out[],
                             const uint8_t *const in[], size_t len, size_t n);
 
+/** Returns 1 when impl can run on this CPU and build (BEST and SCALAR
+ *  always), 0 otherwise (an unknown value, or an ISA this CPU lacks). */
+int ms_keccak_impl_available(ms_keccak_impl impl);
+
 /** Returns the implementation MS_KECCAK_IMPL_BEST picks on this CPU
  *  (never MS_KECCAK_IMPL_BEST itself). */
 ms_keccak_impl ms_keccak_best_impl(void);

@@ -75,12 +75,16 @@ static void kb_check_guards(const kb_batch *b, size_t n, const char *what)
 }
 
 /* Which implementations this CPU runs; scalar must always be one. */
+/* Whether impl runs here, by running it; ms_keccak_impl_available must
+ * say the same. */
 static int kb_available(ms_keccak_impl impl)
 {
     uint8_t d[32];
     uint8_t *out[1] = {d};
     const uint8_t *in[1] = {(const uint8_t *)"x"};
-    return ms_keccak256_batch_with(impl, out, in, 1, 1);
+    const int ran = ms_keccak256_batch_with(impl, out, in, 1, 1);
+    cr_assert_eq(ms_keccak_impl_available(impl), ran, "impl %d: available() disagrees with a run", (int)impl);
+    return ran;
 }
 
 static const size_t kb_lens[] = {0, 1, 31, 32, 33, 64, 65, 66, 100, 135, 136, 137,
@@ -245,6 +249,7 @@ static void kb_expect_refused(ms_keccak_impl impl)
     kb_batch *b = malloc(sizeof *b);
     cr_assert_not_null(b);
     kb_batch_init(b, 65, 9, 5u);
+    cr_assert_eq(ms_keccak_impl_available(impl), 0, "impl %d", (int)impl);
     cr_assert_eq(ms_keccak256_batch_with(impl, b->out, b->in, 65, 9), 0, "impl %d", (int)impl);
     kb_check_guards(b, 0, "refused");
     kb_batch_free(b);
