@@ -134,10 +134,10 @@ static void heap_get(const smt_node *n, unsigned i, uint8_t *k, const uint8_t **
     }
 }
 
-#ifdef MS_TEST_BUILD
 /* Recompute the inner entries above the slots flagged in dirty (bit s),
- * one hash at a time: the reference a test build checks every decoded
- * record against, independent of smt_node_rehash_many. */
+ * one hash at a time: a single compact record's check on load, and the
+ * reference a test build checks every decoded record against, independent
+ * of smt_node_rehash_many. */
 unsigned smt_node_rehash(smt_node *n, uint32_t dirty)
 {
     unsigned hashes = 0;
@@ -154,7 +154,6 @@ unsigned smt_node_rehash(smt_node *n, uint32_t dirty)
     }
     return hashes;
 }
-#endif
 
 void smt_hash_buf_free(smt_hash_buf *hb)
 {
@@ -232,10 +231,11 @@ static void node_classes(uint8_t cls[32], const smt_node *n)
     }
 }
 
-/* Record: format | slot map u16 | leaf map u16 | per slot present, ascending:
- * hash 32, then leaf: path 32, valueHash 32 / node: version u64 | then the
- * hash of every inner entry 2..15 of class NODE, ascending. (Entry 1, the
- * node's own hash, is in its parent.) */
+/* The full form (format 1, what stores written before format 2 hold and
+ * what the node cache keeps): format | slot map u16 | leaf map u16 | per
+ * slot present, ascending: hash 32, then leaf: path 32, valueHash 32 /
+ * node: version u64 | then the hash of every inner entry 2..15 of class
+ * NODE, ascending. (Entry 1, the node's own hash, is in its parent.) */
 size_t smt_node_encode(uint8_t out[NODE_MAX_BYTES], const smt_node *n)
 {
     uint16_t map = 0, leaves = 0;
@@ -261,7 +261,7 @@ size_t smt_node_encode(uint8_t out[NODE_MAX_BYTES], const smt_node *n)
         memcpy(out + o, n->ihash[i], 32);
         o += 32;
     }
-    out[0] = NODE_FORMAT;
+    out[0] = NODE_FORMAT_FULL;
     out[1] = (uint8_t)(map >> 8);
     out[2] = (uint8_t)map;
     out[3] = (uint8_t)(leaves >> 8);
@@ -269,18 +269,46 @@ size_t smt_node_encode(uint8_t out[NODE_MAX_BYTES], const smt_node *n)
     return o;
 }
 
-/* Decode and check the node written by `version` at nibble depth `depth` on
- * `path`; its hash must be want32. Returns 1, or 0 on any inconsistency.
- * One keccak over inner entries 2 and 3 ties the record to the hash its
- * parent holds, except with `verified` (a cached record, checked when it
- * entered the cache: its hash is want32). The deeper stored inner hashes are
- * not recomputed here, for speed: RocksDB's block checksums guard them on
- * disk, the operator's `verify` recomputes the whole tree, and test builds
- * recompute and compare all of them on every decode. */
-int smt_node_decode(smt_node *n, const uint8_t *buf, size_t len, uint64_t version, unsigned depth,
-                       const uint8_t path[32], const uint8_t want32[32], int verified)
+/* The stored form (format 2) of a full record this tree encoded: the same
+ * header and slots without what a reader can derive, i.e. a leaf's hash
+ * (leafHash(path, valueHash)) and the inner hashes: 40 to 45% fewer bytes
+ * to write, flush and compact, for about 15 hashes per record read back. */
+size_t smt_record_compact(uint8_t out[NODE_COMPACT_MAX_BYTES], const uint8_t *rec, size_t len)
 {
-    if (len < 5 || buf[0] != NODE_FORMAT || depth > MAX_NIBBLE_DEPTH) return 0;
+    (void)len;   /* the record is this tree's own, well formed */
+    const unsigned map = ((unsigned)rec[1] << 8) | rec[2];
+    const unsigned leaves = ((unsigned)rec[3] << 8) | rec[4];
+    memcpy(out, rec, 5);
+    out[0] = NODE_FORMAT_COMPACT;
+    size_t i = 5, o = 5;
+    for (unsigned sl = 0; sl < 16; sl++) {
+        if (!((map >> sl) & 1u)) continue;
+        if ((leaves >> sl) & 1u) {
+            memcpy(out + o, rec + i + 32, 64);   /* path, valueHash; not the hash */
+            i += 96;
+            o += 64;
+        } else {
+            memcpy(out + o, rec + i, 40);        /* hash, version */
+            i += 40;
+            o += 40;
+        }
+    }
+    return o;
+}
+
+/* Parse the slots of a record of either format into n (and, format 1, the
+ * hash of each slot). Checks everything the bytes alone can show: maps,
+ * lengths, that every leaf lies under this node in its slot, child
+ * versions, no lone leaf. Sets n's inner entries 2..15 (format 1 from the
+ * record; format 2 left to be hashed) and never entry 1. Returns the
+ * format, or 0 when the record is malformed. */
+static int node_parse(smt_node *n, const uint8_t *buf, size_t len, uint64_t version, unsigned depth,
+                      const uint8_t path[32])
+{
+    if (len < 5 || depth > MAX_NIBBLE_DEPTH) return 0;
+    const int format = buf[0];
+    if (format != NODE_FORMAT_FULL && format != NODE_FORMAT_COMPACT) return 0;
+    const int full = format == NODE_FORMAT_FULL;
     const unsigned map = ((unsigned)buf[1] << 8) | buf[2];
     const unsigned leaves = ((unsigned)buf[3] << 8) | buf[4];
     if (map == 0 || (leaves & ~map) != 0) return 0;
@@ -299,12 +327,15 @@ int smt_node_decode(smt_node *n, const uint8_t *buf, size_t len, uint64_t versio
         c->version = 0;
         count++;
         const int is_leaf = (int)((leaves >> sl) & 1u);
-        const size_t need = 32u + (is_leaf ? 64u : 8u);
+        const size_t need = (is_leaf ? 64u : 40u) + (full && is_leaf ? 32u : 0u);
         if (len - o < need) return 0;
-        memcpy(c->hash, buf + o, 32);
-        o += 32;
         if (is_leaf) {
             c->kind = K_LEAF;
+            if (full) {
+                memcpy(c->hash, buf + o, 32);
+                o += 32;
+                if (is_zero32(c->hash)) return 0;
+            }
             memcpy(c->path, buf + o, 32);
             memcpy(c->vh, buf + o + 32, 32);
             o += 64;
@@ -316,14 +347,16 @@ int smt_node_decode(smt_node *n, const uint8_t *buf, size_t len, uint64_t versio
             if (smt_nib(c->path, depth) != sl) return 0;
         } else {
             c->kind = K_NODE;
-            c->version = ms_get_be64(buf + o);
-            o += 8;
+            memcpy(c->hash, buf + o, 32);
+            c->version = ms_get_be64(buf + o + 32);
+            o += 40;
+            if (is_zero32(c->hash)) return 0;
             if (c->version == 0 || c->version > version || depth == MAX_NIBBLE_DEPTH) return 0;
         }
-        if (is_zero32(c->hash)) return 0;
     }
     /* One slot holding one leaf would have been compacted into that leaf. */
     if (count == 1 && leaves != 0) return 0;
+    if (!full) return o == len ? format : 0;
 
     uint8_t cls[32];
     node_classes(cls, n);
@@ -344,26 +377,117 @@ int smt_node_decode(smt_node *n, const uint8_t *buf, size_t len, uint64_t versio
         memcpy(n->ihash[i], buf + o, 32);
         o += 32;
     }
-    if (o != len) return 0;
+    return o == len ? format : 0;
+}
+
+/* Entry 1 of a parsed full record: want32 when `verified` (a cached record,
+ * checked when it entered the cache), else internalHash(entry 2, entry 3).
+ * The deeper stored inner hashes are not recomputed, for speed: RocksDB's
+ * block checksums guard them on disk, the operator's `verify` recomputes
+ * the whole tree, and test builds recompute and compare all of them on
+ * every decode. Returns the number of hashes (0 or 1). */
+static unsigned full_top(smt_node *n, const uint8_t want32[32], int verified)
+{
     n->ikind[1] = K_NODE;
     if (verified) {
         memcpy(n->ihash[1], want32, 32);
-    } else {
-        uint8_t ka, kb;
-        const uint8_t *ha, *hb;
-        heap_get(n, 2, &ka, &ha);
-        heap_get(n, 3, &kb, &hb);
-        ms_smt_hash_internal(n->ihash[1], ha, hb);
+        return 0;
     }
+    uint8_t ka, kb;
+    const uint8_t *ha, *hb;
+    heap_get(n, 2, &ka, &ha);
+    heap_get(n, 3, &kb, &hb);
+    ms_smt_hash_internal(n->ihash[1], ha, hb);
+    return 1;
+}
+
+/* The decoded node's own hash against want32 (and, in test builds, every
+ * inner entry against a full recomputation). */
+static int node_matches(const smt_node *n, const uint8_t want32[32])
+{
+    if (n->ikind[1] != K_NODE) return 0;
 #ifdef MS_TEST_BUILD
     {
-        smt_node full = *n;
-        smt_node_rehash(&full, 0xffffu);
-        if (memcmp(full.ihash, n->ihash, sizeof full.ihash) != 0) return 0;
-        if (memcmp(full.ikind + 1, n->ikind + 1, 15) != 0) return 0;
+        smt_node all = *n;
+        smt_node_rehash(&all, 0xffffu);
+        if (memcmp(all.ihash, n->ihash, sizeof all.ihash) != 0) return 0;
+        if (memcmp(all.ikind + 1, n->ikind + 1, 15) != 0) return 0;
     }
 #endif
     return memcmp(n->ihash[1], want32, 32) == 0;
+}
+
+int smt_node_decode(smt_node *n, const uint8_t *buf, size_t len, uint64_t version, unsigned depth,
+                    const uint8_t path[32], const uint8_t want32[32], int verified)
+{
+    const int format = node_parse(n, buf, len, version, depth, path);
+    if (format == 0) return 0;
+    if (format == NODE_FORMAT_FULL) {
+        (void)full_top(n, want32, verified);
+    } else {
+        /* A compact record carries no hash of its own: derive the leaves'
+         * and every inner one, which checks all of them. */
+        for (unsigned sl = 0; sl < 16; sl++) {
+            smt_ref *c = &n->child[sl];
+            if (c->kind == K_LEAF) ms_smt_hash_leaf(c->hash, c->path, c->vh);
+        }
+        (void)smt_node_rehash(n, 0xffffu);
+    }
+    return node_matches(n, want32);
+}
+
+long smt_node_decode_many(smt_decode_item *items, size_t n, unsigned depth, smt_hash_buf *hb, ms_keccak_impl impl)
+{
+    long hashes = 0;
+    size_t ncompact = 0, nleaves = 0;
+    for (size_t i = 0; i < n; i++) {
+        smt_decode_item *it = &items[i];
+        it->ok = 0;
+        it->format = node_parse(it->n, it->rec, it->len, it->version, depth, it->path);
+        if (it->format == NODE_FORMAT_FULL) {
+            hashes += (long)full_top(it->n, it->want, it->verified);
+            it->ok = node_matches(it->n, it->want);
+        } else if (it->format == NODE_FORMAT_COMPACT) {
+            ncompact++;
+        }
+    }
+    if (ncompact == 0) return hashes;
+    /* Compact records: their leaves' hashes all at once, then their inner
+     * entries level by level (smt_node_rehash_many), so that the hashes of
+     * every record of the call share the SIMD lanes. */
+    if (ncompact > ((size_t)-1) / 16u || !smt_hash_buf_room(hb, 16u * ncompact)) return -1;
+    smt_node **nodes = malloc(ncompact * sizeof *nodes);
+    uint32_t *dirty = malloc(ncompact * sizeof *dirty);
+    if (nodes == NULL || dirty == NULL) {
+        free(nodes);
+        free(dirty);
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].format != NODE_FORMAT_COMPACT) continue;
+        smt_node *nd = items[i].n;
+        for (unsigned sl = 0; sl < 16; sl++) {
+            smt_ref *c = &nd->child[sl];
+            if (c->kind != K_LEAF) continue;
+            ms_smt_leaf_preimage(hb->img + nleaves * 65u, c->path, c->vh);
+            hb->in[nleaves] = hb->img + nleaves * 65u;
+            hb->out[nleaves++] = c->hash;
+        }
+        nodes[k] = nd;
+        dirty[k++] = 0xffffu;
+    }
+    long inner = -1;
+    if (ms_keccak256_batch_with(impl, hb->out, hb->in, 65u, nleaves)) {
+        inner = smt_node_rehash_many(nodes, dirty, ncompact, hb, impl);
+    }
+    free(nodes);
+    free(dirty);
+    if (inner < 0) return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].format == NODE_FORMAT_COMPACT) items[i].ok = node_matches(items[i].n, items[i].want);
+    }
+    return hashes + (long)nleaves + inner;
 }
 
 /* -------------------------------------------------------------------- cache */
@@ -548,6 +672,19 @@ void smt_cache_remove(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN])
     }
 }
 
+void smt_cache_decoded(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], const uint8_t hash32[32], const smt_node *n,
+                       uint8_t *rec, size_t len)
+{
+    if (len > 0 && rec[0] == NODE_FORMAT_FULL) {
+        smt_cache_put(t, key, hash32, rec, len, 1);
+        return;
+    }
+    free(rec);
+    if (t->cap == 0) return;
+    uint8_t full[NODE_MAX_BYTES];
+    smt_cache_put(t, key, hash32, full, smt_node_encode(full, n), 0);
+}
+
 /* Load the node `ref` points to, at nibble depth `depth` on `path`, into n. */
 int smt_cached_node(ms_smt *t, const uint8_t key[NODE_KEY_LEN], const smt_ref *ref, unsigned depth,
                     const uint8_t path[32], smt_node *n)
@@ -566,7 +703,7 @@ ms_smt_status smt_adopt_record(ms_smt *t, const uint8_t key[NODE_KEY_LEN], const
         free(val);
         return MS_SMT_CORRUPT;
     }
-    smt_cache_put(t, key + 1, ref->hash, val, vlen, 1);
+    smt_cache_decoded(t, key + 1, ref->hash, n, val, vlen);
     return MS_SMT_OK;
 }
 

@@ -164,7 +164,8 @@ typedef struct ms_smt_stats {
     uint64_t ops;            /* updates applied (after skipping meta keys) */
     uint64_t op_hashes;      /* keccak256 calls of ms_smt_op_set made by apply_entries (key and value) */
     uint64_t node_hashes;    /* keccak256 of 65-byte preimages: leaves, internal nodes, and the check of
-                                each node record read from RocksDB */
+                                each node record read from RocksDB (one for a format 1 record; a
+                                compact one's leaf and inner hashes) */
     uint64_t nodes_cached;   /* node records found in the node cache */
     uint64_t nodes_read;     /* node records read from RocksDB */
     uint64_t read_calls;     /* RocksDB read calls that fetched them (one per level: batched) */

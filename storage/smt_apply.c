@@ -438,33 +438,23 @@ static void levels_trim(ms_smt *t)
     }
 }
 
-/* The records of one level to decode: cached ones (verified when they
- * entered the cache) or read from RocksDB (checked here against the hash
- * their parent holds: one keccak each). */
-typedef struct level_src {
-    const uint8_t *rec;
-    size_t len;
-    int verified;
-    int ok;               /* smt_node_decode's result */
-} level_src;
-
+/* Half of a level's records to decode: cached ones (full records, verified
+ * when they entered the cache) or read from RocksDB (checked here against
+ * the hash their parent holds: one keccak for a full record, its leaf and
+ * inner hashes for a compact one). */
 typedef struct decode_job {
-    const reader *r;
-    const want *cur;
-    level_src *src;
-    pre_node *base;
-    unsigned d;
+    smt_decode_item *items;
     size_t lo, hi;
+    unsigned d;
+    ms_keccak_impl impl;
+    long hashes;          /* Out: keccak256 calls, -1 when out of memory */
 } decode_job;
 
 static void decode_range(decode_job *j)
 {
-    for (size_t i = j->lo; i < j->hi; i++) {
-        const want *x = &j->cur[i];
-        level_src *sr = &j->src[i];
-        sr->ok = smt_node_decode(&j->base[i].n, sr->rec, sr->len, x->ref.version, j->d, j->r->ops[x->lo].path,
-                                 x->ref.hash, sr->verified);
-    }
+    smt_hash_buf hb = {0};
+    j->hashes = smt_node_decode_many(j->items + j->lo, j->hi - j->lo, j->d, &hb, j->impl);
+    smt_hash_buf_free(&hb);
 }
 
 static void *decode_thread(void *arg)
@@ -494,13 +484,17 @@ static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n
     pre_node *base = r->pre[d];
     size_t *miss = malloc(n * sizeof *miss);
     uint8_t *keys = malloc(n * NODE_KEY_LEN);
-    level_src *src = malloc(n * sizeof *src);
+    smt_decode_item *items = malloc(n * sizeof *items);
     uint8_t **vals = NULL;
     size_t *vl = NULL, nmiss = 0;
-    if (miss == NULL || keys == NULL || src == NULL) s = MS_SMT_NOMEM;
+    if (miss == NULL || keys == NULL || items == NULL) s = MS_SMT_NOMEM;
     for (size_t i = 0; i < n && s == MS_SMT_OK; i++) {
         base[i].lo = cur[i].lo;
         smt_node_key(keys + i * NODE_KEY_LEN, cur[i].ref.version, d, r->ops[cur[i].lo].path);
+        items[i].n = &base[i].n;
+        items[i].version = cur[i].ref.version;
+        items[i].path = r->ops[cur[i].lo].path;
+        items[i].want = cur[i].ref.hash;
     }
     for (size_t i = 0; i < n && s == MS_SMT_OK; i++) {
         const want *x = &cur[i];
@@ -514,9 +508,9 @@ static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n
         }
         const cache_ent *e = &t->ents[hit];
         if (memcmp(e->hash, x->ref.hash, 32) != 0) s = MS_SMT_CORRUPT;
-        src[i].rec = e->rec;
-        src[i].len = e->len;
-        src[i].verified = 1;
+        items[i].rec = e->rec;
+        items[i].len = e->len;
+        items[i].verified = 1;
         st->nodes_cached++;
     }
     if (s == MS_SMT_OK && nmiss > 0) {
@@ -536,13 +530,12 @@ static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n
             if (s == MS_SMT_OK) {
                 st->read_calls++;
                 st->nodes_read += nmiss;
-                st->node_hashes += nmiss;   /* each record's check against its parent */
             }
             for (size_t m = 0; m < nmiss && s == MS_SMT_OK; m++) {
                 if (!found[m]) s = MS_SMT_CORRUPT;   /* a node its parent names is missing */
-                src[miss[m]].rec = vals[m];
-                src[miss[m]].len = vl[m];
-                src[miss[m]].verified = 0;
+                items[miss[m]].rec = vals[m];
+                items[miss[m]].len = vl[m];
+                items[miss[m]].verified = 0;
             }
         }
         free(kp);
@@ -550,22 +543,25 @@ static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n
         free(found);
     }
     if (s == MS_SMT_OK) {
-        decode_job lower = {r, cur, src, base, d, 0, n / 2}, upper = {r, cur, src, base, d, n / 2, n};
+        decode_job lower = {items, 0, n / 2, d, t->keccak, 0}, upper = {items, n / 2, n, d, t->keccak, 0};
         pthread_t th;
         const int split = t->threads == 2 && n >= DECODE_PARALLEL_MIN;
         const int started = split && pthread_create(&th, NULL, decode_thread, &lower) == 0;
         if (!started) decode_range(&lower);
         decode_range(&upper);
         if (started) pthread_join(th, NULL);
+        if (lower.hashes < 0 || upper.hashes < 0) s = MS_SMT_NOMEM;
+        else st->node_hashes += (uint64_t)(lower.hashes + upper.hashes);
         for (size_t i = 0; i < n && s == MS_SMT_OK; i++) {
-            if (!src[i].ok) s = MS_SMT_CORRUPT;
+            if (!items[i].ok) s = MS_SMT_CORRUPT;
         }
     }
-    /* The records read enter the cache (which then owns them), in order. */
+    /* The records read enter the cache (which then owns them), in order,
+     * in the full form. */
     for (size_t m = 0; vals != NULL && m < nmiss; m++) {
         if (s == MS_SMT_OK) {
             const want *x = &cur[miss[m]];
-            smt_cache_put(t, keys + miss[m] * NODE_KEY_LEN + 1, x->ref.hash, vals[m], vl[m], 1);
+            smt_cache_decoded(t, keys + miss[m] * NODE_KEY_LEN + 1, x->ref.hash, &base[miss[m]].n, vals[m], vl[m]);
         } else {
             free(vals[m]);
         }
@@ -574,7 +570,7 @@ static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n
     free(vl);
     free(miss);
     free(keys);
-    free(src);
+    free(items);
     if (s == MS_SMT_OK) r->npre[d] = n;
     return s;
 }
@@ -699,10 +695,12 @@ static ms_smt_status write_records(ms_smt *t, ms_kv_batch *b, worker *const *w, 
     for (size_t i = 0; i < no; i++) {
         node_out *r = order[i];
         if (i + PREFETCH_AHEAD < no) smt_cache_prefetch(t, order[i + PREFETCH_AHEAD]->key + 1, 0);
-        ms_kv_batch_put(b, r->key, NODE_KEY_LEN, r->rec, r->len);
+        uint8_t compact[NODE_COMPACT_MAX_BYTES];
+        const size_t clen = smt_record_compact(compact, r->rec, r->len);
+        ms_kv_batch_put(b, r->key, NODE_KEY_LEN, compact, clen);
         smt_cache_put(t, r->key + 1, r->hash, r->rec, r->len, 1);   /* the cache owns or frees it */
         r->rec = NULL;
-        st->bytes_written += r->len;
+        st->bytes_written += clen;
     }
     st->nodes_written = no;
     free(order);

@@ -21,13 +21,15 @@
 
 enum { K_EMPTY = 0, K_LEAF = 1, K_NODE = 2 };
 
-#define NODE_FORMAT 0x01u
+#define NODE_FORMAT_FULL 0x01u     /* with leaf and inner hashes: the cache's form, older stores' records */
+#define NODE_FORMAT_COMPACT 0x02u  /* without them: what an apply writes (spec/state.md "Nodes") */
 #define VREC_FORMAT 0x01u
 #define META_FORMAT 0x01u
 #define NODE_KEY_LEN 42u           /* tag, version 8, depth 1, prefix 32 */
 #define STALE_ENTRY_LEN 41u        /* a node key without its tag */
 #define STALE_CHUNK_ENTRIES 1024u
-#define NODE_MAX_BYTES (5u + 16u * 96u + 14u * 32u)
+#define NODE_MAX_BYTES (5u + 16u * 96u + 14u * 32u)      /* a full record */
+#define NODE_COMPACT_MAX_BYTES (5u + 16u * 64u)          /* a compact one */
 #define MAX_NIBBLE_DEPTH 63u       /* the deepest position a stored node can hold */
 
 /* A subtree reference: a slot of a node, or a version's root. */
@@ -115,11 +117,10 @@ void smt_node_entry(uint8_t out[STALE_ENTRY_LEN], uint64_t version, unsigned dep
 void smt_node_key(uint8_t out[NODE_KEY_LEN], uint64_t version, unsigned depth, const uint8_t path[32]);
 void smt_stale_key(uint8_t out[13], uint64_t version, uint32_t chunk);
 
-/* Node records. smt_node_rehash (test builds: the one-node reference of
- * smt_node_rehash_many) returns the number of keccak256 calls it made. */
-#ifdef MS_TEST_BUILD
+/* Node records. smt_node_rehash (one hash at a time: a single compact
+ * record's load, and the reference of smt_node_rehash_many) returns the
+ * number of keccak256 calls it made. */
 unsigned smt_node_rehash(smt_node *n, uint32_t dirty);
-#endif
 
 /* Buffers of batched hashing (65-byte preimages and their pointers), kept
  * by their owner between calls; zero-initialise, free with smt_hash_buf_free. */
@@ -140,9 +141,36 @@ int smt_hash_buf_room(smt_hash_buf *hb, size_t n);
  * nodes' inner entries are then unspecified). */
 long smt_node_rehash_many(smt_node *const *nodes, const uint32_t *dirty, size_t n, smt_hash_buf *hb,
                           ms_keccak_impl impl);
+/* The full record (format 1) of n, which the node cache keeps. Returns its
+ * length. */
 size_t smt_node_encode(uint8_t out[NODE_MAX_BYTES], const smt_node *n);
+/* The compact record (format 2, what RocksDB gets) of the full record
+ * rec[0..len) that smt_node_encode made. Returns its length. */
+size_t smt_record_compact(uint8_t out[NODE_COMPACT_MAX_BYTES], const uint8_t *rec, size_t len);
+/* Decode a record of either format, written by `version` at nibble depth
+ * `depth` on `path`, into n and check it: its hash must be want32. A full
+ * record costs one keccak (none with `verified`: a cached record, checked
+ * when it entered the cache), a compact one its leaves' and inner hashes,
+ * which checks every one of them. Returns 1, or 0 on any inconsistency. */
 int smt_node_decode(smt_node *n, const uint8_t *buf, size_t len, uint64_t version, unsigned depth,
                     const uint8_t path[32], const uint8_t want32[32], int verified);
+/* One record of smt_node_decode_many: the arguments of smt_node_decode. */
+typedef struct smt_decode_item {
+    smt_node *n;          /* Out: the decoded node */
+    const uint8_t *rec;   /* In: the record, len bytes */
+    size_t len;
+    uint64_t version;
+    const uint8_t *path;  /* 32 bytes: a path under the node */
+    const uint8_t *want;  /* 32 bytes: the node's hash as its parent holds it */
+    int verified;
+    int format;           /* Out: the record's format, 0 when malformed */
+    int ok;               /* Out: smt_node_decode's result */
+} smt_decode_item;
+/* smt_node_decode of items[0..n), all at nibble depth `depth`, the compact
+ * records' hashes batched through impl (hb: scratch). Returns the number of
+ * keccak256 calls, or -1 when out of memory (the items' results are then
+ * unspecified). */
+long smt_node_decode_many(smt_decode_item *items, size_t n, unsigned depth, smt_hash_buf *hb, ms_keccak_impl impl);
 
 /* The node cache (not thread-safe: only the calling thread of an apply uses it). */
 void smt_cache_clear(ms_smt *t);
@@ -150,6 +178,11 @@ int32_t smt_cache_find(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN]);
 void smt_cache_put(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], const uint8_t hash32[32], uint8_t *rec,
                    size_t len, int owned);
 void smt_cache_remove(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN]);
+/* Cache the node n, just decoded from rec (len bytes, malloc'd; taken) as
+ * read from RocksDB, in the full form whatever rec's format: a cache hit
+ * then costs no hash. */
+void smt_cache_decoded(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], const uint8_t hash32[32], const smt_node *n,
+                       uint8_t *rec, size_t len);
 /* A hint for a lookup of key a few steps ahead (speed only): entry 0
  * fetches its bucket, entry 1 the first entry of that bucket (call it
  * after the bucket had time to arrive). Loops over many keys touch each

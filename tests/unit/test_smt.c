@@ -1,10 +1,12 @@
 /* The state tree (storage/smt.h) and its standalone verifier
  * (crypto/smt_verify.h). Roots are checked against a naive recursive
  * recompute written here from the hashing rules, and against the vectors of
- * the independent JavaScript reference (tests/unit/smt_vectors_gen.h). The
+ * the independent JavaScript reference (tests/unit/smt_vectors_gen.h), which
+ * also gives the exact node records (format 2) a one-block store holds. The
  * node store is audited through RocksDB directly: after any sequence of
  * applies, prunes and rollbacks it must hold exactly the nodes reachable
- * from the retained versions. Each test gets a fresh mkdtemp directory. */
+ * from the retained versions (records of format 1 or 2). Each test gets a
+ * fresh mkdtemp directory. */
 #include <criterion/criterion.h>
 
 #include <dirent.h>
@@ -204,7 +206,15 @@ static char *db_get(rocksdb_t *db, const rocksdb_readoptions_t *ro, const uint8_
 }
 
 /* Adds the node at (version, depth, prefix) and every node below it,
- * decoding the records as spec/state.md defines them. */
+ * decoding the records as spec/state.md "Nodes" defines them. Both value
+ * formats are read (a store may hold records of either):
+ *   1: per non-empty slot, ascending: subtree hash 32, then leaf: path 32,
+ *      valueHash 32 / node: version u64; then the hash of every inner heap
+ *      entry 2..15 holding two entries or more;
+ *   2: per non-empty slot, ascending: leaf: path 32, valueHash 32 / node:
+ *      subtree hash 32, version u64; nothing after the slots.
+ * Any other format byte, or a length other than the one the maps give,
+ * fails the test. */
 static void reach(rocksdb_t *db, const rocksdb_readoptions_t *ro, keyset *s, uint64_t version, unsigned depth,
                   const uint8_t prefix[32])
 {
@@ -219,27 +229,35 @@ static void reach(rocksdb_t *db, const rocksdb_readoptions_t *ro, keyset *s, uin
     cr_assert_not_null(v, "a reachable node is missing (version %" PRIu64 ", depth %u)", version, depth);
     const uint8_t *p = (const uint8_t *)v;
     cr_assert_geq(vlen, 5u);
-    cr_assert_eq(p[0], 0x01);
+    const unsigned format = p[0];
+    cr_assert(format == 0x01 || format == 0x02, "node record format 0x%02x (version %" PRIu64 ", depth %u)", format,
+              version, depth);
     unsigned map = ((unsigned)p[1] << 8) | p[2], leaves = ((unsigned)p[3] << 8) | p[4];
     size_t o = 5;
-    /* Classes of the 31 binary subtrees (0 empty, 1 one leaf, 2 more): the
-     * record ends with the hashes of entries 2..15 of class 2. */
-    unsigned cls[32] = {0}, inner = 0;
-    for (unsigned slot = 0; slot < 16; slot++) {
-        cls[16 + slot] = !((map >> slot) & 1u) ? 0u : ((leaves >> slot) & 1u) ? 1u : 2u;
-    }
-    for (unsigned i = 15; i >= 1; i--) {
-        unsigned a = cls[2 * i], b = cls[2 * i + 1];
-        cls[i] = a == 0 ? (b == 2 ? 2u : b) : b == 0 ? (a == 2 ? 2u : a) : 2u;
-        if (i >= 2 && cls[i] == 2) inner++;
+    /* Format 1 only: classes of the 31 binary subtrees (0 empty, 1 one
+     * leaf, 2 more); the record ends with the hashes of entries 2..15 of
+     * class 2. */
+    unsigned inner = 0;
+    if (format == 0x01) {
+        unsigned cls[32] = {0};
+        for (unsigned slot = 0; slot < 16; slot++) {
+            cls[16 + slot] = !((map >> slot) & 1u) ? 0u : ((leaves >> slot) & 1u) ? 1u : 2u;
+        }
+        for (unsigned i = 15; i >= 1; i--) {
+            unsigned a = cls[2 * i], b = cls[2 * i + 1];
+            cls[i] = a == 0 ? (b == 2 ? 2u : b) : b == 0 ? (a == 2 ? 2u : a) : 2u;
+            if (i >= 2 && cls[i] == 2) inner++;
+        }
     }
     for (unsigned slot = 0; slot < 16; slot++) {
         if (!((map >> slot) & 1u)) continue;
-        o += 32;
         if ((leaves >> slot) & 1u) {
-            o += 64;
+            o += format == 0x01 ? 32u + 64u : 64u;   /* format 1 also stores the leaf hash */
             continue;
         }
+        o += 32;   /* the child's subtree hash, in both formats */
+        cr_assert_leq(o + 8, vlen, "node record too short (version %" PRIu64 ", depth %u, format %u)", version,
+                      depth, format);
         uint64_t cv = ms_get_be64(p + o);
         o += 8;
         uint8_t cp[32];
@@ -248,7 +266,8 @@ static void reach(rocksdb_t *db, const rocksdb_readoptions_t *ro, keyset *s, uin
         else cp[depth / 2] = (uint8_t)(cp[depth / 2] | slot);
         reach(db, ro, s, cv, depth + 1, cp);
     }
-    cr_assert_eq(o + 32 * inner, vlen);
+    cr_assert_eq(o + 32 * inner, vlen, "node record length (version %" PRIu64 ", depth %u, format %u)", version, depth,
+                 format);
     free(v);
 }
 
@@ -323,6 +342,20 @@ static size_t audit_store(void)
 
 /* ------------------------------------------------------------- the vectors */
 
+/* The inserts of every entry of a vector set (freed by the caller). */
+static ms_smt_op *vec_set_ops(const ms_smt_vec_set *vs)
+{
+    ms_smt_op *ops = calloc(vs->n_entries + 1, sizeof *ops);
+    cr_assert_not_null(ops);
+    for (size_t i = 0; i < vs->n_entries; i++) {
+        uint8_t key[64], val[256];
+        size_t kl = hex_into(key, sizeof key, vs->entries[i].key_hex);
+        size_t vl = hex_into(val, sizeof val, vs->entries[i].value_hex);
+        ms_smt_op_set(&ops[i], key, kl, val, vl, 0);
+    }
+    return ops;
+}
+
 Test(smt, vectors_sets_roots_and_proofs, .init = smt_setup, .fini = smt_teardown)
 {
     static uint8_t proof[MS_SMT_PROOF_MAX], want[MS_SMT_PROOF_MAX];
@@ -330,14 +363,7 @@ Test(smt, vectors_sets_roots_and_proofs, .init = smt_setup, .fini = smt_teardown
         const ms_smt_vec_set *vs = &ms_smt_vec_sets[si];
         /* Each set is its own tree: roll back to the empty version first. */
         if (si > 0) cr_assert_eq(commit_rollback(0, NULL), MS_SMT_OK);
-        ms_smt_op *ops = calloc(vs->n_entries + 1, sizeof *ops);
-        cr_assert_not_null(ops);
-        for (size_t i = 0; i < vs->n_entries; i++) {
-            uint8_t key[64], val[256];
-            size_t kl = hex_into(key, sizeof key, vs->entries[i].key_hex);
-            size_t vl = hex_into(val, sizeof val, vs->entries[i].value_hex);
-            ms_smt_op_set(&ops[i], key, kl, val, vl, 0);
-        }
+        ms_smt_op *ops = vec_set_ops(vs);
         uint8_t root[32], vroot[32];
         cr_assert_eq(commit_apply(si + 1, ops, vs->n_entries, 0, root), MS_SMT_OK, "set %s", vs->name);
         free(ops);
@@ -365,6 +391,128 @@ Test(smt, vectors_sets_roots_and_proofs, .init = smt_setup, .fini = smt_teardown
                 cr_assert_eq(ms_smt_verify_non_inclusion(vroot, key, kl, want, wlen), MS_SMT_VERIFY_OK);
             }
         }
+    }
+}
+
+/* The node records (keys with tag 0x10) of a store, in key order. */
+typedef struct node_rec {
+    uint8_t key[42];
+    uint8_t *val;
+    size_t vlen;
+} node_rec;
+
+typedef struct node_recs {
+    node_rec *r;
+    size_t n, cap;
+    size_t bad_klen;   /* a node key not 42 bytes long (0: none) */
+    int oom;           /* both asserted after the scan, not inside RocksDB's iteration */
+} node_recs;
+
+static int collect_node_rec(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    node_recs *l = ctx;
+    if (klen != 42) {
+        l->bad_klen = klen;
+        return 0;
+    }
+    if (l->n == l->cap) {
+        const size_t cap = l->cap ? l->cap * 2 : 64;
+        node_rec *g = realloc(l->r, cap * sizeof *l->r);
+        if (g == NULL) {
+            l->oom = 1;
+            return 0;
+        }
+        l->r = g;
+        l->cap = cap;
+    }
+    node_rec *r = &l->r[l->n];
+    memcpy(r->key, key, 42);
+    r->val = malloc(vlen ? vlen : 1);
+    if (r->val == NULL) {
+        l->oom = 1;
+        return 0;
+    }
+    memcpy(r->val, val, vlen);
+    r->vlen = vlen;
+    l->n++;
+    return 1;
+}
+
+static void node_recs_free(node_recs *l)
+{
+    for (size_t i = 0; i < l->n; i++) free(l->r[i].val);
+    free(l->r);
+}
+
+/* Lower-case hex of b (out holds 2n + 1 characters). */
+static void hex_of(char *out, const uint8_t *b, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+/* Each set's entries applied in one block at version 1 to an empty store
+ * leave exactly the node records the JavaScript reference derives from the
+ * definition in spec/state.md "Nodes" (value format 2): the same keys in the
+ * same order, the same values byte for byte. The audit then walks them. */
+Test(smt, vectors_sets_node_records, .init = smt_setup, .fini = smt_teardown)
+{
+    static uint8_t want[2048];
+    for (size_t si = 0; si < MS_SMT_VEC_SETS_COUNT; si++) {
+        const ms_smt_vec_set *vs = &ms_smt_vec_sets[si];
+        if (si > 0) {
+            /* A fresh empty store for every set. */
+            smt_teardown();
+            smt_setup();
+        }
+        ms_smt_op *ops = vec_set_ops(vs);
+        uint8_t root[32], vroot[32];
+        cr_assert_eq(commit_apply(1, ops, vs->n_entries, 0, root), MS_SMT_OK, "set %s", vs->name);
+        free(ops);
+        hex_into(vroot, 32, vs->root_hex);
+        cr_assert_eq(memcmp(root, vroot, 32), 0, "root of set %s", vs->name);
+
+        node_recs have = {0};
+        const uint8_t tag = MS_SMT_TAG_NODE;
+        cr_assert_eq(ms_kv_scan(smt_kv, &tag, 1, collect_node_rec, &have), MS_KV_OK);
+        cr_assert_eq(have.bad_klen, 0u, "set %s: a node key of %zu bytes", vs->name, have.bad_klen);
+        cr_assert_eq(have.oom, 0, "set %s: out of memory", vs->name);
+
+        /* Keys first (a missing or extra record shows here), then the count,
+         * then the values. */
+        const size_t common = have.n < vs->n_records ? have.n : vs->n_records;
+        for (size_t i = 0; i < common; i++) {
+            uint8_t wk[42];
+            cr_assert_eq(hex_into(wk, sizeof wk, vs->records[i].key_hex), 42u);
+            if (memcmp(have.r[i].key, wk, 42) != 0) {
+                char hk[85];
+                hex_of(hk, have.r[i].key, 42);
+                cr_assert_fail("set %s: node record %zu has key 0x%s, the vector %s", vs->name, i, hk,
+                               vs->records[i].key_hex);
+            }
+        }
+        cr_assert_eq(have.n, vs->n_records, "set %s: %zu node records stored, the vector has %zu", vs->name, have.n,
+                     vs->n_records);
+        for (size_t i = 0; i < common; i++) {
+            const node_rec *r = &have.r[i];
+            const size_t wl = hex_into(want, sizeof want, vs->records[i].value_hex);
+            if (r->vlen == wl && memcmp(r->val, want, wl) == 0) continue;
+            size_t d = 0;
+            while (d < r->vlen && d < wl && r->val[d] == want[d]) d++;
+            char hk[85];
+            hex_of(hk, r->key, 42);
+            cr_assert_fail("set %s: node record %zu (depth %u, key 0x%s) differs: stored %zu bytes, format 0x%02x; "
+                           "the vector %zu bytes, format 0x%02x; first difference at byte %zu",
+                           vs->name, i, (unsigned)r->key[9], hk, r->vlen, r->vlen ? r->val[0] : 0u, wl,
+                           wl ? want[0] : 0u, d);
+        }
+        node_recs_free(&have);
+        /* The audit decodes the same records and finds nothing else. */
+        cr_assert_eq(audit_store(), vs->n_records, "set %s", vs->name);
     }
 }
 

@@ -1,6 +1,6 @@
-// Independent reference for the state tree (spec/state.md): computes roots
-// and proofs naively, straight from the recursive definition, with ethers'
-// keccak256, and writes spec/vectors/smt.json and the C test table
+// Independent reference for the state tree (spec/state.md): computes roots,
+// proofs and the node records of a one-block store naively, straight from
+// the definitions, with ethers' keccak256, and writes spec/vectors/smt.json and the C test table
 // tests/unit/smt_vectors_gen.h. It shares no code with the C tree.
 //
 //   node smt_reference.mjs           write both files
@@ -43,6 +43,54 @@ function toLeaves(entries) {
 }
 
 const rootOf = (entries) => subtreeHash(toLeaves(entries), 0);
+
+// Nibble i of a path: the high half of byte i/2 when i is even, the low half when odd.
+const nib = (p, i) => ((i & 1) ? p[i >> 1] & 0x0f : p[i >> 1] >> 4);
+const be64 = (v) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(v)); return b; };
+
+// The node records (spec/state.md "Node store", "Nodes", value format 2) a
+// store holds after applying all of `entries` in one block at `version` over
+// the empty tree, sorted by key: one record for every k-nibble prefix with
+// two entries or more under it. Slot s of the record at P is the subtree
+// under P||s: empty, a leaf (path 32, valueHash 32), or a node (its
+// subtreeHash at binary depth 4k+4, then the version u64 of its record).
+// Straight from that definition: no path compression, no stored inner hashes.
+function recordsOf(entries, version) {
+    const records = [];
+    let leafSlots = 0;
+    const walk = (set, k) => {   // set: two leaves or more sharing the first k nibbles
+        const prefix = new Uint8Array(32);
+        for (let i = 0; i < k; i++) prefix[i >> 1] |= (i & 1) ? nib(set[0].path, i) : nib(set[0].path, i) << 4;
+        const slots = Array.from({ length: 16 }, (_, s) => set.filter((l) => nib(l.path, k) === s));
+        let slotMap = 0;
+        let leafMap = 0;
+        const body = [];
+        slots.forEach((sub, s) => {
+            if (sub.length === 0) return;
+            slotMap |= 1 << s;
+            if (sub.length === 1) {
+                leafMap |= 1 << s;
+                leafSlots++;
+                body.push(sub[0].path, sub[0].vh);
+            } else {
+                body.push(subtreeHash(sub, 4 * k + 4), be64(version));
+                walk(sub, k + 1);
+            }
+        });
+        const head = new Uint8Array([0x02, slotMap >> 8, slotMap & 0xff, leafMap >> 8, leafMap & 0xff]);
+        const value = concat([head, ...body]);
+        const nLeaves = slots.filter((sub) => sub.length === 1).length;
+        const nNodes = slots.filter((sub) => sub.length > 1).length;
+        if (value.length !== 5 + 64 * nLeaves + 40 * nNodes) throw new Error('record size');
+        records.push({ key: concat([new Uint8Array([0x10]), be64(version), new Uint8Array([k]), prefix]), value });
+    };
+    const leaves = toLeaves(entries);
+    if (leaves.length >= 2) walk(leaves, 0);
+    // Every entry is a leaf in exactly one slot.
+    if (leafSlots !== (leaves.length >= 2 ? leaves.length : 0)) throw new Error('leaf count');
+    records.sort((a, b) => (hx(a.key) < hx(b.key) ? -1 : hx(a.key) > hx(b.key) ? 1 : 0));
+    return records;
+}
 
 // The proof of key, serialized as spec/state.md "Proofs" defines it.
 function proofOf(entries, key) {
@@ -139,6 +187,7 @@ function buildSets() {
         name: s.name,
         entries: s.entries,
         root: rootOf(s.entries),
+        records: recordsOf(s.entries, 1),
         proofs: s.queries.map((q) => {
             const e = s.entries.find((x) => same(x.key, q));
             const p = proofOf(s.entries, q);
@@ -189,7 +238,9 @@ function render() {
     const json = {
         description: 'State tree (spec/state.md): roots and proofs computed naively from the recursive definition ' +
             'by tools/vectors/smt_reference.mjs with ethers.keccak256. Keys and values are raw bytes; ' +
-            'path = keccak256(key), valueHash = keccak256(value); proof kinds 1 inclusion, 2 absent (empty), 3 absent (other leaf).',
+            'path = keccak256(key), valueHash = keccak256(value); proof kinds 1 inclusion, 2 absent (empty), 3 absent (other leaf). ' +
+            'A set\'s records are the format 2 node records (spec/state.md "Nodes", key 0x10 || version || depth || prefix) ' +
+            'a store holds after applying all its entries in one block at version 1 over the empty tree, sorted by key.',
         source: `npm ethers@${ethersVersion}`,
         sets: sets.map((s) => ({
             name: s.name,
@@ -198,6 +249,7 @@ function render() {
             proofs: s.proofs.map((p) => ({
                 key: hx(p.key), value: p.value === null ? null : hx(p.value), kind: p.kind, depth: p.depth, proof: hx(p.bytes),
             })),
+            records: s.records.map((r) => ({ key: hx(r.key), value: hx(r.value) })),
         })),
         sequence: seq.map((b, i) => ({
             height: i + 1,
@@ -220,7 +272,8 @@ function render() {
     L.push('');
     L.push('typedef struct ms_smt_vec_kv { const char *key_hex; const char *value_hex; /* NULL: delete */ } ms_smt_vec_kv;');
     L.push('typedef struct ms_smt_vec_proof { const char *key_hex; const char *value_hex; /* NULL: absent */ int kind; unsigned depth; const char *proof_hex; } ms_smt_vec_proof;');
-    L.push('typedef struct ms_smt_vec_set { const char *name; const char *root_hex; const ms_smt_vec_kv *entries; size_t n_entries; const ms_smt_vec_proof *proofs; size_t n_proofs; } ms_smt_vec_set;');
+    L.push('typedef struct ms_smt_vec_set { const char *name; const char *root_hex; const ms_smt_vec_kv *entries; size_t n_entries; const ms_smt_vec_proof *proofs; size_t n_proofs; ' +
+        'const ms_smt_vec_kv *records; size_t n_records; } ms_smt_vec_set;');
     L.push('typedef struct ms_smt_vec_block { unsigned long height; const ms_smt_vec_kv *ops; size_t n_ops; unsigned long entries; const char *root_hex; } ms_smt_vec_block;');
     L.push('');
     json.sets.forEach((s, si) => {
@@ -232,11 +285,15 @@ function render() {
         L.push(`static const ms_smt_vec_proof ms_smt_vec_set${si}_proofs[] = {`);
         for (const p of s.proofs) L.push(`    { ${q(p.key)}, ${p.value === null ? 'NULL' : q(p.value)}, ${p.kind}, ${p.depth}, ${q(p.proof)} },`);
         L.push('};');
+        L.push(`static const ms_smt_vec_kv ms_smt_vec_set${si}_records[] = {`);
+        if (s.records.length === 0) L.push('    { NULL, NULL }');
+        for (const r of s.records) L.push(`    { ${q(r.key)}, ${q(r.value)} },`);
+        L.push('};');
     });
     L.push('static const ms_smt_vec_set ms_smt_vec_sets[] = {');
     json.sets.forEach((s, si) => {
         L.push(`    { ${q(s.name)}, ${q(s.root)}, ms_smt_vec_set${si}_entries, ${s.entries.length}, ` +
-            `ms_smt_vec_set${si}_proofs, ${s.proofs.length} },`);
+            `ms_smt_vec_set${si}_proofs, ${s.proofs.length}, ms_smt_vec_set${si}_records, ${s.records.length} },`);
     });
     L.push('};');
     L.push('#define MS_SMT_VEC_SETS_COUNT (sizeof ms_smt_vec_sets / sizeof ms_smt_vec_sets[0])');
