@@ -116,7 +116,7 @@ test-asan: $(BUILD)/tests/unit-asan
 	sh tests/run_sanitized.sh $(BUILD)/tests/unit-asan -j2
 
 # The state tree's two hashing threads under ThreadSanitizer (issue 15).
-TSAN_SRC := tests/tsan/smt_threads.c abi/keccak.c abi/keccak_batch.c storage/kv.c storage/records.c storage/smt.c storage/smt_apply.c \
+TSAN_SRC := tests/tsan/smt_threads.c abi/keccak.c abi/keccak_batch.c storage/kv.c storage/records.c storage/smt.c storage/smt_apply.c storage/rec_slab.c \
             crypto/smt_verify.c
 $(BUILD)/tests/tsan-smt: $(TSAN_SRC) storage/*.h bench/bench_dirs.h $(BUILD)/.deps
 	@mkdir -p $(dir $@)
@@ -278,7 +278,7 @@ $(BUILD)/bench: bench/bench.c abi/keccak.c abi/abi_encode.c crypto/eip712.c modu
 # million and 10 million entries (issue 15: in blocks of 1,000 writes, 1M
 # within 2x of 1k and of its Keccak work alone, by the majority of rounds)
 # and the peak memory; storage internals, so linked from the sources.
-$(BUILD)/bench_smt: bench/bench_smt.c abi/keccak.c abi/keccak_batch.c storage/kv.c storage/records.c storage/smt.c storage/smt_apply.c crypto/smt_verify.c \
+$(BUILD)/bench_smt: bench/bench_smt.c abi/keccak.c abi/keccak_batch.c storage/kv.c storage/records.c storage/smt.c storage/smt_apply.c storage/rec_slab.c crypto/smt_verify.c \
                     storage/kv.h storage/smt.h storage/smt_internal.h bench/bench_rounds.h bench/bench_dirs.h abi/keccak.h module/memsync.h $(BUILD)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) -O2 -o $@ $(filter %.c,$^) -lrocksdb -lpthread
@@ -367,7 +367,7 @@ OPERATOR_SRC := $(sort $(wildcard tools/operator/*.c)) tools/host/loader.c tools
                 tools/host/text.c \
                 tools/replay/vectors.c tools/replay/json.c tools/replay/stream.c \
                 crypto/state_proof.c crypto/smt_verify.c crypto/eip712.c abi/keccak.c abi/keccak_batch.c abi/abi_encode.c \
-                storage/kv.c storage/records.c storage/smt.c storage/smt_apply.c storage/undo.c
+                storage/kv.c storage/records.c storage/smt.c storage/smt_apply.c storage/rec_slab.c storage/undo.c
 
 $(BUILD)/memsync-operator: $(OPERATOR_SRC) $(wildcard tools/operator/*.h) tools/host/*.h tools/replay/*.h \
                            crypto/state_proof.h crypto/smt_verify.h storage/kv.h storage/records.h storage/smt.h \

@@ -545,10 +545,8 @@ static void lru_push_front(ms_smt *t, int32_t i)
 void smt_cache_clear(ms_smt *t)
 {
     if (t->cap == 0) return;
-    for (size_t i = 0; i < t->used; i++) {
-        free(t->ents[i].rec);
-        t->ents[i].rec = NULL;
-    }
+    for (size_t i = 0; i < t->used; i++) t->ents[i].rec = NULL;
+    ms_rec_slab_reset(&t->slab);
     for (size_t i = 0; i < t->nbuckets; i++) t->buckets[i] = -1;
     for (unsigned d = 0; d < CACHE_DEPTHS; d++) t->head[d] = t->tail[d] = -1;
     t->used = 0;
@@ -578,44 +576,34 @@ static void cache_drop(ms_smt *t, int32_t i)
     while (*pp != i) pp = &t->ents[*pp].hnext;
     *pp = t->ents[i].hnext;
     lru_unlink(t, i);
-    free(t->ents[i].rec);
+    ms_rec_slab_free(&t->slab, t->ents[i].rec, t->ents[i].len);
     t->ents[i].rec = NULL;
     t->ents[i].hnext = t->free_head;
     t->free_head = i;
 }
 
-/* Cache the record rec (len bytes, whose node hash is hash32) under key. With
- * owned, rec is malloc'd and now belongs to the cache (freed when refused);
- * otherwise it is copied. A failed allocation only skips caching. */
+/* Cache a copy of the record rec (len bytes, whose node hash is hash32)
+ * under key. With owned, rec is malloc'd and freed here. A record the
+ * record slab has no room for is not cached (speed only: it is read again
+ * when needed), and replaces no older record under the same key. */
 void smt_cache_put(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], const uint8_t hash32[32], uint8_t *rec,
-                      size_t len, int owned)
+                   size_t len, int owned)
 {
     if (t->cap == 0) {
         if (owned) free(rec);
         return;
     }
-    uint8_t *copy = rec;
-    if (!owned) {
-        copy = malloc(len);
-        if (copy == NULL) return;
-        memcpy(copy, rec, len);
-    }
     for (int32_t i = t->buckets[cache_slot(t, key)]; i >= 0; i = t->ents[i].hnext) {
         if (memcmp(t->ents[i].key, key, STALE_ENTRY_LEN) == 0) {
-            free(t->ents[i].rec);
-            t->ents[i].rec = copy;
-            t->ents[i].len = (uint32_t)len;
-            memcpy(t->ents[i].hash, hash32, 32);
-            lru_unlink(t, i);
-            lru_push_front(t, i);
-            return;
+            cache_drop(t, i);   /* replaced below, as a new entry */
+            break;
         }
     }
     if (t->free_head < 0 && t->used == t->cap) {
         unsigned deepest = CACHE_DEPTHS - 1;
         while (t->head[deepest] < 0) deepest--;   /* the cache is full: some list is not empty */
         if (key[8] > deepest) {
-            free(copy);
+            if (owned) free(rec);
             return;
         }
         /* The least recently placed unmarked entry of that depth; a marked
@@ -629,6 +617,10 @@ void smt_cache_put(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], const uint8_t 
         }
         cache_drop(t, victim);
     }
+    uint8_t *copy = ms_rec_slab_alloc(&t->slab, len);
+    if (copy != NULL) memcpy(copy, rec, len);
+    if (owned) free(rec);
+    if (copy == NULL) return;
     int32_t i;
     if (t->free_head >= 0) {
         i = t->free_head;
@@ -1217,6 +1209,9 @@ ms_smt_status ms_smt_open(ms_smt **out, ms_kv *kv, size_t cache_nodes)
         }
         t->cap = cache_nodes;
         t->nbuckets = nb;
+        /* Room for every entry's record at the largest size: the bound
+         * [HOST-54] states, whatever the mix of sizes over time. */
+        ms_rec_slab_init(&t->slab, cache_nodes * (size_t)MS_REC_SLAB_MAX);
         smt_cache_clear(t);
     }
     smt_meta m;
@@ -1254,6 +1249,7 @@ void ms_smt_close(ms_smt *t)
 {
     if (t == NULL) return;
     smt_cache_clear(t);
+    smt_scratch_free(t->scratch);
     free(t->work);
     for (unsigned d = 0; d <= MAX_NIBBLE_DEPTH; d++) free(t->pre[d]);
     free(t->ents);

@@ -51,12 +51,12 @@ typedef struct pre_node {
     smt_node n;
 } pre_node;
 
-/* A node record written by the block. The record is allocated by the
- * hashing thread and handed to the node cache in phase 3. */
+/* A node record written by the block, encoded by the hashing thread into
+ * its record arena and copied to the batch and the node cache in phase 3. */
 typedef struct node_out {
     uint8_t key[NODE_KEY_LEN];
     uint8_t hash[32];
-    uint8_t *rec;         /* malloc'd; NULL once the cache owns it */
+    uint8_t *rec;         /* the full record, in its worker's arena */
     size_t len;
 } node_out;
 
@@ -76,6 +76,12 @@ typedef struct pending_node {
  * hashed after its subtree's walk has returned. */
 #define NEW_NODES_PER_CHUNK 64u
 
+/* Bytes of a worker's record arena chunk: about 80 records, and below
+ * glibc's mmap threshold (128 KiB), so that a chunk freed at the end of an
+ * apply is reused by the next one instead of being mapped again, page
+ * fault by page fault. */
+#define RECORD_ARENA_CHUNK (60u * 1024u)
+
 typedef struct worker {
     /* Shared, read-only in phase 2 (except each thread's own pre nodes). */
     const ms_smt_op *ops;
@@ -85,9 +91,12 @@ typedef struct worker {
     pre_node *const *pre;        /* pre[d]: the nodes of depth d, by first update */
     const size_t *npre;          /* npre[d] of them */
     unsigned nlevels;
-    /* Own. */
+    /* Own, kept for the next apply (the handle's smt_scratch): counts
+     * restart at zero, allocations stay, so that a block does not fault
+     * its memory in again after glibc gave the last block's back. */
     smt_node **chunks;           /* new nodes, NEW_NODES_PER_CHUNK a chunk */
-    size_t nchunks, chunk_used;
+    size_t nchunks, chunk_used;  /* chunks in use, nodes used in the last one */
+    size_t chunks_held;          /* chunks allocated */
     pending_node *pend;
     size_t npend, cappend;
     smt_hash_buf hb;
@@ -95,6 +104,9 @@ typedef struct worker {
     size_t nstale, capstale;
     node_out *outs;
     size_t nouts, capouts;
+    uint8_t **arena;             /* the outs' records, RECORD_ARENA_CHUNK bytes a chunk */
+    size_t narena, arena_used;   /* chunks in use, bytes used in the last one */
+    size_t arena_held;           /* chunks allocated */
     int64_t delta;               /* entries added minus removed */
     uint64_t node_hashes;
     /* As a job of the split root (hash_tree): its result. */
@@ -105,7 +117,19 @@ typedef struct worker {
 static void worker_init(worker *w, const ms_smt_op *ops, const uint8_t (*leaf)[32], uint64_t version,
                         pre_node *const *pre, const size_t *npre, unsigned nlevels)
 {
+    const worker kept = *w;
     memset(w, 0, sizeof *w);
+    w->chunks = kept.chunks;
+    w->chunks_held = kept.chunks_held;
+    w->pend = kept.pend;
+    w->cappend = kept.cappend;
+    w->hb = kept.hb;
+    w->stale = kept.stale;
+    w->capstale = kept.capstale;
+    w->outs = kept.outs;
+    w->capouts = kept.capouts;
+    w->arena = kept.arena;
+    w->arena_held = kept.arena_held;
     w->ops = ops;
     w->leaf = leaf;
     w->version = version;
@@ -114,26 +138,45 @@ static void worker_init(worker *w, const ms_smt_op *ops, const uint8_t (*leaf)[3
     w->nlevels = nlevels;
 }
 
+/* Free a worker's allocations (it is then as a zeroed one). */
 static void worker_free(worker *w)
 {
-    for (size_t i = 0; i < w->nouts; i++) free(w->outs[i].rec);
-    for (size_t i = 0; i < w->nchunks; i++) free(w->chunks[i]);
+    for (size_t i = 0; i < w->arena_held; i++) free(w->arena[i]);
+    free(w->arena);
+    for (size_t i = 0; i < w->chunks_held; i++) free(w->chunks[i]);
     free(w->chunks);
     free(w->pend);
     smt_hash_buf_free(&w->hb);
     free(w->stale);
     free(w->outs);
+    memset(w, 0, sizeof *w);
+}
+
+/* Most bytes a worker keeps for the next apply: what a 10,000-write
+ * block's job uses (a sixteenth of the block) several times over; a
+ * bigger one, from a rare huge block, gives its memory back. */
+#define WORKER_KEEP ((size_t)8 << 20)
+
+static void worker_trim(worker *w)
+{
+    const size_t held = w->chunks_held * NEW_NODES_PER_CHUNK * sizeof(smt_node) + w->arena_held * RECORD_ARENA_CHUNK +
+                        w->cappend * sizeof(pending_node) + w->hb.cap * (65u + 2u * sizeof(void *)) +
+                        w->capstale * STALE_ENTRY_LEN + w->capouts * sizeof(node_out);
+    if (held > WORKER_KEEP) worker_free(w);
 }
 
 /* A zeroed node for the block to build, or NULL when out of memory. */
 static smt_node *new_node(worker *w)
 {
     if (w->nchunks == 0 || w->chunk_used == NEW_NODES_PER_CHUNK) {
-        smt_node **p = realloc(w->chunks, (w->nchunks + 1) * sizeof *p);
-        if (p == NULL) return NULL;
-        w->chunks = p;
-        p[w->nchunks] = malloc(NEW_NODES_PER_CHUNK * sizeof(smt_node));
-        if (p[w->nchunks] == NULL) return NULL;
+        if (w->nchunks == w->chunks_held) {
+            smt_node **p = realloc(w->chunks, (w->chunks_held + 1) * sizeof *p);
+            if (p == NULL) return NULL;
+            w->chunks = p;
+            p[w->chunks_held] = malloc(NEW_NODES_PER_CHUNK * sizeof(smt_node));
+            if (p[w->chunks_held] == NULL) return NULL;
+            w->chunks_held++;
+        }
         w->nchunks++;
         w->chunk_used = 0;
     }
@@ -204,11 +247,24 @@ static ms_smt_status add_record(worker *w, unsigned depth, const uint8_t path[32
         w->outs = p;
         w->capouts = ncap;
     }
-    uint8_t buf[NODE_MAX_BYTES];
-    const size_t len = smt_node_encode(buf, n);
-    uint8_t *rec = malloc(len);
-    if (rec == NULL) return MS_SMT_NOMEM;
-    memcpy(rec, buf, len);
+    /* Records go one after another into large chunks rather than one
+     * malloc each (which the cache would free blocks later, on the other
+     * thread). */
+    if (w->narena == 0 || RECORD_ARENA_CHUNK - w->arena_used < NODE_MAX_BYTES) {
+        if (w->narena == w->arena_held) {
+            uint8_t **p = realloc(w->arena, (w->arena_held + 1) * sizeof *p);
+            if (p == NULL) return MS_SMT_NOMEM;
+            w->arena = p;
+            p[w->arena_held] = malloc(RECORD_ARENA_CHUNK);
+            if (p[w->arena_held] == NULL) return MS_SMT_NOMEM;
+            w->arena_held++;
+        }
+        w->narena++;
+        w->arena_used = 0;
+    }
+    uint8_t *rec = w->arena[w->narena - 1] + w->arena_used;
+    const size_t len = smt_node_encode(rec, n);
+    w->arena_used += len;
     node_out *o = &w->outs[w->nouts++];
     smt_node_key(o->key, w->version, depth, path);
     memcpy(o->hash, hash32, 32);
@@ -641,8 +697,63 @@ static int out_cmp(const void *a, const void *b)
     return memcmp((*(const node_out *const *)a)->key, (*(const node_out *const *)b)->key, NODE_KEY_LEN);
 }
 
+typedef struct job_set {
+    worker jobs[16];
+    size_t lo[16], hi[16];
+    unsigned njobs;
+    atomic_uint next;
+    smt_node *top;
+    uint8_t (*leaf)[32];
+} job_set;
+
+/* What an apply keeps in its handle for the next one (speed only): the
+ * workers' buffers and the leaf hashes' array. */
+struct smt_scratch {
+    job_set js;
+    worker root;
+    void *leaf, *sort, *stale, *order;     /* leaf hashes, sort_ops' copy, write_records' lists */
+    size_t leaf_cap, sort_cap, stale_cap, order_cap;   /* in bytes */
+};
+
+/* Largest array of those kept for the next apply: 8 MiB (262,144 leaf
+ * hashes, 116,508 updates to sort). */
+#define SCRATCH_KEEP ((size_t)8 << 20)
+
+/* *buf with room for n bytes (its contents not kept), or NULL when out of
+ * memory. */
+static void *scratch_room(void **buf, size_t *cap, size_t n)
+{
+    if (*cap >= n && *buf != NULL) return *buf;
+    void *grown = realloc(*buf, n ? n : 1);
+    if (grown == NULL) return NULL;
+    *buf = grown;
+    *cap = n;
+    return grown;
+}
+
+static void scratch_trim(void **buf, size_t *cap)
+{
+    if (*cap <= SCRATCH_KEEP) return;
+    free(*buf);
+    *buf = NULL;
+    *cap = 0;
+}
+
+void smt_scratch_free(struct smt_scratch *sc)
+{
+    if (sc == NULL) return;
+    for (unsigned j = 0; j < 16; j++) worker_free(&sc->js.jobs[j]);
+    worker_free(&sc->root);
+    free(sc->leaf);
+    free(sc->sort);
+    free(sc->stale);
+    free(sc->order);
+    free(sc);
+}
+
 /* The stale lists of w[0..nw) in order, the records in key order to b and
- * to the cache. Out: *stale (malloc'd, the concatenated list), *nstale. */
+ * to the cache. Out: *stale (in t->scratch, the concatenated list),
+ * *nstale. */
 static ms_smt_status write_records(ms_smt *t, ms_kv_batch *b, worker *const *w, size_t nw, uint8_t **stale,
                                    size_t *nstale, ms_smt_stats *st)
 {
@@ -651,13 +762,10 @@ static ms_smt_status write_records(ms_smt *t, ms_kv_batch *b, worker *const *w, 
         ns += w[k]->nstale;
         no += w[k]->nouts;
     }
-    uint8_t *all = malloc(ns * STALE_ENTRY_LEN + 1);
-    node_out **order = malloc(no * sizeof *order + 1);
-    if (all == NULL || order == NULL) {
-        free(all);
-        free(order);
-        return MS_SMT_NOMEM;
-    }
+    struct smt_scratch *sc = t->scratch;
+    uint8_t *all = scratch_room(&sc->stale, &sc->stale_cap, ns * STALE_ENTRY_LEN);
+    node_out **order = scratch_room(&sc->order, &sc->order_cap, no * sizeof *order);
+    if (all == NULL || order == NULL) return MS_SMT_NOMEM;
     size_t o = 0, q = 0;
     for (size_t k = 0; k < nw; k++) {
         if (w[k]->nstale > 0) memcpy(all + o * STALE_ENTRY_LEN, w[k]->stale, w[k]->nstale * STALE_ENTRY_LEN);
@@ -698,12 +806,10 @@ static ms_smt_status write_records(ms_smt *t, ms_kv_batch *b, worker *const *w, 
         uint8_t compact[NODE_COMPACT_MAX_BYTES];
         const size_t clen = smt_record_compact(compact, r->rec, r->len);
         ms_kv_batch_put(b, r->key, NODE_KEY_LEN, compact, clen);
-        smt_cache_put(t, r->key + 1, r->hash, r->rec, r->len, 1);   /* the cache owns or frees it */
-        r->rec = NULL;
+        smt_cache_put(t, r->key + 1, r->hash, r->rec, r->len, 0);
         st->bytes_written += clen;
     }
     st->nodes_written = no;
-    free(order);
     *stale = all;
     *nstale = ns;
     return MS_SMT_OK;
@@ -732,17 +838,11 @@ static unsigned path_bucket(const uint8_t path[32])
     return (unsigned)path[0] << 4 | path[1] >> 4;   /* the first 12 bits */
 }
 
-static void sort_ops(ms_smt_op *ops, size_t count)
+static void sort_ops(ms_smt_op *ops, size_t count, ms_smt_op *tmp)
 {
     size_t *start = NULL;
-    ms_smt_op *tmp = NULL;
-    if (count >= SORT_BUCKETED_MIN && count <= SORT_BUCKETED_MAX) {
-        start = calloc(4096 + 1, sizeof *start);
-        tmp = malloc(count * sizeof *tmp);
-    }
-    if (start == NULL || tmp == NULL) {
-        free(start);
-        free(tmp);
+    if (tmp != NULL && count >= SORT_BUCKETED_MIN && count <= SORT_BUCKETED_MAX) start = calloc(4096 + 1, sizeof *start);
+    if (start == NULL) {
         if (count > 1) qsort(ops, count, sizeof ops[0], op_cmp);
         return;
     }
@@ -755,7 +855,6 @@ static void sort_ops(ms_smt_op *ops, size_t count)
     }
     memcpy(ops, tmp, count * sizeof *ops);
     free(start);
-    free(tmp);
 }
 
 void ms_smt_op_set(ms_smt_op *op, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
@@ -771,14 +870,6 @@ void ms_smt_op_set(ms_smt_op *op, const uint8_t *key, size_t klen, const uint8_t
  * the two threads from a shared counter, so that a thread slowed by other
  * work on its core (RocksDB's compactions) takes fewer. Each job has its
  * own lists; they are joined in slot order. */
-typedef struct job_set {
-    worker jobs[16];
-    size_t lo[16], hi[16];
-    unsigned njobs;
-    atomic_uint next;
-    smt_node *top;
-    uint8_t (*leaf)[32];
-} job_set;
 
 static void run_jobs(job_set *js)
 {
@@ -874,7 +965,10 @@ ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_o
     if (s == MS_SMT_NOT_RETAINED) s = MS_SMT_CORRUPT;
     if (s != MS_SMT_OK) return s;
 
-    sort_ops(ops, count);
+    if (t->scratch == NULL && (t->scratch = calloc(1, sizeof *t->scratch)) == NULL) return MS_SMT_NOMEM;
+    struct smt_scratch *sc = t->scratch;
+    /* Without room for the copy, the sort is one qsort (same order). */
+    sort_ops(ops, count, scratch_room(&sc->sort, &sc->sort_cap, count * sizeof *ops));
     for (size_t i = 1; i < count; i++) {
         if (memcmp(ops[i - 1].path, ops[i].path, 32) == 0) return MS_SMT_ARGUMENT;
     }
@@ -891,28 +985,28 @@ ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_o
     for (unsigned d = 0; d <= MAX_NIBBLE_DEPTH; d++) r.pre[d] = t->pre[d];
     s = read_paths(&r, &prev.root, count, &st);
 
-    worker w;
-    job_set *js = malloc(sizeof *js);
-    uint8_t (*leaf)[32] = malloc(count * sizeof *leaf + 1);
+    job_set *js = &sc->js;
+    uint8_t (*leaf)[32] = scratch_room(&sc->leaf, &sc->leaf_cap, count * 32u);
+    if (leaf == NULL && s == MS_SMT_OK) s = MS_SMT_NOMEM;
+    worker *w = &sc->root;
     uint8_t *stale = NULL;
     size_t nstale = 0;
     smt_vrec nr;
     memset(&nr, 0, sizeof nr);
-    worker_init(&w, ops, (const uint8_t(*)[32])leaf, version, r.pre, r.npre, r.nlevels);
-    w.keccak = t->keccak;
-    if ((js == NULL || leaf == NULL) && s == MS_SMT_OK) s = MS_SMT_NOMEM;
-    if (js != NULL) js->njobs = 0;
-    if (s == MS_SMT_OK) s = hash_tree(t, &w, js, &prev.root, count, leaf, &nr.root, &st);
+    worker_init(w, ops, (const uint8_t(*)[32])leaf, version, r.pre, r.npre, r.nlevels);
+    w->keccak = t->keccak;
+    js->njobs = 0;
+    if (s == MS_SMT_OK) s = hash_tree(t, w, js, &prev.root, count, leaf, &nr.root, &st);
     worker *all[17];
     size_t nall = 0;
-    int64_t delta = w.delta;
-    uint64_t hashes = w.node_hashes;
-    for (unsigned j = 0; js != NULL && j < js->njobs; j++) {
+    int64_t delta = w->delta;
+    uint64_t hashes = w->node_hashes;
+    for (unsigned j = 0; j < js->njobs; j++) {
         all[nall++] = &js->jobs[j];
         delta += js->jobs[j].delta;
         hashes += js->jobs[j].node_hashes;
     }
-    all[nall++] = &w;   /* the root's record and stale entry come last */
+    all[nall++] = w;   /* the root's record and stale entry come last */
     if (s == MS_SMT_OK) s = write_records(t, b, all, nall, &stale, &nstale, &st);
     if (s == MS_SMT_OK) {
         st.node_hashes += hashes;
@@ -921,9 +1015,7 @@ ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_o
         nr.entries = (uint64_t)entries;
         nr.prev = m.latest;
     }
-    for (size_t k = 0; k < nall; k++) worker_free(all[k]);
-    free(js);
-    free(leaf);
+    for (size_t k = 0; k < nall; k++) worker_trim(all[k]);
     levels_trim(t);
     if (s == MS_SMT_OK) {
         prev.next = version;
@@ -947,7 +1039,10 @@ ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_o
             if (root32 != NULL) memcpy(root32, nr.root.hash, 32);
         }
     }
-    free(stale);
+    scratch_trim(&sc->leaf, &sc->leaf_cap);
+    scratch_trim(&sc->sort, &sc->sort_cap);
+    scratch_trim(&sc->stale, &sc->stale_cap);
+    scratch_trim(&sc->order, &sc->order_cap);
     t->stats = st;
     return s;
 }

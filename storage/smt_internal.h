@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "storage/kv.h"
+#include "storage/rec_slab.h"
 #include "storage/smt.h"
 
 enum { K_EMPTY = 0, K_LEAF = 1, K_NODE = 2 };
@@ -53,7 +54,7 @@ typedef struct smt_node {
 typedef struct cache_ent {
     uint8_t key[STALE_ENTRY_LEN];  /* version 8, depth 1, prefix 32 */
     uint8_t hash[32];     /* the node's own hash */
-    uint8_t *rec;         /* malloc'd record; NULL for a free entry */
+    uint8_t *rec;         /* the full record, a block of the handle's slab; NULL for a free entry */
     uint32_t len;
     int32_t hnext;        /* next entry in the same bucket, or in the free list */
     int32_t prev, next;   /* list of the entry's depth, head most recently placed */
@@ -71,12 +72,14 @@ struct ms_smt {
     size_t cap, used;
     int32_t *buckets;
     size_t nbuckets;      /* a power of two */
+    ms_rec_slab slab;     /* the cached records' blocks */
     int32_t head[CACHE_DEPTHS], tail[CACHE_DEPTHS];  /* one LRU list per nibble depth */
     int32_t free_head;    /* removed entries, chained by hnext */
     uint64_t cache_hi;    /* highest version whose nodes may be in the cache */
     unsigned threads;     /* ms_smt_set_parallel */
     size_t parallel_min;
     ms_keccak_impl keccak;  /* ms_smt_set_keccak */
+    struct smt_scratch *scratch;  /* an apply's buffers, kept for the next (smt_apply.c) */
     ms_smt_stats stats;   /* of the last apply */
 };
 
@@ -175,6 +178,10 @@ long smt_node_decode_many(smt_decode_item *items, size_t n, unsigned depth, smt_
 /* The node cache (not thread-safe: only the calling thread of an apply uses it). */
 void smt_cache_clear(ms_smt *t);
 int32_t smt_cache_find(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN]);
+/* Cache a copy of the full record rec (len bytes) of the node whose hash is
+ * hash32 under key, in a block of the handle's record slab; with owned, rec
+ * is malloc'd and freed here. A record the cache's policy or the slab has
+ * no room for is not cached (speed only). */
 void smt_cache_put(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN], const uint8_t hash32[32], uint8_t *rec,
                    size_t len, int owned);
 void smt_cache_remove(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN]);
@@ -198,6 +205,10 @@ int smt_cached_node(ms_smt *t, const uint8_t key[NODE_KEY_LEN], const smt_ref *r
  * Returns MS_SMT_OK or MS_SMT_CORRUPT. */
 ms_smt_status smt_adopt_record(ms_smt *t, const uint8_t key[NODE_KEY_LEN], const smt_ref *ref, unsigned depth,
                                const uint8_t path[32], uint8_t *val, size_t vlen, smt_node *n);
+
+/* Free what applies kept in the handle (NULL: nothing). */
+struct smt_scratch;
+void smt_scratch_free(struct smt_scratch *sc);
 
 /* Versions and pruning. */
 ms_smt_status smt_read_meta(ms_smt *t, smt_meta *m);
