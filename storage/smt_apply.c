@@ -76,10 +76,10 @@ typedef struct pending_node {
  * hashed after its subtree's walk has returned. */
 #define NEW_NODES_PER_CHUNK 64u
 
-/* Bytes of a worker's record arena chunk: about 80 records, and below
- * glibc's mmap threshold (128 KiB), so that a chunk freed at the end of an
- * apply is reused by the next one instead of being mapped again, page
- * fault by page fault. */
+/* Bytes of a worker's record arena chunk: about 80 records. Chunks stay
+ * with the worker for the next apply (worker_trim), and one is below
+ * glibc's mmap threshold (128 KiB) so that those a trim gives back are
+ * reused from the heap rather than mapped again page fault by page fault. */
 #define RECORD_ARENA_CHUNK (60u * 1024u)
 
 typedef struct worker {
