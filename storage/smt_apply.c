@@ -751,6 +751,37 @@ void smt_scratch_free(struct smt_scratch *sc)
     free(sc);
 }
 
+/* Phase 3's batch half: the records order[0..no), compact, into b in key
+ * order. On the second thread while the calling one updates the node
+ * cache (the two share only the records, which both only read). */
+typedef struct batch_job {
+    ms_kv_batch *b;
+    node_out *const *order;
+    size_t no;
+    uint64_t bytes;       /* Out: the compact records' bytes */
+} batch_job;
+
+static void put_records(batch_job *j)
+{
+    for (size_t i = 0; i < j->no; i++) {
+        const node_out *r = j->order[i];
+        uint8_t compact[NODE_COMPACT_MAX_BYTES];
+        const size_t clen = smt_record_compact(compact, r->rec, r->len);
+        ms_kv_batch_put(j->b, r->key, NODE_KEY_LEN, compact, clen);
+        j->bytes += clen;
+    }
+}
+
+static void *put_records_thread(void *arg)
+{
+    put_records(arg);
+    return NULL;
+}
+
+/* A block writing at least this many records puts them into the batch on
+ * a second thread (when the handle may use two). */
+#define WRITE_PARALLEL_MIN 256u
+
 /* The stale lists of w[0..nw) in order, the records in key order to b and
  * to the cache. Out: *stale (in t->scratch, the concatenated list),
  * *nstale. */
@@ -794,6 +825,10 @@ static ms_smt_status write_records(ms_smt *t, ms_kv_batch *b, worker *const *w, 
         }
         qsort(order, no, sizeof *order, out_cmp);
     }
+    batch_job bj = {b, order, no, 0};
+    pthread_t th;
+    const int started = t->threads == 2 && no >= WRITE_PARALLEL_MIN &&
+                        pthread_create(&th, NULL, put_records_thread, &bj) == 0;
     /* A stale node is reached by no new version: free its cache slot. */
     for (size_t i = 0; i < ns; i++) {
         if (i + PREFETCH_AHEAD < ns) smt_cache_prefetch(t, all + (i + PREFETCH_AHEAD) * STALE_ENTRY_LEN, 0);
@@ -801,14 +836,13 @@ static ms_smt_status write_records(ms_smt *t, ms_kv_batch *b, worker *const *w, 
         smt_cache_remove(t, all + i * STALE_ENTRY_LEN);
     }
     for (size_t i = 0; i < no; i++) {
-        node_out *r = order[i];
+        const node_out *r = order[i];
         if (i + PREFETCH_AHEAD < no) smt_cache_prefetch(t, order[i + PREFETCH_AHEAD]->key + 1, 0);
-        uint8_t compact[NODE_COMPACT_MAX_BYTES];
-        const size_t clen = smt_record_compact(compact, r->rec, r->len);
-        ms_kv_batch_put(b, r->key, NODE_KEY_LEN, compact, clen);
         smt_cache_put(t, r->key + 1, r->hash, r->rec, r->len, 0);
-        st->bytes_written += clen;
     }
+    if (started) pthread_join(th, NULL);
+    else put_records(&bj);
+    st->bytes_written += bj.bytes;
     st->nodes_written = no;
     *stale = all;
     *nstale = ns;
