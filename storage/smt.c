@@ -1209,9 +1209,11 @@ ms_smt_status ms_smt_open(ms_smt **out, ms_kv *kv, size_t cache_nodes)
         }
         t->cap = cache_nodes;
         t->nbuckets = nb;
-        /* Room for every entry's record at the largest size: the bound
-         * [HOST-54] states, whatever the mix of sizes over time. */
-        ms_rec_slab_init(&t->slab, cache_nodes * (size_t)MS_REC_SLAB_MAX);
+        /* Room for every entry's record at the largest size, the bound
+         * [HOST-54] states whatever the mix of sizes over time, in whole
+         * chunks (a cache of fewer than 128 nodes still gets one). */
+        const size_t need = cache_nodes * (size_t)MS_REC_SLAB_MAX;
+        ms_rec_slab_init(&t->slab, (need + MS_REC_SLAB_CHUNK - 1u) / MS_REC_SLAB_CHUNK * MS_REC_SLAB_CHUNK);
         smt_cache_clear(t);
     }
     smt_meta m;

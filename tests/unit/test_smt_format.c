@@ -533,3 +533,18 @@ Test(smt_format, damaged_compact_records_are_corrupt_on_every_read_path)
     cr_assert_eq(memcmp(ra, rb, 32), 0);
     same_new_records(v + 1);
 }
+
+/* The node cache keeps records in slab blocks whatever its size: a cache
+ * of 16 nodes (less than one slab chunk at 2 KiB each) still serves the
+ * top of the tree to the next block. */
+Test(smt_format, a_small_node_cache_still_caches)
+{
+    open_store(&stores[0], 16);
+    uint8_t root[32];
+    apply_block(&stores[0], 1, 0, 0, root);
+    apply_block(&stores[0], 2, 1, 0, root);
+    ms_smt_stats st;
+    ms_smt_last_stats(stores[0].t, &st);
+    cr_assert_gt(st.nodes_cached, 0u, "the second block found the root and its children in the cache");
+    cr_assert_gt(st.nodes_read, 0u, "and read the rest");
+}
