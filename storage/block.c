@@ -2,6 +2,7 @@
  * earlier heights. Each is one atomic, synced RocksDB batch holding the
  * state writes, the tree update and the bookkeeping together, so a crash
  * leaves the store at one block or the next, never between. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -118,6 +119,34 @@ static void release_batch(ms_state *st)
     }
 }
 
+/* The record cache learns the block's values (a later block reads an asset
+ * or nonce it wrote). For a big block this runs on a second thread while
+ * the calling one writes the block to RocksDB: nothing else touches the
+ * cache until commit returns, and a write that fails clears it. */
+typedef struct learn_job {
+    ms_rcache *cache;
+    const ms_overlay_entry *const *entries;
+    size_t count;
+} learn_job;
+
+static void learn(const learn_job *j)
+{
+    for (size_t i = 0; i < j->count; i++) {
+        const ms_overlay_entry *e = j->entries[i];
+        (void)ms_rcache_put(j->cache, e->key, e->klen, !e->deleted, e->val, e->vlen);
+    }
+}
+
+static void *learn_thread(void *arg)
+{
+    learn(arg);
+    return NULL;
+}
+
+/* A block of at least this many state writes teaches the record cache on
+ * a second thread during its write. */
+#define LEARN_PARALLEL_MIN 256u
+
 static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t reorg_depth, ms_commit_times *times)
 {
     /* Consecutive heights keep the undo records and tree versions of the
@@ -169,26 +198,28 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
         rc = ms_rc_from_smt(ms_smt_apply_entries(st->smt, b, height, entries, count, keep_from, root));
         mark(timed, &tm->tree_ns, &t0);
     }
+    const learn_job lj = {st->records, entries, count};
+    int learned = 0;
     if (rc == MS_OK) {
         put_head(b, height, root);
         ms_state_forget_reads(st);
         mark(timed, &tm->encode_ns, &t0);
+        pthread_t th;
+        learned = count >= LEARN_PARALLEL_MIN && pthread_create(&th, NULL, learn_thread, (void *)&lj) == 0;
         rc = ms_rc_from_kv(ms_kv_write(st->kv, b, 1));
+        if (learned) pthread_join(th, NULL);
         mark(timed, &tm->write_ns, &t0);
     }
     release_batch(st);
     ms_buf_free(&undo);
     if (rc != MS_OK) {
-        /* A write that reported an error may still have reached the store. */
+        /* A write that reported an error may still have reached the store;
+         * the cache may have learned values that did not. */
         ms_rcache_clear(st->records);
         return rc;
     }
-    /* The store now holds the block's values: the record cache learns them
-     * (a later block reads an asset or nonce it wrote). */
-    for (size_t i = 0; i < count; i++) {
-        const ms_overlay_entry *e = entries[i];
-        (void)ms_rcache_put(st->records, e->key, e->klen, !e->deleted, e->val, e->vlen);
-    }
+    /* The store now holds the block's values: the record cache learns them. */
+    if (!learned) learn(&lj);
     ms_journal_clear(st->journal);
     st->height = height;
     memcpy(st->root, root, 32);
