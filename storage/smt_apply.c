@@ -82,6 +82,35 @@ typedef struct pending_node {
  * reused from the heap rather than mapped again page fault by page fault. */
 #define RECORD_ARENA_CHUNK (60u * 1024u)
 
+/* Chunks of one size that a worker keeps from apply to apply: `used` of
+ * them taken in this apply, `held` allocated. */
+typedef struct chunk_list {
+    void **p;
+    size_t used, held;
+} chunk_list;
+
+/* The next chunk of `bytes` bytes (a held one when there is one), or NULL
+ * when out of memory. */
+static void *chunk_next(chunk_list *l, size_t bytes)
+{
+    if (l->used == l->held) {
+        void **p = realloc(l->p, (l->held + 1) * sizeof *p);
+        if (p == NULL) return NULL;
+        l->p = p;
+        p[l->held] = malloc(bytes);
+        if (p[l->held] == NULL) return NULL;
+        l->held++;
+    }
+    return l->p[l->used++];
+}
+
+static void chunk_list_free(chunk_list *l)
+{
+    for (size_t i = 0; i < l->held; i++) free(l->p[i]);
+    free(l->p);
+    memset(l, 0, sizeof *l);
+}
+
 typedef struct worker {
     /* Shared, read-only in phase 2 (except each thread's own pre nodes). */
     const ms_smt_op *ops;
@@ -94,9 +123,8 @@ typedef struct worker {
     /* Own, kept for the next apply (the handle's smt_scratch): counts
      * restart at zero, allocations stay, so that a block does not fault
      * its memory in again after glibc gave the last block's back. */
-    smt_node **chunks;           /* new nodes, NEW_NODES_PER_CHUNK a chunk */
-    size_t nchunks, chunk_used;  /* chunks in use, nodes used in the last one */
-    size_t chunks_held;          /* chunks allocated */
+    chunk_list nodes;            /* new nodes, NEW_NODES_PER_CHUNK a chunk */
+    size_t nodes_used;           /* nodes used in the last chunk */
     pending_node *pend;
     size_t npend, cappend;
     smt_hash_buf hb;
@@ -104,9 +132,8 @@ typedef struct worker {
     size_t nstale, capstale;
     node_out *outs;
     size_t nouts, capouts;
-    uint8_t **arena;             /* the outs' records, RECORD_ARENA_CHUNK bytes a chunk */
-    size_t narena, arena_used;   /* chunks in use, bytes used in the last one */
-    size_t arena_held;           /* chunks allocated */
+    chunk_list arena;            /* the outs' records, RECORD_ARENA_CHUNK bytes a chunk */
+    size_t arena_used;           /* bytes used in the last chunk */
     int64_t delta;               /* entries added minus removed */
     uint64_t node_hashes;
     /* As a job of the split root (hash_tree): its result. */
@@ -119,8 +146,8 @@ static void worker_init(worker *w, const ms_smt_op *ops, const uint8_t (*leaf)[3
 {
     const worker kept = *w;
     memset(w, 0, sizeof *w);
-    w->chunks = kept.chunks;
-    w->chunks_held = kept.chunks_held;
+    w->nodes = kept.nodes;
+    w->nodes.used = 0;
     w->pend = kept.pend;
     w->cappend = kept.cappend;
     w->hb = kept.hb;
@@ -129,7 +156,7 @@ static void worker_init(worker *w, const ms_smt_op *ops, const uint8_t (*leaf)[3
     w->outs = kept.outs;
     w->capouts = kept.capouts;
     w->arena = kept.arena;
-    w->arena_held = kept.arena_held;
+    w->arena.used = 0;
     w->ops = ops;
     w->leaf = leaf;
     w->version = version;
@@ -141,10 +168,8 @@ static void worker_init(worker *w, const ms_smt_op *ops, const uint8_t (*leaf)[3
 /* Free a worker's allocations (it is then as a zeroed one). */
 static void worker_free(worker *w)
 {
-    for (size_t i = 0; i < w->arena_held; i++) free(w->arena[i]);
-    free(w->arena);
-    for (size_t i = 0; i < w->chunks_held; i++) free(w->chunks[i]);
-    free(w->chunks);
+    chunk_list_free(&w->arena);
+    chunk_list_free(&w->nodes);
     free(w->pend);
     smt_hash_buf_free(&w->hb);
     free(w->stale);
@@ -159,7 +184,7 @@ static void worker_free(worker *w)
 
 static void worker_trim(worker *w)
 {
-    const size_t held = w->chunks_held * NEW_NODES_PER_CHUNK * sizeof(smt_node) + w->arena_held * RECORD_ARENA_CHUNK +
+    const size_t held = w->nodes.held * NEW_NODES_PER_CHUNK * sizeof(smt_node) + w->arena.held * RECORD_ARENA_CHUNK +
                         w->cappend * sizeof(pending_node) + w->hb.cap * (65u + 2u * sizeof(void *)) +
                         w->capstale * STALE_ENTRY_LEN + w->capouts * sizeof(node_out);
     if (held > WORKER_KEEP) worker_free(w);
@@ -168,19 +193,11 @@ static void worker_trim(worker *w)
 /* A zeroed node for the block to build, or NULL when out of memory. */
 static smt_node *new_node(worker *w)
 {
-    if (w->nchunks == 0 || w->chunk_used == NEW_NODES_PER_CHUNK) {
-        if (w->nchunks == w->chunks_held) {
-            smt_node **p = realloc(w->chunks, (w->chunks_held + 1) * sizeof *p);
-            if (p == NULL) return NULL;
-            w->chunks = p;
-            p[w->chunks_held] = malloc(NEW_NODES_PER_CHUNK * sizeof(smt_node));
-            if (p[w->chunks_held] == NULL) return NULL;
-            w->chunks_held++;
-        }
-        w->nchunks++;
-        w->chunk_used = 0;
+    if (w->nodes.used == 0 || w->nodes_used == NEW_NODES_PER_CHUNK) {
+        if (chunk_next(&w->nodes, NEW_NODES_PER_CHUNK * sizeof(smt_node)) == NULL) return NULL;
+        w->nodes_used = 0;
     }
-    smt_node *n = &w->chunks[w->nchunks - 1][w->chunk_used++];
+    smt_node *n = (smt_node *)w->nodes.p[w->nodes.used - 1] + w->nodes_used++;
     memset(n, 0, sizeof *n);
     return n;
 }
@@ -250,19 +267,11 @@ static ms_smt_status add_record(worker *w, unsigned depth, const uint8_t path[32
     /* Records go one after another into large chunks rather than one
      * malloc each (which the cache would free blocks later, on the other
      * thread). */
-    if (w->narena == 0 || RECORD_ARENA_CHUNK - w->arena_used < NODE_MAX_BYTES) {
-        if (w->narena == w->arena_held) {
-            uint8_t **p = realloc(w->arena, (w->arena_held + 1) * sizeof *p);
-            if (p == NULL) return MS_SMT_NOMEM;
-            w->arena = p;
-            p[w->arena_held] = malloc(RECORD_ARENA_CHUNK);
-            if (p[w->arena_held] == NULL) return MS_SMT_NOMEM;
-            w->arena_held++;
-        }
-        w->narena++;
+    if (w->arena.used == 0 || RECORD_ARENA_CHUNK - w->arena_used < NODE_MAX_BYTES) {
+        if (chunk_next(&w->arena, RECORD_ARENA_CHUNK) == NULL) return MS_SMT_NOMEM;
         w->arena_used = 0;
     }
-    uint8_t *rec = w->arena[w->narena - 1] + w->arena_used;
+    uint8_t *rec = (uint8_t *)w->arena.p[w->arena.used - 1] + w->arena_used;
     const size_t len = smt_node_encode(rec, n);
     w->arena_used += len;
     node_out *o = &w->outs[w->nouts++];
@@ -523,6 +532,14 @@ static void *decode_thread(void *arg)
  * half as many for the bucket's first entry). */
 #define PREFETCH_AHEAD 8u
 
+/* In a loop at key i of n cache keys (STALE_ENTRY_LEN bytes each, `stride`
+ * bytes apart from keys), the prefetches for the keys ahead. */
+static void prefetch_ahead(const ms_smt *t, const uint8_t *keys, size_t stride, size_t i, size_t n)
+{
+    if (i + PREFETCH_AHEAD < n) smt_cache_prefetch(t, keys + (i + PREFETCH_AHEAD) * stride, 0);
+    if (i + PREFETCH_AHEAD / 2 < n) smt_cache_prefetch(t, keys + (i + PREFETCH_AHEAD / 2) * stride, 1);
+}
+
 /* A level of at least this many nodes is decoded on two threads (when the
  * handle may use two): decoding is a third of a big block's calling thread. */
 #define DECODE_PARALLEL_MIN 64u
@@ -555,8 +572,7 @@ static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n
     for (size_t i = 0; i < n && s == MS_SMT_OK; i++) {
         const want *x = &cur[i];
         const uint8_t *key = keys + i * NODE_KEY_LEN;
-        if (i + PREFETCH_AHEAD < n) smt_cache_prefetch(t, keys + (i + PREFETCH_AHEAD) * NODE_KEY_LEN + 1, 0);
-        if (i + PREFETCH_AHEAD / 2 < n) smt_cache_prefetch(t, keys + (i + PREFETCH_AHEAD / 2) * NODE_KEY_LEN + 1, 1);
+        prefetch_ahead(t, keys + 1, NODE_KEY_LEN, i, n);
         const int32_t hit = smt_cache_find(t, key + 1);
         if (hit < 0) {
             miss[nmiss++] = i;
@@ -831,8 +847,7 @@ static ms_smt_status write_records(ms_smt *t, ms_kv_batch *b, worker *const *w, 
                         pthread_create(&th, NULL, put_records_thread, &bj) == 0;
     /* A stale node is reached by no new version: free its cache slot. */
     for (size_t i = 0; i < ns; i++) {
-        if (i + PREFETCH_AHEAD < ns) smt_cache_prefetch(t, all + (i + PREFETCH_AHEAD) * STALE_ENTRY_LEN, 0);
-        if (i + PREFETCH_AHEAD / 2 < ns) smt_cache_prefetch(t, all + (i + PREFETCH_AHEAD / 2) * STALE_ENTRY_LEN, 1);
+        prefetch_ahead(t, all, STALE_ENTRY_LEN, i, ns);
         smt_cache_remove(t, all + i * STALE_ENTRY_LEN);
     }
     for (size_t i = 0; i < no; i++) {
