@@ -273,9 +273,8 @@ size_t smt_node_encode(uint8_t out[NODE_MAX_BYTES], const smt_node *n)
  * header and slots without what a reader can derive, i.e. a leaf's hash
  * (leafHash(path, valueHash)) and the inner hashes: 40 to 45% fewer bytes
  * to write, flush and compact, for about 15 hashes per record read back. */
-size_t smt_record_compact(uint8_t out[NODE_COMPACT_MAX_BYTES], const uint8_t *rec, size_t len)
+size_t smt_record_compact(uint8_t out[NODE_COMPACT_MAX_BYTES], const uint8_t *rec)
 {
-    (void)len;   /* the record is this tree's own, well formed */
     const unsigned map = ((unsigned)rec[1] << 8) | rec[2];
     const unsigned leaves = ((unsigned)rec[3] << 8) | rec[4];
     memcpy(out, rec, 5);

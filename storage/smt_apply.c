@@ -782,7 +782,7 @@ static void put_records(batch_job *j)
     for (size_t i = 0; i < j->no; i++) {
         const node_out *r = j->order[i];
         uint8_t compact[NODE_COMPACT_MAX_BYTES];
-        const size_t clen = smt_record_compact(compact, r->rec, r->len);
+        const size_t clen = smt_record_compact(compact, r->rec);
         ms_kv_batch_put(j->b, r->key, NODE_KEY_LEN, compact, clen);
         j->bytes += clen;
     }

@@ -147,9 +147,10 @@ long smt_node_rehash_many(smt_node *const *nodes, const uint32_t *dirty, size_t 
 /* The full record (format 1) of n, which the node cache keeps. Returns its
  * length. */
 size_t smt_node_encode(uint8_t out[NODE_MAX_BYTES], const smt_node *n);
-/* The compact record (format 2, what RocksDB gets) of the full record
- * rec[0..len) that smt_node_encode made. Returns its length. */
-size_t smt_record_compact(uint8_t out[NODE_COMPACT_MAX_BYTES], const uint8_t *rec, size_t len);
+/* The compact record (format 2, what RocksDB gets) of the full record rec
+ * that smt_node_encode made (its maps give its length). Returns the
+ * compact record's length. */
+size_t smt_record_compact(uint8_t out[NODE_COMPACT_MAX_BYTES], const uint8_t *rec);
 /* Decode a record of either format, written by `version` at nibble depth
  * `depth` on `path`, into n and check it: its hash must be want32. A full
  * record costs one keccak (none with `verified`: a cached record, checked
