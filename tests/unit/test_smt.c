@@ -445,16 +445,6 @@ static void node_recs_free(node_recs *l)
 }
 
 /* Lower-case hex of b (out holds 2n + 1 characters). */
-static void hex_of(char *out, const uint8_t *b, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = 0;
-}
-
 /* Each set's entries applied in one block at version 1 to an empty store
  * leave exactly the node records the JavaScript reference derives from the
  * definition in spec/state.md "Nodes" (value format 2): the same keys in the
@@ -490,7 +480,7 @@ Test(smt, vectors_sets_node_records, .init = smt_setup, .fini = smt_teardown)
             cr_assert_eq(hex_into(wk, sizeof wk, vs->records[i].key_hex), 42u);
             if (memcmp(have.r[i].key, wk, 42) != 0) {
                 char hk[85];
-                hex_of(hk, have.r[i].key, 42);
+                ms_test_hex_of(hk, have.r[i].key, 42);
                 cr_assert_fail("set %s: node record %zu has key 0x%s, the vector %s", vs->name, i, hk,
                                vs->records[i].key_hex);
             }
@@ -504,7 +494,7 @@ Test(smt, vectors_sets_node_records, .init = smt_setup, .fini = smt_teardown)
             size_t d = 0;
             while (d < r->vlen && d < wl && r->val[d] == want[d]) d++;
             char hk[85];
-            hex_of(hk, r->key, 42);
+            ms_test_hex_of(hk, r->key, 42);
             cr_assert_fail("set %s: node record %zu (depth %u, key 0x%s) differs: stored %zu bytes, format 0x%02x; "
                            "the vector %zu bytes, format 0x%02x; first difference at byte %zu",
                            vs->name, i, (unsigned)r->key[9], hk, r->vlen, r->vlen ? r->val[0] : 0u, wl,

@@ -519,16 +519,6 @@ static void scale_teardown(void)
     tfree_all();
 }
 
-static void hex_of(char *out, const uint8_t *p, size_t n)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hx[p[i] >> 4];
-        out[2 * i + 1] = hx[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 /* Compares two dumps record by record; the first difference is reported
  * with its key. */
 static void dumps_equal(const dump *a, const dump *b, const char *an, const char *bn, const char *ctx)
@@ -543,8 +533,8 @@ static void dumps_equal(const dump *a, const dump *b, const char *an, const char
         const uint8_t *pa = a->buf + oa + 8, *pb = b->buf + ob + 8;
         if (ka != kb || memcmp(pa, pb, ka) != 0 || va != vb || memcmp(pa + ka, pb + kb, va) != 0) {
             char ha[2 * 48 + 1], hb[2 * 48 + 1];
-            hex_of(ha, pa, ka < 48 ? ka : 48);
-            hex_of(hb, pb, kb < 48 ? kb : 48);
+            ms_test_hex_of(ha, pa, ka < 48 ? ka : 48);
+            ms_test_hex_of(hb, pb, kb < 48 ? kb : 48);
             cr_assert_fail("seed %" PRIu64 ", %s: stores %s and %s differ at record %zu: key %s (value %u bytes) "
                            "vs key %s (value %u bytes)%s",
                            test_seed, ctx, an, bn, i, ha, va, hb, vb,

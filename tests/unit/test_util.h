@@ -32,6 +32,18 @@ static inline size_t ms_test_hex(uint8_t *out, size_t cap, const char *hex)
     return n / 2;
 }
 
+/* Write n bytes as lowercase hex into out (2n + 1 bytes, NUL-terminated),
+ * for failure messages. */
+static inline void ms_test_hex_of(char *out, const uint8_t *p, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
 /* Remove a directory tree (a test's RocksDB directory). Missing is fine. */
 static inline void ms_test_rmtree(const char *path)
 {
