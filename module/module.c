@@ -50,7 +50,7 @@ static ms_rc create(ms_instance **out, const ms_config *cfg, const char *data_di
         free(inst);
         return MS_ERR_NOMEM;
     }
-    ms_rc rc = (ms_rc)ms_state_open(&inst->st, data_dir);
+    ms_rc rc = (ms_rc)ms_state_open(&inst->st, data_dir, cfg->reorg_depth);
     /* [HOST-53]: K is the store's from its first create on. */
     if (rc == MS_OK) {
         rc = (ms_rc)ms_state_fix_retention(&inst->st, cfg->retained_versions);

@@ -1,7 +1,11 @@
 /* Block lifecycle of the committed store: commit, reorg rollback, roots of
- * earlier heights. Each is one atomic, synced RocksDB batch holding the
- * state writes, the tree update and the bookkeeping together, so a crash
- * leaves the store at one block or the next, never between. */
+ * earlier heights. A commit is one atomic, synced, logged RocksDB batch
+ * holding the state writes, the undo record and the head, so a crash leaves
+ * the store at one block or the next, never between; the tree's records of
+ * the block follow outside RocksDB's write-ahead log, since the undo
+ * records rebuild any that a crash loses (spec/storage.md [ST-24],
+ * storage/tree_rebuild.c). A rollback is one synced, logged batch of all
+ * its writes, tree included. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +85,20 @@ static void put_head(ms_kv_batch *b, uint64_t height, const uint8_t root[32])
     ms_kv_batch_put(b, k.bytes, k.len, root, 32);
 }
 
+/* `00 04 || height` = the block's root, in its logged batch: what a
+ * rebuild of a lost tree version checks that version against ([ST-24]);
+ * kept, like the undo records, for the last R blocks. */
+static void put_block_root(ms_kv_batch *b, uint64_t height, uint32_t reorg_depth, const uint8_t root[32])
+{
+    ms_key k;
+    if (height > reorg_depth) {
+        ms_key_root_at(&k, height - reorg_depth);
+        ms_kv_batch_delete(b, k.bytes, k.len);
+    }
+    ms_key_root_at(&k, height);
+    ms_kv_batch_put(b, k.bytes, k.len, root, 32);
+}
+
 #ifdef MS_BUILDING_MODULE
 /* The module never times its commit: no clock is even linked into it. */
 static uint64_t mono_ns(void)
@@ -105,17 +123,17 @@ static void mark(int timed, uint64_t *field, uint64_t *t0)
     *t0 = now;
 }
 
-/* Empty the commit's batch for the next block, or free it when this block
- * made it larger than st->batch_keep (MS_STATE_BATCH_KEEP). */
-static void release_batch(ms_state *st)
+/* Empty one of the commit's batches for the next block, or free it when
+ * this block made it larger than st->batch_keep (MS_STATE_BATCH_KEEP). */
+static void release_batch(const ms_state *st, ms_kv_batch **batch)
 {
     size_t len = 0;
-    (void)ms_kv_batch_data(st->batch, &len);
+    (void)ms_kv_batch_data(*batch, &len);
     if (len > st->batch_keep) {
-        ms_kv_batch_destroy(st->batch);
-        st->batch = NULL;
+        ms_kv_batch_destroy(*batch);
+        *batch = NULL;
     } else {
-        ms_kv_batch_clear(st->batch);
+        ms_kv_batch_clear(*batch);
     }
 }
 
@@ -168,24 +186,28 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
     tm->entries = count;
 
     uint8_t root[32];
+    int unlogged = 0;
     ms_buf undo;
     ms_buf_init(&undo);
     int rc = build_undo(st, &undo, entries, count);
     mark(timed, &tm->undo_ns, &t0);
     if (rc == MS_OK && st->batch == NULL) st->batch = ms_kv_batch_create();
+    if (rc == MS_OK && st->tree_batch == NULL) st->tree_batch = ms_kv_batch_create();
     ms_kv_batch *b = rc == MS_OK ? st->batch : NULL;
-    if (rc == MS_OK && b == NULL) rc = MS_ERR_NOMEM;
+    ms_kv_batch *tb = rc == MS_OK ? st->tree_batch : NULL;
+    if (rc == MS_OK && (b == NULL || tb == NULL)) rc = MS_ERR_NOMEM;
     if (rc == MS_OK) {
-        /* The batch in ascending key order as far as it goes (state records
-         * 01-06 sorted, undo 07, then the tree's 10-13, which it orders
-         * itself): RocksDB's memtable inserts ordered keys far faster. */
+        /* The batch in ascending key order (state records 01-06 sorted,
+         * undo 07; the head 00 last): RocksDB's memtable inserts ordered
+         * keys far faster. */
         for (size_t i = 0; i < count; i++) {
             const ms_overlay_entry *e = entries[i];
             if (e->deleted) ms_kv_batch_delete(b, e->key, e->klen);
             else ms_kv_batch_put(b, e->key, e->klen, e->val, e->vlen);
         }
         ms_key k;
-        /* The window keeps the undo of the last R blocks, matching the tree
+        /* The window keeps the undo records (and the roots that check a
+         * rebuild, [ST-24]) of the last R blocks, matching the tree
          * versions kept from height - R on. */
         if (height > reorg_depth) {
             ms_key_undo(&k, height - reorg_depth);
@@ -194,23 +216,44 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
         ms_key_undo(&k, height);
         ms_kv_batch_put(b, k.bytes, k.len, undo.data, undo.size);
         mark(timed, &tm->encode_ns, &t0);
+        /* [ST-24]: a big block's tree records skip the log (and so must
+         * every block's until a flush has put them all on disk); a small
+         * block's stay in its logged batch, where they cost less than the
+         * flushes that unlogged records need. */
+        unlogged = count >= st->unlogged_min || st->tree_durable < st->height;
         const uint64_t keep_from = height > reorg_depth ? height - reorg_depth : 0;
-        rc = ms_rc_from_smt(ms_smt_apply_entries(st->smt, b, height, entries, count, keep_from, root));
+        rc = ms_rc_from_smt(ms_smt_apply_entries(st->smt, unlogged ? tb : b, height, entries, count, keep_from, root));
         mark(timed, &tm->tree_ns, &t0);
     }
     const learn_job lj = {st->records, entries, count};
     int learned = 0;
     if (rc == MS_OK) {
+        put_block_root(b, height, reorg_depth, root);
         put_head(b, height, root);
         ms_state_forget_reads(st);
         mark(timed, &tm->encode_ns, &t0);
         pthread_t th;
         learned = count >= LEARN_PARALLEL_MIN && pthread_create(&th, NULL, learn_thread, (void *)&lj) == 0;
+        /* [ST-13]: the block (state, undo record, head) in the log, synced;
+         * then, when unlogged, the tree's records, which that block
+         * rebuilds after a crash ([ST-24]). In this order, what a crash
+         * leaves on disk is never a tree ahead of the state. */
         rc = ms_rc_from_kv(ms_kv_write(st->kv, b, 1));
+        if (rc == MS_OK && unlogged) rc = ms_rc_from_kv(ms_kv_write_unlogged(st->kv, tb));
         if (learned) pthread_join(th, NULL);
         mark(timed, &tm->write_ns, &t0);
     }
-    release_batch(st);
+    /* [ST-24]: a logged tree version is on disk with its block; the
+     * unlogged ones stay fewer than the undo records that rebuild them. */
+    if (rc == MS_OK && !unlogged) ms_state_tree_durable(st, height);
+    if (rc == MS_OK && unlogged) {
+        int flushed = 0;
+        rc = ms_state_tree_unlogged(st, height, reorg_depth, count >= st->unlogged_min, &flushed);
+        tm->flushes = (uint64_t)flushed;
+        mark(timed, &tm->flush_ns, &t0);
+    }
+    release_batch(st, &st->batch);
+    release_batch(st, &st->tree_batch);
     ms_buf_free(&undo);
     if (rc != MS_OK) {
         /* A write that reported an error may still have reached the store;
@@ -268,7 +311,11 @@ static int apply_undo(ms_state *st, ms_kv_batch *b, uint64_t height, uint64_t *p
     }
     *prev = r.prev;
     const int rc = (more < 0 || r.prev >= height) ? MS_ERR_CORRUPT : MS_OK;
-    if (rc == MS_OK) ms_kv_batch_delete(b, k.bytes, k.len);
+    if (rc == MS_OK) {
+        ms_kv_batch_delete(b, k.bytes, k.len);
+        ms_key_root_at(&k, height);
+        ms_kv_batch_delete(b, k.bytes, k.len);
+    }
     free(rec);
     return rc;
 }
@@ -282,6 +329,14 @@ int ms_state_rollback(ms_state *st, uint64_t height, uint32_t reorg_depth)
         return MS_OK;
     }
 
+    /* [ST-24]: the rollback's batch, logged, rewrites the tree's head to
+     * version height; every version it keeps must be on disk first, or a
+     * crash would leave that head without its records. */
+    if (st->tree_durable < st->height) {
+        const int frc = ms_rc_from_kv(ms_kv_flush(st->kv));
+        if (frc != MS_OK) return frc;
+        ms_state_tree_durable(st, st->height);
+    }
     uint8_t root[32];
     ms_kv_batch *b = ms_kv_batch_create();
     int rc = b == NULL ? MS_ERR_NOMEM : MS_OK;
@@ -310,6 +365,7 @@ int ms_state_rollback(ms_state *st, uint64_t height, uint32_t reorg_depth)
     if (rc != MS_OK) return rc;
     ms_journal_clear(st->journal);
     st->height = height;
+    ms_state_tree_durable(st, height);
     memcpy(st->root, root, 32);
     return MS_OK;
 }

@@ -11,6 +11,7 @@
 /* Outside the handle, so that reads through a const ms_kv count too. */
 typedef struct ms_kv_io {
     uint64_t read, written;
+    uint64_t entries;   /* puts and deletes of the batches written */
 } ms_kv_io;
 
 struct ms_kv {
@@ -18,9 +19,13 @@ struct ms_kv {
     rocksdb_t *db;
     rocksdb_options_t *opts;
     rocksdb_readoptions_t *ropts;
-    /* Two write option sets, so ms_kv_write never mutates shared options. */
+    /* One write option set per kind of write, so no write mutates shared
+     * options: unsynced, synced, and without the write-ahead log. */
     rocksdb_writeoptions_t *wopts;
     rocksdb_writeoptions_t *wopts_sync;
+    rocksdb_writeoptions_t *wopts_unlogged;
+    rocksdb_flushoptions_t *flush;        /* waits */
+    rocksdb_flushoptions_t *flush_start;  /* does not */
     rocksdb_block_based_table_options_t *table;
     rocksdb_cache_t *cache;
     rocksdb_column_family_handle_t *cf;   /* "default": batched MultiGet takes a handle */
@@ -67,6 +72,9 @@ static void ms_kv_free_parts(ms_kv *kv)
 {
     if (kv->cf != NULL) rocksdb_column_family_handle_destroy(kv->cf);
     if (kv->db != NULL) rocksdb_close(kv->db);
+    if (kv->flush != NULL) rocksdb_flushoptions_destroy(kv->flush);
+    if (kv->flush_start != NULL) rocksdb_flushoptions_destroy(kv->flush_start);
+    if (kv->wopts_unlogged != NULL) rocksdb_writeoptions_destroy(kv->wopts_unlogged);
     if (kv->wopts_sync != NULL) rocksdb_writeoptions_destroy(kv->wopts_sync);
     if (kv->wopts != NULL) rocksdb_writeoptions_destroy(kv->wopts);
     if (kv->ropts != NULL) rocksdb_readoptions_destroy(kv->ropts);
@@ -93,7 +101,11 @@ ms_kv_status ms_kv_open(ms_kv **out, const char *dir)
     kv->ropts = rocksdb_readoptions_create();
     kv->wopts = rocksdb_writeoptions_create();
     kv->wopts_sync = rocksdb_writeoptions_create();
-    if (kv->opts == NULL || kv->ropts == NULL || kv->wopts == NULL || kv->wopts_sync == NULL) {
+    kv->wopts_unlogged = rocksdb_writeoptions_create();
+    kv->flush = rocksdb_flushoptions_create();
+    kv->flush_start = rocksdb_flushoptions_create();
+    if (kv->opts == NULL || kv->ropts == NULL || kv->wopts == NULL || kv->wopts_sync == NULL ||
+        kv->wopts_unlogged == NULL || kv->flush == NULL || kv->flush_start == NULL) {
         ms_kv_free_parts(kv);
         return MS_KV_NOMEM;
     }
@@ -122,6 +134,9 @@ ms_kv_status ms_kv_open(ms_kv **out, const char *dir)
     rocksdb_options_set_compression(kv->opts, rocksdb_no_compression);
     rocksdb_writeoptions_set_sync(kv->wopts, 0);
     rocksdb_writeoptions_set_sync(kv->wopts_sync, 1);
+    rocksdb_writeoptions_disable_WAL(kv->wopts_unlogged, 1);
+    rocksdb_flushoptions_set_wait(kv->flush, 1);
+    rocksdb_flushoptions_set_wait(kv->flush_start, 0);
 
     char *err = NULL;
     const char *cf_names[1] = {"default"};
@@ -287,19 +302,59 @@ const uint8_t *ms_kv_batch_data(const ms_kv_batch *b, size_t *len)
     return (const uint8_t *)rocksdb_writebatch_data(b->wb, len);
 }
 
-ms_kv_status ms_kv_write(ms_kv *kv, ms_kv_batch *b, int sync)
+static ms_kv_status write_with(ms_kv *kv, ms_kv_batch *b, const rocksdb_writeoptions_t *wo)
 {
     if (b == NULL) return MS_KV_NOMEM;
     if (b->too_large) return MS_KV_TOO_LARGE;
     char *err = NULL;
-    rocksdb_write(kv->db, sync ? kv->wopts_sync : kv->wopts, b->wb, &err);
+    rocksdb_write(kv->db, wo, b->wb, &err);
     const ms_kv_status s = ms_kv_take_error(err);
     if (s == MS_KV_OK) {
         size_t n = 0;
         (void)rocksdb_writebatch_data(b->wb, &n);
         kv->io->written += n;
+        kv->io->entries += (uint64_t)rocksdb_writebatch_count(b->wb);
     }
     return s;
+}
+
+ms_kv_status ms_kv_write(ms_kv *kv, ms_kv_batch *b, int sync)
+{
+    return write_with(kv, b, sync ? kv->wopts_sync : kv->wopts);
+}
+
+ms_kv_status ms_kv_write_unlogged(ms_kv *kv, ms_kv_batch *b)
+{
+    return write_with(kv, b, kv->wopts_unlogged);
+}
+
+ms_kv_status ms_kv_flush(ms_kv *kv)
+{
+    char *err = NULL;
+    rocksdb_flush(kv->db, kv->flush, &err);
+    return ms_kv_take_error(err) == MS_KV_OK ? MS_KV_OK : MS_KV_IO;
+}
+
+ms_kv_status ms_kv_flush_start(ms_kv *kv)
+{
+    char *err = NULL;
+    rocksdb_flush(kv->db, kv->flush_start, &err);
+    return ms_kv_take_error(err) == MS_KV_OK ? MS_KV_OK : MS_KV_IO;
+}
+
+ms_kv_status ms_kv_memtables(ms_kv *kv, uint64_t *active, uint64_t *immutable)
+{
+    *active = 0;
+    *immutable = 0;
+    if (rocksdb_property_int(kv->db, "rocksdb.num-entries-active-mem-table", active) != 0 ||
+        rocksdb_property_int(kv->db, "rocksdb.num-immutable-mem-table", immutable) != 0)
+        return MS_KV_IO;
+    return MS_KV_OK;
+}
+
+uint64_t ms_kv_entries_written(const ms_kv *kv)
+{
+    return kv->io->entries;
 }
 
 void ms_kv_io_bytes(const ms_kv *kv, uint64_t *read, uint64_t *written)

@@ -70,6 +70,38 @@ const uint8_t *ms_kv_batch_data(const ms_kv_batch *b, size_t *len);
  *  failed) or MS_KV_TOO_LARGE (see above; nothing written). */
 ms_kv_status ms_kv_write(ms_kv *kv, ms_kv_batch *b, int sync);
 
+/** Write the batch atomically without RocksDB's write-ahead log: it reaches
+ *  the memtable only, and the disk with the next memtable flush (RocksDB's
+ *  own, or ms_kv_flush). A crash before that loses it whole, never part of
+ *  it, and never anything written before it: data that a flush persists is
+ *  always every write up to some point, in write order. For records the
+ *  caller can rebuild from logged ones (the state tree, storage/block.c).
+ *  Returns as ms_kv_write. */
+ms_kv_status ms_kv_write_unlogged(ms_kv *kv, ms_kv_batch *b);
+
+/** Flush the memtables to table files and wait: every write made before
+ *  the call, logged or not, is on disk when it returns MS_KV_OK.
+ *  Returns MS_KV_OK or MS_KV_IO. */
+ms_kv_status ms_kv_flush(ms_kv *kv);
+
+/** Start that flush and return at once: the writes made before the call
+ *  move to memtables that a background thread writes to table files
+ *  (ms_kv_memtables tells when). Returns MS_KV_OK or MS_KV_IO. */
+ms_kv_status ms_kv_flush_start(ms_kv *kv);
+
+/** Which writes may still be in memory only. RocksDB keeps the newest
+ *  writes in the active memtable and older ones in immutable memtables
+ *  until a flush has put them in table files; memtables hold consecutive
+ *  writes, so when no immutable one is left, every entry but the last
+ *  *active of all entries ever written is on disk.
+ *  Returns MS_KV_OK or MS_KV_IO. Out: active (entries, puts and deletes,
+ *  in the active memtable), immutable (memtables not yet flushed). */
+ms_kv_status ms_kv_memtables(ms_kv *kv, uint64_t *active, uint64_t *immutable);
+
+/** Entries (puts and deletes) of every batch written through this handle
+ *  since it was opened. */
+uint64_t ms_kv_entries_written(const ms_kv *kv);
+
 /** Called for each key in ascending byte order; return 0 to stop the scan. */
 typedef int (*ms_kv_scan_fn)(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
 

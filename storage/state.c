@@ -55,11 +55,12 @@ static int write_meta_u32(ms_kv *kv, uint8_t which, uint32_t value)
     return rc;
 }
 
-int ms_state_open(ms_state *st, const char *dir)
+int ms_state_open(ms_state *st, const char *dir, uint32_t reorg_depth)
 {
     memset(st, 0, sizeof *st);
     st->max_entries = MS_MAX_BLOCK_ENTRIES;
     st->batch_keep = MS_STATE_BATCH_KEEP;
+    st->unlogged_min = MS_STATE_UNLOGGED_MIN;
     st->max_undo = MS_UNDO_RECORD_MAX;
     int rc = ms_rc_from_kv(ms_kv_open(&st->kv, dir));
     if (rc != MS_OK) return rc;
@@ -89,12 +90,16 @@ int ms_state_open(ms_state *st, const char *dir)
     }
     if (rc == MS_OK) rc = ms_rc_from_smt(ms_smt_open(&st->smt, st->kv, MS_SMT_CACHE_DEFAULT));
     if (rc == MS_OK) {
-        /* The tree and the head are written in the same batches: any
-         * disagreement means the directory was damaged. */
+        /* [ST-16], [ST-24]: the tree is at the head, or behind it by the
+         * versions a crash took from the memtable (rebuilt here); never
+         * ahead, since a commit writes the head first. */
         uint64_t latest = 0, oldest = 0;
         uint8_t root[32];
         rc = ms_rc_from_smt(ms_smt_info(st->smt, &latest, &oldest, root));
-        if (rc == MS_OK && (latest != st->height || memcmp(root, st->root, 32) != 0)) rc = MS_ERR_CORRUPT;
+        if (rc == MS_OK && latest > st->height) rc = MS_ERR_CORRUPT;
+        if (rc == MS_OK && latest < st->height) rc = ms_state_rebuild_tree(st, latest, reorg_depth);
+        else if (rc == MS_OK && memcmp(root, st->root, 32) != 0) rc = MS_ERR_CORRUPT;
+        ms_state_tree_durable(st, st->height);
     }
     if (rc != MS_OK) ms_state_close(st);
     return rc;
@@ -125,10 +130,15 @@ int ms_rc_from_smt(int smt_status)
 
 void ms_state_close(ms_state *st)
 {
+    /* [ST-24]: the tree's unlogged versions go to disk now rather than be
+     * rebuilt at the next open (RocksDB's close would flush them too; a
+     * failure here only leaves that rebuild). */
+    if (st->kv != NULL && st->tree_durable < st->height) (void)ms_kv_flush(st->kv);
     if (st->smt != NULL) ms_smt_close(st->smt);
     if (st->journal != NULL) ms_journal_destroy(st->journal);
     ms_rcache_destroy(st->records);
     ms_kv_batch_destroy(st->batch);
+    ms_kv_batch_destroy(st->tree_batch);
     if (st->kv != NULL) ms_kv_close(st->kv);
     free(st->scratch);
     ms_state_forget_reads(st);

@@ -50,6 +50,25 @@ typedef struct ms_recent_read {
  * that one huge block does not pin its memory (spec/host-abi.md [HOST-54]). */
 #define MS_STATE_BATCH_KEEP (32u << 20)
 
+/* A big block's commit writes the tree's records outside RocksDB's
+ * write-ahead log (spec/storage.md [ST-24]): they reach the disk with the
+ * next memtable flush, and a crash loses the versions written since, which
+ * open rebuilds from the undo records. At most ms_state_tree_lag_max(R)
+ * versions are ever in memtables only: at most R, the undo records kept, so
+ * that every lost version has its undo record, and at most
+ * MS_STATE_TREE_LAG_CAP, to bound a rebuild. A commit starts a background
+ * flush halfway there and waits for one only at the bound, unless RocksDB
+ * flushed by itself in between. */
+#define MS_STATE_TREE_LAG_CAP 32u
+
+/* Fewest state writes of a block whose tree records skip the log. A
+ * smaller block's tree records (tens of KB) cost less in the log than the
+ * flushes that records outside it need (a flush of a small memtable costs
+ * about 8 ms; make bench's blocks of 1,000 and more all skip it). Once a
+ * block skipped the log, every block does until the next flush, so that a
+ * logged tree version never lands on one a crash can lose. */
+#define MS_STATE_UNLOGGED_MIN 256u
+
 typedef struct ms_state {
     ms_kv *kv;
     ms_journal *journal;
@@ -58,9 +77,19 @@ typedef struct ms_state {
     uint8_t *scratch;        /* the last larger value read from the committed store */
     ms_recent_read recent[MS_STATE_RECENT];
     unsigned recent_next;    /* the slot the next read replaces */
-    ms_kv_batch *batch;      /* commit's write batch, emptied and kept for the next block
-                                (NULL until the first commit, or after a block whose batch
-                                was larger than MS_STATE_BATCH_KEEP) */
+    ms_kv_batch *batch;      /* commit's logged write batch, emptied and kept for the next
+                                block (NULL until the first commit, or after a block whose
+                                batch was larger than MS_STATE_BATCH_KEEP) */
+    ms_kv_batch *tree_batch; /* commit's unlogged batch of the tree's records, kept alike */
+    /* [ST-24] (storage/tree_flush.c): the highest tree version known to be
+     * on disk (later ones are in RocksDB's memtables only), and each later
+     * version's height with ms_kv_entries_written once it was written,
+     * oldest first, to learn when RocksDB's own flushes took them. */
+    uint64_t tree_durable;
+    uint64_t unflushed_height[MS_STATE_TREE_LAG_CAP];
+    uint64_t unflushed_entries[MS_STATE_TREE_LAG_CAP];
+    unsigned unflushed;
+    uint64_t flush_started;  /* the version a flush was started after (0: none pending) */
     uint64_t height;         /* last committed height */
     uint8_t root[32];        /* last committed root */
     /* Storage limits of one block ([HOST-52]): MS_MAX_BLOCK_ENTRIES and
@@ -69,11 +98,17 @@ typedef struct ms_state {
     size_t max_entries;
     size_t max_undo;
     size_t batch_keep;       /* MS_STATE_BATCH_KEEP (a field for the same reason) */
+    size_t unlogged_min;     /* MS_STATE_UNLOGGED_MIN (likewise: tests take small blocks
+                                outside the log) */
 } ms_state;
 
 /** Open the store in dir, check or write the schema version, load the
- *  committed height and root. Returns an ms_rc value (memsync.h). */
-int ms_state_open(ms_state *st, const char *dir);
+ *  committed height and root, and rebuild the tree versions that a crash
+ *  lost ([ST-24]) with pruning below height - reorg_depth, as the commits
+ *  that made them did. Returns an ms_rc value (memsync.h): MS_ERR_CORRUPT
+ *  when the tree is ahead of the head, or behind it by blocks whose undo
+ *  records are gone, or rebuilt to another root. */
+int ms_state_open(ms_state *st, const char *dir, uint32_t reorg_depth);
 void ms_state_close(ms_state *st);
 
 /** Retention is fixed for the life of a store (spec/storage.md [ST-9],
@@ -125,9 +160,15 @@ ms_state_status ms_state_put_nonce(ms_state *st, const uint8_t addr20[20], uint6
 
 /* ----------------------------------------------------- blocks (block.c) */
 
-/** Write the overlay, its tree update, the block's undo record, height and
- *  root in one synced batch, then clear the overlay; the undo record and
- *  tree version that fall out of the reorg window go in the same batch.
+static inline uint64_t ms_state_tree_lag_max(uint32_t reorg_depth)
+{
+    return reorg_depth < MS_STATE_TREE_LAG_CAP ? reorg_depth : MS_STATE_TREE_LAG_CAP;
+}
+
+/** Write the overlay, the block's undo record, height and root in one
+ *  synced batch (the undo record that falls out of the reorg window goes in
+ *  the same batch), then the tree update without the log ([ST-24]), then
+ *  clear the overlay.
  *  height must be last + 1 (any height >= 1 for the first block). Returns
  *  an ms_rc value; on failure nothing is written and the overlay is kept.
  *  A block beyond the storage limits (more than max_entries keys, an undo
@@ -143,7 +184,9 @@ typedef struct ms_commit_times {
     uint64_t undo_ns;     /* the undo record: priors not known from the block's reads */
     uint64_t encode_ns;   /* state records, undo and head put into the batch */
     uint64_t tree_ns;     /* ms_smt_apply_entries: hashes, node reads, node records */
-    uint64_t write_ns;    /* the synced RocksDB write of the whole batch */
+    uint64_t write_ns;    /* the synced, logged RocksDB write of the block, then the tree's unlogged one */
+    uint64_t flush_ns;    /* the memtable flush that bounds the tree's unlogged versions ([ST-24]) */
+    uint64_t flushes;     /* 1 when this commit flushed, else 0 */
     uint64_t after_ns;    /* record cache update, journal cleared */
 } ms_commit_times;
 
@@ -159,7 +202,7 @@ int ms_state_commit_timed(ms_state *st, uint8_t root32[32], uint64_t height, uin
 int ms_state_root_at(ms_state *st, uint8_t root32[32], uint64_t height);
 
 /** Undo committed blocks down to height in one synced batch and drop the
- *  overlay. Returns MS_OK, MS_ERR_HEIGHT, MS_ERR_REORG_DEPTH, or an I/O ms_rc;
+ *  overlay (after a flush, when the tree has versions not yet on disk). Returns MS_OK, MS_ERR_HEIGHT, MS_ERR_REORG_DEPTH, or an I/O ms_rc;
  *  on any failure nothing was written and the overlay is kept. */
 int ms_state_rollback(ms_state *st, uint64_t height, uint32_t reorg_depth);
 
@@ -171,6 +214,29 @@ int ms_state_rollback(ms_state *st, uint64_t height, uint32_t reorg_depth);
  *  small: MS_STATE_PROOF_MAX always suffices), or an I/O ms_rc.
  *  Out: out (cap bytes), out_len. */
 int ms_state_prove(ms_state *st, uint8_t *out, size_t cap, size_t *out_len, uint64_t height, const ms_key *key);
+
+/* The tree's unlogged versions (storage/tree_flush.c, [ST-24]). */
+
+/** After commit `height` wrote its tree records without the log: note the
+ *  version, learn which earlier ones RocksDB's flushes took to disk, and
+ *  halfway to the bound (ms_state_tree_lag_max) start a flush in the
+ *  background when the block was big (at least st->unlogged_min writes),
+ *  or wait for one when it was small; wait for one at the bound. Returns
+ *  MS_OK or an I/O ms_rc (a flush failed). Out: *flushed (1 when it waited
+ *  for a flush). */
+int ms_state_tree_unlogged(ms_state *st, uint64_t height, uint32_t reorg_depth, int big, int *flushed);
+
+/** Every tree version up to height is on disk (logged with its block,
+ *  flushed, rolled back to, or found at open). */
+void ms_state_tree_durable(ms_state *st, uint64_t height);
+
+/** Rebuild the tree versions after `from` (the tree's latest) up to
+ *  st->height from the undo records and the committed state, each version
+ *  pruned below its height - reorg_depth and written synced; then check the
+ *  rebuilt root against st->root. Used by ms_state_open (tree_rebuild.c).
+ *  Returns MS_OK, MS_ERR_CORRUPT (an undo record missing or malformed, a
+ *  root that differs), MS_ERR_NOMEM or an I/O ms_rc. */
+int ms_state_rebuild_tree(ms_state *st, uint64_t from, uint32_t reorg_depth);
 
 /** Forget the block's recent reads (the committed store is about to
  *  change); the record cache is the committing code's to keep coherent. */

@@ -374,6 +374,34 @@ static int do_op(cg_ctx *c, cg_rng *r, uint64_t h, enum op_kind kind, int depth)
     return 1;
 }
 
+/* One block in three also creates CG_BULK_CREATES memories without a
+ * version: enough state writes that the commit writes the state tree's
+ * records outside RocksDB's log (MS_STATE_UNLOGGED_MIN, spec/storage.md
+ * [ST-24]), so that the kills also take unlogged tree versions, which the
+ * reopen must rebuild. Their assets are under the root, not the digest. */
+#define CG_BULK_CREATES 300u
+
+static int bulk(cg_ctx *c, uint64_t h)
+{
+    if (cg_hash(c->seed ^ 0xb01cull, h) % 3u != 0) return 1;
+    for (unsigned i = 0; i < CG_BULK_CREATES; i++) {
+        cg_rng r;
+        cg_rng_seed(&r, cg_hash(cg_hash(c->seed ^ 0xb01c5a17ull, h), i));
+        uint8_t salt[32], meta[32];
+        fill(&r, salt, 32);
+        fill(&r, meta, 32);
+        cd_create_memory(&c->cd, salt, meta, c->env, 0);
+        ms_result res;
+        if (!exec(c, &res, h, i % CG_ACCOUNTS)) return 0;
+        if (res.status != MS_SUCCESS) {
+            snprintf(c->err, sizeof c->err, "bulk createMemory %u in block %llu: status %d", i,
+                     (unsigned long long)h, (int)res.status);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int cg_block(cg_ctx *c, uint64_t h)
 {
     cg_rng r;
@@ -396,7 +424,7 @@ int cg_block(cg_ctx *c, uint64_t h)
     const unsigned nops = 3 + (unsigned)cg_below(&r, 4);
     for (unsigned i = 0; i < nops; i++)
         if (!do_op(c, &r, h, pick_kind(&r), 0)) return 0;
-    return 1;
+    return bulk(c, h);
 }
 
 /* ---------------------------------------------------------------- digest */

@@ -37,7 +37,7 @@ int main(void)
     char dir[] = "/tmp/ms-tsan-cXXXXXX";
     if (mkdtemp(dir) == NULL) return fail("mkdtemp", 0);
     static ms_state st;
-    if (ms_state_open(&st, dir) != 0) return fail("ms_state_open", 0);
+    if (ms_state_open(&st, dir, 8) != 0) return fail("ms_state_open", 0);
     static uint64_t model[ADDRS];   /* 0: absent */
     int rc = 0;
     for (unsigned b = 1; rc == 0 && b <= BLOCKS; b++) {

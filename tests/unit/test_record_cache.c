@@ -442,7 +442,7 @@ TestSuite(record_cache_state, .init = rcs_setup, .fini = rcs_teardown);
 
 static void st_open_ok(ms_state *st)
 {
-    cr_assert_eq(ms_state_open(st, rc_dir), MS_OK);
+    cr_assert_eq(ms_state_open(st, rc_dir, DEPTH), MS_OK);
 }
 
 static void key_of(ms_key *k, unsigned i)

@@ -120,7 +120,8 @@ int cmd_snapshot_export(int argc, char **argv)
     op_store s;
     int code = op_store_open(&s, op_opt_get(o, n, "--data"));
     if (code != OP_EXIT_OK) return code;
-    code = export_at(&s, op_opt_get(o, n, "--out"), op_opt_get(o, n, "--height"));
+    code = op_store_tree_current(&s, "snapshot export");
+    if (code == OP_EXIT_OK) code = export_at(&s, op_opt_get(o, n, "--out"), op_opt_get(o, n, "--height"));
     op_store_close(&s);
     return code;
 }

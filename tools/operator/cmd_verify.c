@@ -278,6 +278,7 @@ int cmd_verify(int argc, char **argv)
     memset(&v, 0, sizeof v);
     v.s = &s;
     code = check_meta(&s);
+    if (code == OP_EXIT_OK) code = op_store_tree_current(&s, "verify");
     if (code == OP_EXIT_OK) code = op_store_load(&s, &v.r, 0);
     if (code == OP_EXIT_OK && v.r.n_other > 0)
         code = corrupt(v.r.other_key, v.r.other_klen, "a key outside every table of spec/storage.md [ST-3]");

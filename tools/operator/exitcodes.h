@@ -8,7 +8,8 @@ enum {
     OP_EXIT_LOAD = 2,      /* the module cannot be loaded, lacks its entry symbol, or speaks another ABI */
     OP_EXIT_LOCKED = 3,    /* the data directory is held by another instance (MS_ERR_LOCKED) */
     OP_EXIT_STORE = 4,     /* the data directory is missing, not a MemSync store, unreadable,
-                              refused by the module, or (import) not empty */
+                              refused by the module, (import) not empty, or (verify, export)
+                              left by a crash with a tree the module's next open rebuilds */
     OP_EXIT_CORRUPT = 5,   /* verify: a record or the root is corrupt (the first one is named) */
     OP_EXIT_PROOF = 6,     /* verify-proof: the bundle is malformed, for another block, or invalid */
     OP_EXIT_SNAPSHOT = 7,  /* the snapshot file is malformed, fails its checksum, or its root */

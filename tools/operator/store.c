@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "abi/keccak.h"
+#include "storage/smt.h"
 #include "exitcodes.h"
 #include "util.h"
 
@@ -82,6 +83,22 @@ int op_store_open(op_store *s, const char *dir)
     if (s->has_height) s->height = ms_get_be64(height);
     if (s->has_retention) s->retention = ms_get_be32(retention);
     return OP_EXIT_OK;
+}
+
+int op_store_tree_current(op_store *s, const char *cmd)
+{
+    ms_smt *t = NULL;
+    uint64_t latest = 0;
+    const int ok = ms_smt_open(&t, s->kv, 0) == MS_SMT_OK && ms_smt_info(t, &latest, NULL, NULL) == MS_SMT_OK;
+    ms_smt_close(t);
+    /* A tree that does not decode is verify's to report. */
+    if (!ok || latest >= s->height) return OP_EXIT_OK;
+    op_err("%s: the state tree of %s is at version %llu, behind the committed height %llu: a crash took its "
+           "newest versions, which the module rebuilds from the undo records when it next opens the store "
+           "(spec/storage.md [ST-24]); run `memsync-operator status --data %s` (or start the node) once, then "
+           "this command again",
+           cmd, s->dir, (unsigned long long)latest, (unsigned long long)s->height, s->dir);
+    return OP_EXIT_STORE;
 }
 
 void op_store_close(op_store *s)

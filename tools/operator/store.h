@@ -26,6 +26,14 @@ typedef struct op_store {
 int op_store_open(op_store *s, const char *dir);
 void op_store_close(op_store *s);
 
+/** For commands that read the state tree: a tree behind the committed
+ *  height (a crash took its newest versions, spec/storage.md [ST-24]) is
+ *  rebuilt by the module's next create, not by this tool, which only reads.
+ *  Returns OP_EXIT_OK when the tree is at the head (or ahead of it: verify
+ *  reports that as corruption), else prints what to do, naming cmd, and
+ *  returns OP_EXIT_STORE. */
+int op_store_tree_current(op_store *s, const char *cmd);
+
 /** A state record. Ciphertext values may be dropped after hashing. */
 typedef struct op_rec {
     uint8_t key[MS_KEY_MAX];
