@@ -41,7 +41,7 @@ $CC -I. -Imodule -D_POSIX_C_SOURCE=200809L -std=c11 -Wall -Wextra -Werror -Wshad
     -lrocksdb || { echo "operator: cannot build the test helper"; exit 1; }
 $CC -I. -Imodule -D_POSIX_C_SOURCE=200809L -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
     -Wmissing-prototypes -Wvla -O1 -o "$T/crash_commit" tests/operator/crash_commit.c tools/host/loader.c \
-    -ldl || { echo "operator: cannot build the crash helper"; exit 1; }
+    tools/host/calldata.c abi/abi_encode.c abi/keccak.c -ldl || { echo "operator: cannot build the crash helper"; exit 1; }
 
 # ------------------------------------------------------------------ a store
 if ! "$HOST" --module "$SO" --data "$T/a" >"$T/host.txt" 2>&1; then
