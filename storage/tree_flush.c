@@ -29,23 +29,27 @@ void ms_state_tree_durable(ms_state *st, uint64_t height)
 
 /* Advance tree_durable over the versions RocksDB has flushed. Reading the
  * memtables' state can only fail to learn, never learn too much: an error
- * leaves everything as it was. */
-static void learn_flushed(ms_state *st)
+ * leaves everything as it was. Returns 1 when a flush is under way (an
+ * immutable memtable is waiting for it, or the state could not be read). */
+static int learn_flushed(ms_state *st)
 {
     uint64_t active = 0, immutable = 0;
-    if (st->unflushed == 0 || ms_kv_memtables(st->kv, &active, &immutable) != MS_KV_OK || immutable != 0) return;
+    if (ms_kv_memtables(st->kv, &active, &immutable) != MS_KV_OK) return 1;
+    if (immutable != 0) return 1;
+    if (st->unflushed == 0) return 0;
     /* Entries RocksDB holds that this handle did not write (the log replayed
      * at open) only make `active` larger, and so the estimate smaller. */
     const uint64_t written = ms_kv_entries_written(st->kv);
     const uint64_t on_disk = written > active ? written - active : 0;
     unsigned k = 0;
     while (k < st->unflushed && st->unflushed_entries[k] <= on_disk) k++;
-    if (k == 0) return;
+    if (k == 0) return 0;
     st->tree_durable = st->unflushed_height[k - 1];
     memmove(st->unflushed_height, st->unflushed_height + k, (st->unflushed - k) * sizeof st->unflushed_height[0]);
     memmove(st->unflushed_entries, st->unflushed_entries + k, (st->unflushed - k) * sizeof st->unflushed_entries[0]);
     st->unflushed -= k;
     if (st->flush_started != 0 && st->flush_started <= st->tree_durable) st->flush_started = 0;
+    return 0;
 }
 
 int ms_state_tree_unlogged(ms_state *st, uint64_t height, uint32_t reorg_depth, int big, int *flushed)
@@ -59,7 +63,7 @@ int ms_state_tree_unlogged(ms_state *st, uint64_t height, uint32_t reorg_depth, 
         st->unflushed_entries[st->unflushed] = ms_kv_entries_written(st->kv);
         st->unflushed++;
     }
-    learn_flushed(st);
+    const int flushing = learn_flushed(st);
     const uint64_t lag = height - st->tree_durable;
     /* Halfway to the bound after a small block (one that went out of the
      * log only because an earlier big one had), the memtables hold little
@@ -73,9 +77,11 @@ int ms_state_tree_unlogged(ms_state *st, uint64_t height, uint32_t reorg_depth, 
         *flushed = 1;
         return MS_OK;
     }
-    if (st->flush_started == 0 && half) {
-        /* A flush that did not start is started again by the next commit,
-         * or waited for at the bound. */
+    if (st->flush_started == 0 && half && !flushing) {
+        /* Not while a flush is under way: RocksDB would make this call wait
+         * for it (a flush does not start while one would stall writes). A
+         * flush that did not start is started by a later commit, or waited
+         * for at the bound. */
         if (ms_kv_flush_start(st->kv) == MS_KV_OK) st->flush_started = height;
     }
     return MS_OK;
