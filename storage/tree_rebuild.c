@@ -105,7 +105,9 @@ static int collect_writes(const lost_block *blocks, size_t nblocks, lost_write *
     size_t total = 0;
     for (size_t i = 0; i < nblocks; i++) {
         ms_undo_reader r;
-        if (!ms_undo_open(&r, blocks[i].rec, blocks[i].len)) return MS_ERR_CORRUPT;
+        /* An entry takes 2 bytes at least (klen, present): a count beyond
+         * that is damage, not a size to allocate for. */
+        if (!ms_undo_open(&r, blocks[i].rec, blocks[i].len) || r.left > blocks[i].len / 2) return MS_ERR_CORRUPT;
         total += r.left;
     }
     lost_write *w = malloc((total ? total : 1) * sizeof *w);
@@ -140,10 +142,12 @@ static int block_ops(ms_state *st, lost_write *w, size_t n, size_t nblocks, ms_s
     size_t *first = calloc(nblocks + 1, sizeof *first);
     size_t *fill = calloc(nblocks + 1, sizeof *fill);
     int rc = (ops == NULL || first == NULL || fill == NULL) ? MS_ERR_NOMEM : MS_OK;
-    if (rc == MS_OK) qsort(w, n, sizeof *w, cmp_write);
-    for (size_t i = 0; i < n; i++) first[w[i].block + 1]++;
-    for (size_t i = 0; i < nblocks; i++) first[i + 1] += first[i];
-    for (size_t i = 0; i < nblocks; i++) fill[i] = first[i];
+    if (rc == MS_OK) {
+        qsort(w, n, sizeof *w, cmp_write);
+        for (size_t i = 0; i < n; i++) first[w[i].block + 1]++;
+        for (size_t i = 0; i < nblocks; i++) first[i + 1] += first[i];
+        for (size_t i = 0; i < nblocks; i++) fill[i] = first[i];
+    }
     for (size_t i = 0; i < n && rc == MS_OK; i++) {
         ms_smt_op *op = &ops[fill[w[i].block]++];
         if (i + 1 < n && cmp_key(&w[i], &w[i + 1]) == 0) {
@@ -204,6 +208,7 @@ int ms_state_rebuild_tree(ms_state *st, uint64_t from, uint32_t reorg_depth)
         const uint64_t h = blocks[i].height;
         const uint64_t keep_from = h > reorg_depth ? h - reorg_depth : 0;
         rc = ms_rc_from_smt(ms_smt_apply(st->smt, b, h, ops + first[i], first[i + 1] - first[i], keep_from, root));
+        if (rc == MS_ERR_ARGUMENT) rc = MS_ERR_CORRUPT;   /* a key twice in one undo record */
         if (rc == MS_OK) rc = check_root(st, h, root);
         if (rc == MS_OK) rc = ms_rc_from_kv(ms_kv_write(st->kv, b, 1));
         ms_kv_batch_clear(b);

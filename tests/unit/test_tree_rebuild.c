@@ -821,6 +821,24 @@ Test(tree_rebuild, a_damaged_undo_record_is_corrupt)
         free(rec);
     }
 
+    /* An entry count no record of that length can hold (count u32 at
+     * offset 8): refused as damage before anything is sized by it. */
+    for (uint64_t h = latest + 1; h <= 5; h++) {
+        size_t len = 0;
+        uint8_t *rec = read_undo(dir, h, &len);
+        uint8_t *big = malloc(len);
+        cr_assert_not_null(big);
+        memcpy(big, rec, len);
+        memset(big + 8, 0xff, 4);
+        write_undo(dir, h, big, len);
+        char why[64];
+        snprintf(why, sizeof why, "undo record %" PRIu64 " with count 2^32 - 1", h);
+        open_corrupt(dir, why);
+        write_undo(dir, h, rec, len);
+        free(big);
+        free(rec);
+    }
+
     open_ok_at_five(dir, &r);
 }
 
