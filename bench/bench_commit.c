@@ -14,7 +14,7 @@
  *           without the log (spec/storage.md [ST-24])
  *   flush   the memtable flush that a commit makes when the tree's
  *           unlogged versions reach their bound (one commit in
- *           min(R, 32) at most): counted, and averaged over the rounds
+ *           min(R, 64) at most): counted, and averaged over the rounds
  *   after   the record cache learns the written values, the journal clears
  * ms_state_commit_timed is the same commit with a clock read between the
  * parts. This program times each part per write, against a synced RocksDB

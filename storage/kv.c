@@ -24,8 +24,7 @@ struct ms_kv {
     rocksdb_writeoptions_t *wopts;
     rocksdb_writeoptions_t *wopts_sync;
     rocksdb_writeoptions_t *wopts_unlogged;
-    rocksdb_flushoptions_t *flush;        /* waits */
-    rocksdb_flushoptions_t *flush_start;  /* does not */
+    rocksdb_flushoptions_t *flush;
     rocksdb_block_based_table_options_t *table;
     rocksdb_cache_t *cache;
     rocksdb_column_family_handle_t *cf;   /* "default": batched MultiGet takes a handle */
@@ -73,7 +72,6 @@ static void ms_kv_free_parts(ms_kv *kv)
     if (kv->cf != NULL) rocksdb_column_family_handle_destroy(kv->cf);
     if (kv->db != NULL) rocksdb_close(kv->db);
     if (kv->flush != NULL) rocksdb_flushoptions_destroy(kv->flush);
-    if (kv->flush_start != NULL) rocksdb_flushoptions_destroy(kv->flush_start);
     if (kv->wopts_unlogged != NULL) rocksdb_writeoptions_destroy(kv->wopts_unlogged);
     if (kv->wopts_sync != NULL) rocksdb_writeoptions_destroy(kv->wopts_sync);
     if (kv->wopts != NULL) rocksdb_writeoptions_destroy(kv->wopts);
@@ -103,9 +101,8 @@ ms_kv_status ms_kv_open(ms_kv **out, const char *dir)
     kv->wopts_sync = rocksdb_writeoptions_create();
     kv->wopts_unlogged = rocksdb_writeoptions_create();
     kv->flush = rocksdb_flushoptions_create();
-    kv->flush_start = rocksdb_flushoptions_create();
     if (kv->opts == NULL || kv->ropts == NULL || kv->wopts == NULL || kv->wopts_sync == NULL ||
-        kv->wopts_unlogged == NULL || kv->flush == NULL || kv->flush_start == NULL) {
+        kv->wopts_unlogged == NULL || kv->flush == NULL) {
         ms_kv_free_parts(kv);
         return MS_KV_NOMEM;
     }
@@ -136,7 +133,6 @@ ms_kv_status ms_kv_open(ms_kv **out, const char *dir)
     rocksdb_writeoptions_set_sync(kv->wopts_sync, 1);
     rocksdb_writeoptions_disable_WAL(kv->wopts_unlogged, 1);
     rocksdb_flushoptions_set_wait(kv->flush, 1);
-    rocksdb_flushoptions_set_wait(kv->flush_start, 0);
 
     char *err = NULL;
     const char *cf_names[1] = {"default"};
@@ -332,13 +328,6 @@ ms_kv_status ms_kv_flush(ms_kv *kv)
 {
     char *err = NULL;
     rocksdb_flush(kv->db, kv->flush, &err);
-    return ms_kv_take_error(err) == MS_KV_OK ? MS_KV_OK : MS_KV_IO;
-}
-
-ms_kv_status ms_kv_flush_start(ms_kv *kv)
-{
-    char *err = NULL;
-    rocksdb_flush(kv->db, kv->flush_start, &err);
     return ms_kv_take_error(err) == MS_KV_OK ? MS_KV_OK : MS_KV_IO;
 }
 

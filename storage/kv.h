@@ -84,11 +84,6 @@ ms_kv_status ms_kv_write_unlogged(ms_kv *kv, ms_kv_batch *b);
  *  Returns MS_KV_OK or MS_KV_IO. */
 ms_kv_status ms_kv_flush(ms_kv *kv);
 
-/** Start that flush and return at once: the writes made before the call
- *  move to memtables that a background thread writes to table files
- *  (ms_kv_memtables tells when). Returns MS_KV_OK or MS_KV_IO. */
-ms_kv_status ms_kv_flush_start(ms_kv *kv);
-
 /** Which writes may still be in memory only. RocksDB keeps the newest
  *  writes in the active memtable and older ones in immutable memtables
  *  until a flush has put them in table files; memtables hold consecutive

@@ -56,10 +56,10 @@ typedef struct ms_recent_read {
  * open rebuilds from the undo records. At most ms_state_tree_lag_max(R)
  * versions are ever in memtables only: at most R, the undo records kept, so
  * that every lost version has its undo record, and at most
- * MS_STATE_TREE_LAG_CAP, to bound a rebuild. A commit starts a background
- * flush halfway there and waits for one only at the bound, unless RocksDB
- * flushed by itself in between. */
-#define MS_STATE_TREE_LAG_CAP 32u
+ * MS_STATE_TREE_LAG_CAP, to bound a rebuild. A commit waits for a flush at
+ * the bound, unless RocksDB flushed by itself in between (a full memtable:
+ * about 64 MB, a few blocks of 10,000 writes). */
+#define MS_STATE_TREE_LAG_CAP 64u
 
 /* Fewest state writes of a block whose tree records skip the log. A
  * smaller block's tree records (tens of KB) cost less in the log than the
@@ -89,7 +89,6 @@ typedef struct ms_state {
     uint64_t unflushed_height[MS_STATE_TREE_LAG_CAP];
     uint64_t unflushed_entries[MS_STATE_TREE_LAG_CAP];
     unsigned unflushed;
-    uint64_t flush_started;  /* the version a flush was started after (0: none pending) */
     uint64_t height;         /* last committed height */
     uint8_t root[32];        /* last committed root */
     /* Storage limits of one block ([HOST-52]): MS_MAX_BLOCK_ENTRIES and
@@ -219,11 +218,10 @@ int ms_state_prove(ms_state *st, uint8_t *out, size_t cap, size_t *out_len, uint
 
 /** After commit `height` wrote its tree records without the log: note the
  *  version, learn which earlier ones RocksDB's flushes took to disk, and
- *  halfway to the bound (ms_state_tree_lag_max) start a flush in the
- *  background when the block was big (at least st->unlogged_min writes),
- *  or wait for one when it was small; wait for one at the bound. Returns
- *  MS_OK or an I/O ms_rc (a flush failed). Out: *flushed (1 when it waited
- *  for a flush). */
+ *  wait for a flush at the bound (ms_state_tree_lag_max), or halfway there
+ *  when the block was small (fewer than st->unlogged_min writes). Returns
+ *  MS_OK or an I/O ms_rc (a flush failed). Out: *flushed (1 when it
+ *  waited for a flush). */
 int ms_state_tree_unlogged(ms_state *st, uint64_t height, uint32_t reorg_depth, int big, int *flushed);
 
 /** Every tree version up to height is on disk (logged with its block,

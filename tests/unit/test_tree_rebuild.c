@@ -7,9 +7,7 @@
  * crash loses the ones not yet flushed, and ms_state_open rebuilds them
  * from the undo records, checking each against its block's root
  * (`00 04 || h`). Most tests here take every block out of the log
- * (unlogged_min 1) so that small blocks exercise the rebuild, and those
- * that expect exact versions lost keep background flushes from starting
- * (their finish would race the crash). A crash is
+ * (unlogged_min 1) so that small blocks exercise the rebuild. A crash is
  * a forked child that commits blocks and then _exits without closing the
  * store: its memtable, and with it every unflushed tree version, dies with
  * it, while the logged batches are in the write-ahead log. The child reports
@@ -286,14 +284,12 @@ static void expect_bulk(ms_state *st, unsigned n)
 #define MAX_REPORT 64u
 
 /* What a child committed: the root of each commit, in order, and after
- * it the tree version the store held to be on disk (tree_durable) and the
- * one a background flush was started after (flush_started, 0: none). */
+ * it the tree version the store held to be on disk (tree_durable). */
 typedef struct report {
     uint64_t n;
     uint64_t height[MAX_REPORT];
     uint8_t root[MAX_REPORT][32];
     uint64_t durable[MAX_REPORT];
-    uint64_t pending[MAX_REPORT];
 } report;
 
 /* The child's work: blocks at heights 1..nblocks, then optionally a
@@ -307,7 +303,6 @@ typedef struct plan {
     const blk *after;
     size_t nafter;
     size_t unlogged_min;   /* set after the open; 0 keeps ms_state_open's default */
-    int no_background_flush;
 } plan;
 
 /* Every block's tree outside the log: small test blocks lose versions too. */
@@ -316,19 +311,12 @@ typedef struct plan {
 /* Exit codes of a child that could not do its work. */
 enum { CHILD_OPEN = 10, CHILD_STAGE = 11, CHILD_COMMIT = 12, CHILD_ROLLBACK = 13, CHILD_PIPE = 14 };
 
-/* flush_started nonzero means a background flush is pending, so none is
- * started: the waited flush at the bound is then the only one, and what a
- * crash leaves does not depend on when a background flush finished. Reset
- * by the first waited flush, logged commit or rollback. */
-#define NO_FLUSH_START UINT64_MAX
-
 static int child_commit(ms_state *st, report *r, const blk *b, uint64_t height, uint32_t depth)
 {
     if (stage_block(st, b) != 0) return CHILD_STAGE;
     if (r->n == MAX_REPORT) return CHILD_PIPE;
     if (ms_state_commit(st, r->root[r->n], height, depth) != MS_OK) return CHILD_COMMIT;
     r->durable[r->n] = st->tree_durable;
-    r->pending[r->n] = st->flush_started == NO_FLUSH_START ? 0 : st->flush_started;
     r->height[r->n++] = height;
     return 0;
 }
@@ -338,7 +326,6 @@ static int child_run(const char *dir, const plan *p, report *r)
     ms_state st;
     if (ms_state_open(&st, dir, p->depth) != MS_OK) return CHILD_OPEN;
     if (p->unlogged_min != 0) st.unlogged_min = p->unlogged_min;
-    if (p->no_background_flush) st.flush_started = NO_FLUSH_START;
     int rc = 0;
     for (size_t i = 0; i < p->nblocks && rc == 0; i++) rc = child_commit(&st, r, &p->blocks[i], i + 1, p->depth);
     if (rc == 0 && p->rollback && ms_state_rollback(&st, p->rollback_to, p->depth) != MS_OK) rc = CHILD_ROLLBACK;
@@ -544,19 +531,17 @@ static uint64_t expect_tree_behind(const char *dir, uint64_t committed)
 }
 
 /* The tree the crash left against what the child's store held ([ST-24]):
- * at least its last tree_durable (a version it counted on disk must be),
- * at most the version its pending background flush was started after (no
- * other flush ran: the memtables are far from full). Returns latest. */
+ * exactly its last tree_durable (a version it counted on disk must be; no
+ * flush but the ones it waited for ran: the memtables are far from full).
+ * Returns latest. */
 static uint64_t expect_tree_as_left(const char *dir, const report *r)
 {
     cr_assert_gt(r->n, 0u);
-    const uint64_t d = r->durable[r->n - 1], s = r->pending[r->n - 1];
+    const uint64_t d = r->durable[r->n - 1];
     uint64_t latest = 0, height = 0;
     raw_tree_and_height(dir, &latest, &height);
     cr_assert_eq(height, r->height[r->n - 1]);
-    cr_assert_geq(latest, d, "the store held version %" PRIu64 " on disk, the crash left %" PRIu64, d, latest);
-    cr_assert_leq(latest, d > s ? d : s, "tree at %" PRIu64 " beyond tree_durable %" PRIu64 " and the flush started at %" PRIu64,
-                  latest, d, s);
+    cr_assert_eq(latest, d, "the store held version %" PRIu64 " on disk, the crash left %" PRIu64, d, latest);
     return latest;
 }
 
@@ -569,7 +554,7 @@ Test(tree_rebuild, a_crash_loses_tree_versions_and_open_rebuilds_them)
     dir_of(crashed, "crashed");
     dir_of(clean, "clean");
     report r;
-    const plan p = {.depth = R, .blocks = SIX, .nblocks = 6, .unlogged_min = ALL_UNLOGGED, .no_background_flush = 1};
+    const plan p = {.depth = R, .blocks = SIX, .nblocks = 6, .unlogged_min = ALL_UNLOGGED};
     crash_run(crashed, &p, &r);
     cr_assert_eq(r.n, 6u);
     /* No flush before 8: all six versions lost. */
@@ -644,20 +629,13 @@ Test(tree_rebuild, the_lag_stays_within_the_undo_window)
     for (size_t d = 0; d < 3; d++) {
         const uint32_t R = depths[d];
         const uint64_t lag = ms_state_tree_lag_max(R);
-        /* A commit at h waits for a flush when h - D >= min(R, 32): after
+        /* A commit at h waits for a flush when h - D >= min(R, 64): after
          * it, fewer than that many versions are in memtables only. */
         for (uint64_t i = 0; i < reports[d].n; i++) {
             const uint64_t h = reports[d].height[i];
             cr_assert_lt(h - reports[d].durable[i], lag, "R %u: after commit %" PRIu64 " tree_durable is %" PRIu64, R,
                          h, reports[d].durable[i]);
         }
-        /* Halfway to the bound (2 lag >= bound) a commit starts a background
-         * flush; bound 1 always waits instead. */
-        int started = 0;
-        for (uint64_t i = 0; i < reports[d].n; i++) started |= reports[d].pending[i] != 0;
-        if (lag >= 2) cr_assert(started, "R %u: no background flush was ever started", R);
-        /* Background flushes finish when they do: the crash leaves a tree
-         * between the child's tree_durable and its pending flush. */
         const uint64_t latest = expect_tree_as_left(dirs[d], &reports[d]);
         cr_assert_geq(latest, (uint64_t)N - lag, "R %u: tree at %" PRIu64 ", lag bound %" PRIu64, R, latest, lag);
 
@@ -725,7 +703,7 @@ Test(tree_rebuild, a_rollback_after_unflushed_versions_survives_a_crash)
  * version on disk (0). */
 static void crashed_five(const char *dir, report *r, uint64_t *latest)
 {
-    const plan p = {.depth = 8, .blocks = SIX, .nblocks = 5, .unlogged_min = ALL_UNLOGGED, .no_background_flush = 1};
+    const plan p = {.depth = 8, .blocks = SIX, .nblocks = 5, .unlogged_min = ALL_UNLOGGED};
     crash_run(dir, &p, r);
     cr_assert_eq(r->n, 5u);
     *latest = expect_tree_behind(dir, 5);
@@ -1140,43 +1118,37 @@ static void small_block(blk *b, unsigned h)
     *b = (blk){2, {PUT(h % 12, h, 10 + h), DEL((h + 5) % 12)}, 0};
 }
 
-/* R 8 (lag bound min(8, 32) = 8), default unlogged_min, block 1 of 301
- * writes, then small blocks. By block.c and tree_flush.c, with background
- * flushes off (NO_FLUSH_START): commit h is unlogged when big or when
+/* R 8 (lag bound min(8, 64) = 8), default unlogged_min, block 1 of 301
+ * writes, then small blocks. By block.c and tree_flush.c (a commit flushes
+ * only when it waits for the flush): commit h is unlogged when big or when
  * tree_durable < h - 1; an unlogged one waits for a flush when
  * h - tree_durable >= 8, or, when small, already at 2 (h - tree_durable) >= 8.
  * - crash after 3: 1 big (unlogged), 2..3 unlogged since durable 0 < h - 1;
  *   no flush (2 * 3 < 8): every version lost, tree at 0.
  * - crash after 5: 4 is small and 2 * 4 >= 8: it flushes (durable 4); 5 is
  *   small with durable 4 = 5 - 1: logged. The tree is at 5, nothing lost.
- * - crash after 12: likewise, 5..12 logged: the tree is at 12.
- * The same 12 blocks with background flushes on: wherever they finished,
- * the tree is within what the child's store knew, and open rebuilds. */
+ * - crash after 12: likewise, 5..12 logged: the tree is at 12. */
 Test(tree_rebuild, a_big_block_takes_the_following_small_ones_out_of_the_log_until_a_flush)
 {
     const uint32_t R = 8;
     static blk blocks[12];
     blocks[0] = (blk){1, {PUT(0, 1, 40)}, 300};
     for (unsigned h = 2; h <= 12; h++) small_block(&blocks[h - 1], h);
-    char three[96], five[96], twelve[96], twelve_bg[96];
+    char three[96], five[96], twelve[96];
     dir_of(three, "three");
     dir_of(five, "five");
     dir_of(twelve, "twelve");
-    dir_of(twelve_bg, "twelve-bg");
-    static report r3, r5, r12, rbg;
+    static report r3, r5, r12;
     /* Every child before the parent runs RocksDB. */
-    const plan p3 = {.depth = R, .blocks = blocks, .nblocks = 3, .no_background_flush = 1};
-    const plan p5 = {.depth = R, .blocks = blocks, .nblocks = 5, .no_background_flush = 1};
-    const plan p12 = {.depth = R, .blocks = blocks, .nblocks = 12, .no_background_flush = 1};
-    const plan pbg = {.depth = R, .blocks = blocks, .nblocks = 12};
+    const plan p3 = {.depth = R, .blocks = blocks, .nblocks = 3};
+    const plan p5 = {.depth = R, .blocks = blocks, .nblocks = 5};
+    const plan p12 = {.depth = R, .blocks = blocks, .nblocks = 12};
     crash_run(three, &p3, &r3);
     crash_run(five, &p5, &r5);
     crash_run(twelve, &p12, &r12);
-    crash_run(twelve_bg, &pbg, &rbg);
     cr_assert_eq(r3.n, 3u);
     cr_assert_eq(r5.n, 5u);
     cr_assert_eq(r12.n, 12u);
-    cr_assert_eq(rbg.n, 12u);
 
     uint64_t latest = 0, height = 0;
     raw_tree_and_height(three, &latest, &height);
@@ -1199,8 +1171,6 @@ Test(tree_rebuild, a_big_block_takes_the_following_small_ones_out_of_the_log_unt
     }
     open_ok_at(twelve, &r12, R, blocks, 12);
 
-    (void)expect_tree_as_left(twelve_bg, &rbg);
-    open_ok_at(twelve_bg, &rbg, R, blocks, 12);
 }
 
 /* Heights (below 64) of the keys under a prefix, with each value. */
