@@ -133,11 +133,7 @@ static void model_root(uint8_t out[32], const model *m)
 static uint64_t rng_state;
 static uint64_t rng(void)
 {
-    /* splitmix64 */
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
+    return ms_test_splitmix64(&rng_state);
 }
 
 static void op_for_model(ms_smt_op *op, model *m, unsigned i, int del)

@@ -54,27 +54,14 @@ static uint64_t test_seed;
 
 static uint64_t rng(void)
 {
-    /* splitmix64 */
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
+    return ms_test_splitmix64(&rng_state);
 }
 
 /* The seed: MS_TEST_SEED when set (replay), else fresh per run; printed so
  * that a failure can be replayed. Each test mixes in its own constant. */
 static void seed_rng(const char *test, uint64_t salt)
 {
-    const char *env = getenv("MS_TEST_SEED");
-    if (env != NULL && env[0] != '\0') {
-        test_seed = strtoull(env, NULL, 0);
-    } else {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        test_seed = ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
-    }
-    printf("smt_scale/%s: seed %" PRIu64 " (replay with MS_TEST_SEED=%" PRIu64 ")\n", test, test_seed, test_seed);
-    fflush(stdout);
+    test_seed = ms_test_seed("smt_scale", test);
     rng_state = test_seed ^ salt;
 }
 

@@ -86,29 +86,13 @@ static uint64_t rng_state;
 
 static uint64_t rng(void)
 {
-    /* splitmix64 */
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
+    return ms_test_splitmix64(&rng_state);
 }
 
-/* MS_TEST_SEED when set (replay), else fresh per run; printed so that a
- * failure can be replayed. */
+/* Printed and flushed before any fork (ms_test_seed). */
 static void seed_rng(const char *test)
 {
-    uint64_t seed;
-    const char *env = getenv("MS_TEST_SEED");
-    if (env != NULL && env[0] != '\0') {
-        seed = strtoull(env, NULL, 0);
-    } else {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        seed = ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
-    }
-    printf("tree_rebuild/%s: seed %" PRIu64 " (replay with MS_TEST_SEED=%" PRIu64 ")\n", test, seed, seed);
-    fflush(stdout);   /* before any fork, or the child's copy would print it again */
-    rng_state = seed;
+    rng_state = ms_test_seed("tree_rebuild", test);
 }
 
 /* ------------------------------------------------------- keys and blocks */
@@ -450,6 +434,14 @@ static void raw_write(const ms_key *k, const uint8_t *val, size_t vlen)
 }
 
 /* A record's value (malloc'd; the caller frees). */
+/* raw_write in its own raw open of dir. */
+static void raw_put(const char *dir, const ms_key *k, const uint8_t *val, size_t vlen)
+{
+    raw_open(dir);
+    raw_write(k, val, vlen);
+    raw_close();
+}
+
 static uint8_t *raw_get(const ms_key *k, size_t *vlen)
 {
     uint8_t *val = NULL;
@@ -545,6 +537,24 @@ static uint64_t expect_tree_as_left(const char *dir, const report *r)
     return latest;
 }
 
+/* Open dir with reorg depth R into g_st[0] (left open; the fixture closes
+ * it on failure) and check the head, height n with the child's root, and
+ * the root of every retained height, max(n - R, 1) .. n. */
+static ms_state *open_at(const char *dir, uint32_t R, const report *r, uint64_t n)
+{
+    ms_state *st = &g_st[0];
+    cr_assert_eq(ms_state_open(st, dir, R), MS_OK, "open with R %u", R);
+    cr_assert_eq(st->height, n);
+    expect_root(st->root, reported_root(r, n), "head root", n);
+    const uint64_t lo = n > R ? n - R : 1;
+    for (uint64_t h = lo; h <= n; h++) {
+        uint8_t root[32];
+        cr_assert_eq(ms_state_root_at(st, root, h), MS_OK, "R %u: root_at(%" PRIu64 ")", R, h);
+        expect_root(root, reported_root(r, h), "root_at", h);
+    }
+    return st;
+}
+
 /* ------------------------------------------------------------------ tests */
 
 Test(tree_rebuild, a_crash_loses_tree_versions_and_open_rebuilds_them)
@@ -560,15 +570,7 @@ Test(tree_rebuild, a_crash_loses_tree_versions_and_open_rebuilds_them)
     /* No flush before 8: all six versions lost. */
     cr_assert_eq(expect_tree_behind(crashed, 6), 0u);
 
-    ms_state *st = &g_st[0];
-    cr_assert_eq(ms_state_open(st, crashed, R), MS_OK);
-    cr_assert_eq(st->height, 6u);
-    expect_root(st->root, reported_root(&r, 6), "head root", 6);
-    for (uint64_t h = 1; h <= 6; h++) {
-        uint8_t root[32];
-        cr_assert_eq(ms_state_root_at(st, root, h), MS_OK, "root_at(%" PRIu64 ")", h);
-        expect_root(root, reported_root(&r, h), "root_at", h);
-    }
+    ms_state *st = open_at(crashed, R, &r, 6);
     model m;
     memset(&m, 0, sizeof m);
     for (size_t i = 0; i < 6; i++) model_apply(&m, &SIX[i]);
@@ -639,16 +641,8 @@ Test(tree_rebuild, the_lag_stays_within_the_undo_window)
         const uint64_t latest = expect_tree_as_left(dirs[d], &reports[d]);
         cr_assert_geq(latest, (uint64_t)N - lag, "R %u: tree at %" PRIu64 ", lag bound %" PRIu64, R, latest, lag);
 
-        ms_state *st = &g_st[0];
-        cr_assert_eq(ms_state_open(st, dirs[d], R), MS_OK, "R %u", R);
-        cr_assert_eq(st->height, (uint64_t)N);
-        expect_root(st->root, reported_root(&reports[d], N), "head root", N);
+        ms_state *st = open_at(dirs[d], R, &reports[d], N);
         const uint64_t lo = N > R ? N - R : 1;
-        for (uint64_t h = lo; h <= N; h++) {
-            uint8_t root[32];
-            cr_assert_eq(ms_state_root_at(st, root, h), MS_OK, "R %u: root_at(%" PRIu64 ")", R, h);
-            expect_root(root, reported_root(&reports[d], h), "root_at", h);
-        }
         uint8_t root[32];
         cr_assert_eq(ms_state_root_at(st, root, lo - 1), MS_ERR_HEIGHT, "R %u: root_at(%" PRIu64 ") below the window",
                      R, lo - 1);
@@ -679,16 +673,8 @@ Test(tree_rebuild, a_rollback_after_unflushed_versions_survives_a_crash)
     /* The rollback's target is on disk, 4' is not. */
     cr_assert_eq(expect_tree_behind(dir, 4), 3u);
 
-    ms_state *st = &g_st[0];
-    cr_assert_eq(ms_state_open(st, dir, R), MS_OK);
-    cr_assert_eq(st->height, 4u);
-    expect_root(st->root, reported_root(&r, 4), "head root (block 4')", 4);
     cr_assert_neq(memcmp(r.root[3], r.root[6], 32), 0, "4' has block 4's root");
-    for (uint64_t h = 1; h <= 4; h++) {
-        uint8_t root[32];
-        cr_assert_eq(ms_state_root_at(st, root, h), MS_OK);
-        expect_root(root, reported_root(&r, h), "root_at", h);
-    }
+    ms_state *st = open_at(dir, R, &r, 4);   /* the head: the fork's block 4' */
     uint8_t root[32];
     cr_assert_eq(ms_state_root_at(st, root, 5), MS_ERR_HEIGHT);
     model m;
@@ -712,16 +698,7 @@ static void crashed_five(const char *dir, report *r, uint64_t *latest)
 
 static void open_ok_at_five(const char *dir, const report *r)
 {
-    ms_state *st = &g_st[0];
-    cr_assert_eq(ms_state_open(st, dir, 8), MS_OK);
-    cr_assert_eq(st->height, 5u);
-    expect_root(st->root, reported_root(r, 5), "head root", 5);
-    for (uint64_t h = 1; h <= 5; h++) {
-        uint8_t root[32];
-        cr_assert_eq(ms_state_root_at(st, root, h), MS_OK);
-        expect_root(root, reported_root(r, h), "root_at", h);
-    }
-    ms_state_close(st);
+    ms_state_close(open_at(dir, 8, r, 5));
 }
 
 static void open_corrupt(const char *dir, const char *why)
@@ -749,9 +726,7 @@ Test(tree_rebuild, a_missing_undo_record_is_corrupt)
         char why[64];
         snprintf(why, sizeof why, "undo record %" PRIu64 " deleted", h);
         open_corrupt(dir, why);
-        raw_open(dir);
-        raw_write(&k, saved, len);
-        raw_close();
+        raw_put(dir, &k, saved, len);
         free(saved);
     }
     open_ok_at_five(dir, &r);
@@ -772,9 +747,21 @@ static void write_undo(const char *dir, uint64_t h, const uint8_t *rec, size_t l
 {
     ms_key k;
     ms_key_undo(&k, h);
-    raw_open(dir);
-    raw_write(&k, rec, len);
-    raw_close();
+    raw_put(dir, &k, rec, len);
+}
+
+/* Undo record h replaced by `damaged` (len bytes): the open must refuse
+ * the store as corrupt; then the original goes back. */
+static void expect_corrupt_undo(const char *dir, uint64_t h, const uint8_t *damaged, size_t len, const char *what)
+{
+    size_t olen = 0;
+    uint8_t *orig = read_undo(dir, h, &olen);
+    write_undo(dir, h, damaged, len);
+    char why[96];
+    snprintf(why, sizeof why, "undo record %" PRIu64 " %s", h, what);
+    open_corrupt(dir, why);
+    write_undo(dir, h, orig, olen);
+    free(orig);
 }
 
 Test(tree_rebuild, a_damaged_undo_record_is_corrupt)
@@ -791,11 +778,7 @@ Test(tree_rebuild, a_damaged_undo_record_is_corrupt)
         size_t len = 0;
         uint8_t *rec = read_undo(dir, h, &len);
         cr_assert_geq(len, 12u);
-        write_undo(dir, h, rec, len - 1);
-        char why[64];
-        snprintf(why, sizeof why, "undo record %" PRIu64 " truncated", h);
-        open_corrupt(dir, why);
-        write_undo(dir, h, rec, len);
+        expect_corrupt_undo(dir, h, rec, len - 1, "truncated");
         free(rec);
     }
 
@@ -808,11 +791,7 @@ Test(tree_rebuild, a_damaged_undo_record_is_corrupt)
         cr_assert_not_null(big);
         memcpy(big, rec, len);
         memset(big + 8, 0xff, 4);
-        write_undo(dir, h, big, len);
-        char why[64];
-        snprintf(why, sizeof why, "undo record %" PRIu64 " with count 2^32 - 1", h);
-        open_corrupt(dir, why);
-        write_undo(dir, h, rec, len);
+        expect_corrupt_undo(dir, h, big, len, "with count 2^32 - 1");
         free(big);
         free(rec);
     }
@@ -1038,9 +1017,7 @@ Test(tree_rebuild, a_missing_block_root_is_corrupt)
         snprintf(why, sizeof why, "block root %" PRIu64 " deleted", h);
         open_corrupt(dir, why);
         expect_rebuilt_below(dir, &r, h);
-        raw_open(dir);
-        raw_write(&k, saved, len);
-        raw_close();
+        raw_put(dir, &k, saved, len);
         free(saved);
     }
 
@@ -1048,21 +1025,15 @@ Test(tree_rebuild, a_missing_block_root_is_corrupt)
     ms_key_root_at(&k, 5);
     uint8_t root5[32];
     memcpy(root5, reported_root(&r, 5), 32);
-    raw_open(dir);
-    raw_write(&k, root5, 31);
-    raw_close();
+    raw_put(dir, &k, root5, 31);
     open_corrupt(dir, "block root 5 of 31 bytes");
     expect_rebuilt_below(dir, &r, 5);
     root5[31] ^= 0x80;
-    raw_open(dir);
-    raw_write(&k, root5, 32);
-    raw_close();
+    raw_put(dir, &k, root5, 32);
     open_corrupt(dir, "block root 5 changed");
     expect_rebuilt_below(dir, &r, 5);
     root5[31] ^= 0x80;
-    raw_open(dir);
-    raw_write(&k, root5, 32);
-    raw_close();
+    raw_put(dir, &k, root5, 32);
     open_ok_at_five(dir, &r);
 }
 
@@ -1071,16 +1042,7 @@ Test(tree_rebuild, a_missing_block_root_is_corrupt)
  * blocks wrote. */
 static void open_ok_at(const char *dir, const report *r, uint32_t R, const blk *blocks, uint64_t n)
 {
-    ms_state *st = &g_st[0];
-    cr_assert_eq(ms_state_open(st, dir, R), MS_OK);
-    cr_assert_eq(st->height, n);
-    expect_root(st->root, reported_root(r, n), "head root", n);
-    const uint64_t lo = n > R ? n - R : 1;
-    for (uint64_t h = lo; h <= n; h++) {
-        uint8_t root[32];
-        cr_assert_eq(ms_state_root_at(st, root, h), MS_OK, "root_at(%" PRIu64 ")", h);
-        expect_root(root, reported_root(r, h), "root_at", h);
-    }
+    ms_state *st = open_at(dir, R, r, n);
     model m;
     memset(&m, 0, sizeof m);
     unsigned bulk = 0;

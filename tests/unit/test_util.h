@@ -6,8 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Decode hex (optional 0x prefix) into out; returns the byte count, or
@@ -42,6 +44,37 @@ static inline void ms_test_hex_of(char *out, const uint8_t *p, size_t n)
         out[2 * i + 1] = digits[p[i] & 15];
     }
     out[2 * n] = '\0';
+}
+
+/* splitmix64: the unit tests' pseudo-random numbers (fast, seedable, and
+ * the same on every machine). In/Out: state. */
+static inline uint64_t ms_test_splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* A random test's seed: MS_TEST_SEED when set (replay), else fresh per
+ * run. Printed as "suite/test: seed N (replay with MS_TEST_SEED=N)" and
+ * flushed, so that a failure can be replayed (and a forked child does not
+ * print it again). */
+static inline uint64_t ms_test_seed(const char *suite, const char *test)
+{
+    uint64_t seed;
+    const char *env = getenv("MS_TEST_SEED");
+    if (env != NULL && env[0] != '\0') {
+        seed = strtoull(env, NULL, 0);
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        seed = ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
+    }
+    printf("%s/%s: seed %llu (replay with MS_TEST_SEED=%llu)\n", suite, test, (unsigned long long)seed,
+           (unsigned long long)seed);
+    fflush(stdout);
+    return seed;
 }
 
 /* Remove a directory tree (a test's RocksDB directory). Missing is fine. */
