@@ -72,10 +72,11 @@ ms_kv_status ms_kv_write(ms_kv *kv, ms_kv_batch *b, int sync);
 
 /** Write the batch atomically without RocksDB's write-ahead log: it reaches
  *  the memtable only, and the disk with the next memtable flush (RocksDB's
- *  own, or ms_kv_flush). A crash before that loses it whole, never part of
- *  it, and never anything written before it: data that a flush persists is
- *  always every write up to some point, in write order. For records the
- *  caller can rebuild from logged ones (the state tree, storage/block.c).
+ *  own, or ms_kv_flush). A crash before that loses it whole (never a part
+ *  of it), and a flush never persists it without every write made before
+ *  it: what flushes persist is always every write up to some point, in
+ *  write order. For records the caller can rebuild from logged ones (the
+ *  state tree, storage/block.c).
  *  Returns as ms_kv_write. */
 ms_kv_status ms_kv_write_unlogged(ms_kv *kv, ms_kv_batch *b);
 

@@ -166,10 +166,14 @@ static inline uint64_t ms_state_tree_lag_max(uint32_t reorg_depth)
 
 /** Write the overlay, the block's undo record, height and root in one
  *  synced batch (the undo record that falls out of the reorg window goes in
- *  the same batch), then the tree update without the log ([ST-24]), then
- *  clear the overlay.
+ *  the same batch), then, for a big block, the tree update without the log
+ *  ([ST-24]; a small block's is in the synced batch), then clear the
+ *  overlay.
  *  height must be last + 1 (any height >= 1 for the first block). Returns
- *  an ms_rc value; on failure nothing is written and the overlay is kept.
+ *  an ms_rc value; on failure the overlay is kept and the caller must not
+ *  commit again (the module poisons the instance): nothing was written, or,
+ *  when the tree's write or a flush failed after the synced batch, the
+ *  block is on disk with its tree behind, which the next open rebuilds.
  *  A block beyond the storage limits (more than max_entries keys, an undo
  *  record over max_undo bytes) is MS_ERR_IO, found before anything is
  *  written.

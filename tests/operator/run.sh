@@ -308,7 +308,7 @@ LAGV=$((${LAGH:-3} - 3))
 [ -n "$LAGH" ] && ok "the blocks were committed (height $LAGH)" || bad "crash_commit printed no height"
 run "verify of a store whose tree a crash left behind" 4 "$O" verify --data "$T/lag"
 has "verify says the tree is behind and how to rebuild it" \
-    "state tree of .* is at version $LAGV, behind the committed height $LAGH: a crash .* rebuilds .*\[ST-24\].*status --data"
+    "state tree of .* is at version $LAGV, behind the committed height $LAGH: a crash .* rebuilds .*\[ST-24\].*status --module MODULE.so --data"
 run "snapshot export of that store" 4 "$O" snapshot export --data "$T/lag" --out "$T/lag.snap"
 has "export says the same" "snapshot export: the state tree .* behind the committed height $LAGH"
 [ ! -e "$T/lag.snap" ] && ok "no snapshot file is written" || bad "export wrote $T/lag.snap"

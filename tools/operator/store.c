@@ -95,8 +95,8 @@ int op_store_tree_current(op_store *s, const char *cmd)
     if (!ok || latest >= s->height) return OP_EXIT_OK;
     op_err("%s: the state tree of %s is at version %llu, behind the committed height %llu: a crash took its "
            "newest versions, which the module rebuilds from the undo records when it next opens the store "
-           "(spec/storage.md [ST-24]); run `memsync-operator status --data %s` (or start the node) once, then "
-           "this command again",
+           "(spec/storage.md [ST-24]); run `memsync-operator status --module MODULE.so --data %s` (or start the "
+           "node) once, then this command again",
            cmd, s->dir, (unsigned long long)latest, (unsigned long long)s->height, s->dir);
     return OP_EXIT_STORE;
 }
