@@ -186,6 +186,7 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
     tm->entries = count;
 
     uint8_t root[32];
+    const int big = count >= st->unlogged_min;
     int unlogged = 0;
     ms_buf undo;
     ms_buf_init(&undo);
@@ -206,9 +207,9 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
             else ms_kv_batch_put(b, e->key, e->klen, e->val, e->vlen);
         }
         ms_key k;
-        /* The window keeps the undo records (and the roots that check a
-         * rebuild, [ST-24]) of the last R blocks, matching the tree
-         * versions kept from height - R on. */
+        /* The window keeps the undo records of the last R blocks (and,
+         * put_block_root, their roots), matching the tree versions kept
+         * from height - R on. */
         if (height > reorg_depth) {
             ms_key_undo(&k, height - reorg_depth);
             ms_kv_batch_delete(b, k.bytes, k.len);
@@ -220,7 +221,7 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
          * every block's until a flush has put them all on disk); a small
          * block's stay in its logged batch, where they cost less than the
          * flushes that unlogged records need. */
-        unlogged = count >= st->unlogged_min || st->tree_durable < st->height;
+        unlogged = big || st->tree_durable < st->height;
         const uint64_t keep_from = height > reorg_depth ? height - reorg_depth : 0;
         rc = ms_rc_from_smt(ms_smt_apply_entries(st->smt, unlogged ? tb : b, height, entries, count, keep_from, root));
         mark(timed, &tm->tree_ns, &t0);
@@ -248,7 +249,7 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
     if (rc == MS_OK && !unlogged) ms_state_tree_durable(st, height);
     if (rc == MS_OK && unlogged) {
         int flushed = 0;
-        rc = ms_state_tree_unlogged(st, height, reorg_depth, count >= st->unlogged_min, &flushed);
+        rc = ms_state_tree_unlogged(st, height, reorg_depth, big, &flushed);
         tm->flushes = (uint64_t)flushed;
         mark(timed, &tm->flush_ns, &t0);
     }

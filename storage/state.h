@@ -82,11 +82,12 @@ typedef struct ms_state {
                                 batch was larger than MS_STATE_BATCH_KEEP) */
     ms_kv_batch *tree_batch; /* commit's unlogged batch of the tree's records, kept alike */
     /* [ST-24] (storage/tree_flush.c): the highest tree version known to be
-     * on disk (later ones are in RocksDB's memtables only), and each later
-     * version's height with ms_kv_entries_written once it was written,
-     * oldest first, to learn when RocksDB's own flushes took them. */
+     * on disk (later ones are in RocksDB's memtables only), and for each
+     * later one, unflushed_from, unflushed_from + 1, ..., the value of
+     * ms_kv_entries_written once it was written, to learn when RocksDB's
+     * own flushes took them. */
     uint64_t tree_durable;
-    uint64_t unflushed_height[MS_STATE_TREE_LAG_CAP];
+    uint64_t unflushed_from;
     uint64_t unflushed_entries[MS_STATE_TREE_LAG_CAP];
     unsigned unflushed;
     uint64_t height;         /* last committed height */

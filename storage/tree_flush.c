@@ -41,8 +41,8 @@ static void learn_flushed(ms_state *st)
     unsigned k = 0;
     while (k < st->unflushed && st->unflushed_entries[k] <= on_disk) k++;
     if (k == 0) return;
-    st->tree_durable = st->unflushed_height[k - 1];
-    memmove(st->unflushed_height, st->unflushed_height + k, (st->unflushed - k) * sizeof st->unflushed_height[0]);
+    st->tree_durable = st->unflushed_from + k - 1;
+    st->unflushed_from += k;
     memmove(st->unflushed_entries, st->unflushed_entries + k, (st->unflushed - k) * sizeof st->unflushed_entries[0]);
     st->unflushed -= k;
 }
@@ -51,19 +51,19 @@ int ms_state_tree_unlogged(ms_state *st, uint64_t height, uint32_t reorg_depth, 
 {
     *flushed = 0;
     const uint64_t bound = ms_state_tree_lag_max(reorg_depth);
-    /* A version beyond the record's room is one the bound flushes at once
-     * (room for MS_STATE_TREE_LAG_CAP, the largest bound). */
-    if (st->unflushed < MS_STATE_TREE_LAG_CAP) {
-        st->unflushed_height[st->unflushed] = height;
-        st->unflushed_entries[st->unflushed] = ms_kv_entries_written(st->kv);
-        st->unflushed++;
-    }
+    /* Every commit since tree_durable's went out of the log (a logged one
+     * would have moved it), one height after the other: the versions
+     * waiting are unflushed_from, unflushed_from + 1, ..., height. They
+     * are fewer than the bound before this one, so the record has room;
+     * were it full, the bound below flushes at once (unflushed <= lag). */
+    if (st->unflushed == 0) st->unflushed_from = height;
+    if (st->unflushed < MS_STATE_TREE_LAG_CAP) st->unflushed_entries[st->unflushed++] = ms_kv_entries_written(st->kv);
     learn_flushed(st);
     const uint64_t lag = height - st->tree_durable;
     /* Halfway to the bound after a small block, the memtables hold little
      * more than the big block before it: waiting for their flush now lets
      * the next small blocks log their trees again. */
-    if (lag >= bound || st->unflushed == MS_STATE_TREE_LAG_CAP || (2 * lag >= bound && !big)) {
+    if (lag >= bound || (2 * lag >= bound && !big)) {
         const int rc = ms_rc_from_kv(ms_kv_flush(st->kv));
         if (rc != MS_OK) return rc;
         ms_state_tree_durable(st, height);
