@@ -3,14 +3,18 @@
  * embeds paths, thread ids and clock readings) can reach consensus code. */
 #include "storage/kv.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rocksdb/c.h>
 
-/* Outside the handle, so that reads through a const ms_kv count too. */
+/* Outside the handle, so that reads through a const ms_kv count too.
+ * Reads are counted atomically: a block's commit reads the store on two
+ * threads at once (the undo record's priors beside the tree's nodes). */
 typedef struct ms_kv_io {
-    uint64_t read, written;
+    _Atomic uint64_t read;
+    uint64_t written;
     uint64_t entries;   /* puts and deletes of the batches written */
 } ms_kv_io;
 
@@ -185,7 +189,7 @@ ms_kv_status ms_kv_get(const ms_kv *kv, uint8_t **val, size_t *vlen, const uint8
     rocksdb_pinnableslice_destroy(ps);
     *val = copy;
     *vlen = n;
-    kv->io->read += n;
+    atomic_fetch_add_explicit(&kv->io->read, n, memory_order_relaxed);
     return MS_KV_OK;
 }
 
@@ -223,7 +227,7 @@ ms_kv_status ms_kv_multi_get(const ms_kv *kv, size_t n, const uint8_t *const *ke
         }
         vlens[i] = len;
         found[i] = 1;
-        kv->io->read += len;
+        atomic_fetch_add_explicit(&kv->io->read, len, memory_order_relaxed);
     }
     for (size_t i = 0; i < n; i++) {
         if (ps[i] != NULL) rocksdb_pinnableslice_destroy(ps[i]);
@@ -348,7 +352,7 @@ uint64_t ms_kv_entries_written(const ms_kv *kv)
 
 void ms_kv_io_bytes(const ms_kv *kv, uint64_t *read, uint64_t *written)
 {
-    if (read != NULL) *read = kv->io->read;
+    if (read != NULL) *read = atomic_load_explicit(&kv->io->read, memory_order_relaxed);
     if (written != NULL) *written = kv->io->written;
 }
 

@@ -192,6 +192,9 @@ typedef struct ms_commit_times {
     uint64_t flush_ns;    /* the memtable flush that bounds the tree's unlogged versions ([ST-24]) */
     uint64_t flushes;     /* 1 when this commit flushed, else 0 */
     uint64_t after_ns;    /* record cache update, journal cleared */
+    uint64_t overlapped;  /* 1 when the undo record and the state records went into the batch on a
+                             second thread during the tree's update: undo_ns and that part of
+                             encode_ns are then that thread's, and tree_ns the wall time of both */
 } ms_commit_times;
 
 #ifndef MS_BUILDING_MODULE

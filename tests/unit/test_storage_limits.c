@@ -176,14 +176,18 @@ static uint64_t committed_height(cf_env *e)
 
 /* A block whose undo record exceeds the limit (lowered to 4 KiB here, as a
  * real one needs 4 GiB): commit_block fails with MS_ERR_IO before writing
- * anything, the instance is poisoned, and a restart finds the block before. */
-Test(block_limits, an_undo_record_over_the_limit_is_a_fatal_error)
+ * anything, the instance is poisoned, and a restart finds the block before.
+ * With `big`, the block counts as big (MS_STATE_UNLOGGED_MIN lowered to
+ * 1): its undo record is built on a second thread while the tree's update
+ * runs, which then has nothing to write either. */
+static void undo_over_the_limit(int big)
 {
     uint8_t id[32], root1[32];
     cf_create(&CF, id, &CF_ALICE, 1, cf_ct(3000, 1, 1), 3000);
     cf_append(&CF, &CF_ALICE, id, 1, 1, cf_ct(3000, 1, 2), 3000);
     cf_commit(&CF, root1);
     CF.inst->st.max_undo = 4096;
+    if (big) CF.inst->st.unlogged_min = 1;
     /* Shredding both versions puts 6,000 bytes of ciphertext into the undo. */
     CF_SUCCESS(cf_call(&CF, CF_ALICE.addr, cf_cd_shred(id)));
     ms_bytes32 r;
@@ -195,13 +199,28 @@ Test(block_limits, an_undo_record_over_the_limit_is_a_fatal_error)
 
     cf_env_reopen(&CF);
     cr_assert_eq(committed_height(&CF), 1u);
+    ms_bytes32 now;
+    uint64_t h;
+    cr_assert_eq(CF.m->committed(CF.inst, &h, &now), MS_OK);
+    cr_assert_arr_eq(now.bytes, root1, 32, "the store's root is block 1's");
     cf_vinfo v;
     cf_get_vinfo(&CF, &v, id, 2);
     cr_assert_eq(v.state, 1u, "the shred never reached the store");
     /* Under the real limit the same block commits. */
+    if (big) CF.inst->st.unlogged_min = 1;
     CF_SUCCESS(cf_call(&CF, CF_ALICE.addr, cf_cd_shred(id)));
     cf_commit(&CF, NULL);
     cr_assert_eq(committed_height(&CF), 2u);
+}
+
+Test(block_limits, an_undo_record_over_the_limit_is_a_fatal_error)
+{
+    undo_over_the_limit(0);
+}
+
+Test(block_limits, an_undo_record_over_the_limit_built_beside_the_tree_is_a_fatal_error)
+{
+    undo_over_the_limit(1);
 }
 
 /* The same for the number of keys one block writes (2^22 for real). */
