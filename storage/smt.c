@@ -72,6 +72,40 @@ int smt_ref_same(const smt_ref *a, const smt_ref *b)
     return a->kind == b->kind && a->version == b->version && memcmp(a->hash, b->hash, 32) == 0;
 }
 
+void smt_slot_get(const smt_node *n, unsigned s, smt_ref *r)
+{
+    r->kind = n->kind[s];
+    r->version = r->kind == K_NODE ? n->version[s] : 0;
+    if (r->kind == K_EMPTY) {
+        memset(r->hash, 0, 32);
+        return;
+    }
+    memcpy(r->hash, n->hash[s], 32);
+    if (r->kind == K_LEAF) {
+        memcpy(r->path, n->leaf[s], 32);
+        memcpy(r->vh, n->leaf[s] + 32, 32);
+    }
+}
+
+void smt_slot_set(smt_node *n, unsigned s, const smt_ref *r)
+{
+    n->kind[s] = r->kind;
+    if (r->kind == K_EMPTY) return;
+    memcpy(n->hash[s], r->hash, 32);
+    if (r->kind == K_LEAF) {
+        memcpy(n->leaf[s], r->path, 32);
+        memcpy(n->leaf[s] + 32, r->vh, 32);
+    } else {
+        n->version[s] = r->version;
+    }
+}
+
+void smt_node_clear(smt_node *n)
+{
+    memset(n->kind, 0, sizeof n->kind);
+    memset(n->ikind, 0, sizeof n->ikind);
+}
+
 /* Entry (without tag) of the node at nibble depth `depth` on `path`. */
 void smt_node_entry(uint8_t out[STALE_ENTRY_LEN], uint64_t version, unsigned depth, const uint8_t path[32])
 {
@@ -107,8 +141,7 @@ void smt_stale_key(uint8_t out[13], uint64_t version, uint32_t chunk)
 static unsigned combine(uint8_t *k, uint8_t h[32], uint8_t ka, const uint8_t *ha, uint8_t kb, const uint8_t *hb)
 {
     if (ka == K_EMPTY && kb == K_EMPTY) {
-        *k = K_EMPTY;
-        memset(h, 0, 32);
+        *k = K_EMPTY;   /* h is not read (heap_get) */
     } else if (ka == K_EMPTY && kb == K_LEAF) {
         *k = K_LEAF;
         memcpy(h, hb, 32);
@@ -123,15 +156,19 @@ static unsigned combine(uint8_t *k, uint8_t h[32], uint8_t ka, const uint8_t *ha
     return 0;
 }
 
+static const uint8_t EMPTY_HASH[32];
+
+/* Heap entry i of n: its class and hash (EMPTY's, whatever n stores). */
 static void heap_get(const smt_node *n, unsigned i, uint8_t *k, const uint8_t **h)
 {
     if (i >= 16) {
-        *k = n->child[i - 16].kind;
-        *h = n->child[i - 16].hash;
+        *k = n->kind[i - 16];
+        *h = n->hash[i - 16];
     } else {
         *k = n->ikind[i];
         *h = n->ihash[i];
     }
+    if (*k == K_EMPTY) *h = EMPTY_HASH;
 }
 
 /* Recompute the inner entries above the slots flagged in dirty (bit s),
@@ -219,10 +256,10 @@ long smt_node_rehash_many(smt_node *const *nodes, const uint32_t *dirty, size_t 
 
 /* ------------------------------------------------------------ node records */
 
-/* Classes of the inner entries from the slots' kinds, without hashing. */
-static void node_classes(uint8_t cls[32], const smt_node *n)
+/* Classes of the inner entries from the slots' kinds in cls[16..32),
+ * without hashing. */
+static void node_classes(uint8_t cls[32])
 {
-    for (unsigned sl = 0; sl < 16; sl++) cls[16 + sl] = n->child[sl].kind;
     for (unsigned i = 15; i >= 1; i--) {
         const uint8_t a = cls[2 * i], b = cls[2 * i + 1];
         if (a == K_EMPTY) cls[i] = b == K_NODE ? K_NODE : b;
@@ -241,18 +278,16 @@ size_t smt_node_encode(uint8_t out[NODE_MAX_BYTES], const smt_node *n)
     uint16_t map = 0, leaves = 0;
     size_t o = 5;
     for (unsigned sl = 0; sl < 16; sl++) {
-        const smt_ref *c = &n->child[sl];
-        if (c->kind == K_EMPTY) continue;
+        if (n->kind[sl] == K_EMPTY) continue;
         map = (uint16_t)(map | (1u << sl));
-        memcpy(out + o, c->hash, 32);
+        memcpy(out + o, n->hash[sl], 32);
         o += 32;
-        if (c->kind == K_LEAF) {
+        if (n->kind[sl] == K_LEAF) {
             leaves = (uint16_t)(leaves | (1u << sl));
-            memcpy(out + o, c->path, 32);
-            memcpy(out + o + 32, c->vh, 32);
+            memcpy(out + o, n->leaf[sl], 64);
             o += 64;
         } else {
-            ms_put_be64(out + o, c->version);
+            ms_put_be64(out + o, n->version[sl]);
             o += 8;
         }
     }
@@ -313,57 +348,55 @@ static int node_parse(smt_node *n, const uint8_t *buf, size_t len, uint64_t vers
     if (map == 0 || (leaves & ~map) != 0) return 0;
     size_t o = 5;
     unsigned count = 0;
-    /* Each field a reader looks at is set below (an empty slot is zero, a
-     * leaf has version 0; a node slot's path and valueHash are never read),
-     * rather than clearing the whole 2 KiB node first. */
+    /* Only what the slots hold is written (smt_node): the kinds, and a
+     * present slot's fields. The kinds go to n in one store at the end
+     * (read back at once, byte stores would stall the load). */
+    uint8_t cls[32] = {0};
+    uint8_t *const kind = cls + 16;
     memset(n->ikind, 0, sizeof n->ikind);
     for (unsigned sl = 0; sl < 16; sl++) {
-        smt_ref *c = &n->child[sl];
-        if (!((map >> sl) & 1u)) {
-            memset(c, 0, sizeof *c);
-            continue;
-        }
-        c->version = 0;
+        if (!((map >> sl) & 1u)) continue;
         count++;
         const int is_leaf = (int)((leaves >> sl) & 1u);
         const size_t need = (is_leaf ? 64u : 40u) + (full && is_leaf ? 32u : 0u);
         if (len - o < need) return 0;
         if (is_leaf) {
-            c->kind = K_LEAF;
+            kind[sl] = K_LEAF;
             if (full) {
-                memcpy(c->hash, buf + o, 32);
+                memcpy(n->hash[sl], buf + o, 32);
                 o += 32;
-                if (is_zero32(c->hash)) return 0;
+                if (is_zero32(n->hash[sl])) return 0;
             }
-            memcpy(c->path, buf + o, 32);
-            memcpy(c->vh, buf + o + 32, 32);
+            const uint8_t *lp = buf + o;   /* path, then valueHash */
+            memcpy(n->leaf[sl], lp, 64);
             o += 64;
             /* The leaf lies under this node: its first `depth` nibbles are
              * the node's, the next one is the slot (whole bytes compared
              * at once, then the odd nibble). */
-            if (memcmp(c->path, path, depth / 2u) != 0) return 0;
-            if (depth % 2u && smt_nib(c->path, depth - 1u) != smt_nib(path, depth - 1u)) return 0;
-            if (smt_nib(c->path, depth) != sl) return 0;
+            if (memcmp(lp, path, depth / 2u) != 0) return 0;
+            if (depth % 2u && smt_nib(lp, depth - 1u) != smt_nib(path, depth - 1u)) return 0;
+            if (smt_nib(lp, depth) != sl) return 0;
         } else {
-            c->kind = K_NODE;
-            memcpy(c->hash, buf + o, 32);
-            c->version = ms_get_be64(buf + o + 32);
+            kind[sl] = K_NODE;
+            memcpy(n->hash[sl], buf + o, 32);
+            n->version[sl] = ms_get_be64(buf + o + 32);
             o += 40;
-            if (is_zero32(c->hash)) return 0;
-            if (c->version == 0 || c->version > version || depth == MAX_NIBBLE_DEPTH) return 0;
+            if (is_zero32(n->hash[sl])) return 0;
+            if (n->version[sl] == 0 || n->version[sl] > version || depth == MAX_NIBBLE_DEPTH) return 0;
         }
     }
+    memcpy(n->kind, kind, 16);
     /* One slot holding one leaf would have been compacted into that leaf. */
     if (count == 1 && leaves != 0) return 0;
     if (!full) return o == len ? format : 0;
 
-    uint8_t cls[32];
-    node_classes(cls, n);
+    node_classes(cls);
     if (cls[1] != K_NODE) return 0;
     for (unsigned i = 15; i >= 2; i--) {
         n->ikind[i] = cls[i];
-        if (cls[i] == K_NODE) continue;
-        /* EMPTY is zero; LEAF is the hash of the one leaf below. */
+        if (cls[i] != K_LEAF) continue;
+        /* A LEAF entry's hash is that of the one leaf below (EMPTY's is
+         * never read, heap_get). */
         uint8_t kb;
         const uint8_t *hb;
         heap_get(n, 2 * i, &kb, &hb);
@@ -409,8 +442,10 @@ static int node_matches(const smt_node *n, const uint8_t want32[32])
     {
         smt_node all = *n;
         smt_node_rehash(&all, 0xffffu);
-        if (memcmp(all.ihash, n->ihash, sizeof all.ihash) != 0) return 0;
         if (memcmp(all.ikind + 1, n->ikind + 1, 15) != 0) return 0;
+        for (unsigned i = 1; i < 16; i++) {
+            if (n->ikind[i] != K_EMPTY && memcmp(all.ihash[i], n->ihash[i], 32) != 0) return 0;
+        }
     }
 #endif
     return memcmp(n->ihash[1], want32, 32) == 0;
@@ -427,8 +462,7 @@ int smt_node_decode(smt_node *n, const uint8_t *buf, size_t len, uint64_t versio
         /* A compact record carries no hash of its own: derive the leaves'
          * and every inner one, which checks all of them. */
         for (unsigned sl = 0; sl < 16; sl++) {
-            smt_ref *c = &n->child[sl];
-            if (c->kind == K_LEAF) ms_smt_hash_leaf(c->hash, c->path, c->vh);
+            if (n->kind[sl] == K_LEAF) ms_smt_hash_leaf(n->hash[sl], n->leaf[sl], n->leaf[sl] + 32);
         }
         (void)smt_node_rehash(n, 0xffffu);
     }
@@ -441,6 +475,12 @@ long smt_node_decode_many(smt_decode_item *items, size_t n, unsigned depth, smt_
     size_t ncompact = 0, nleaves = 0;
     for (size_t i = 0; i < n; i++) {
         smt_decode_item *it = &items[i];
+        /* The records are scattered over the cache's slab: ask for those
+         * a few items ahead (their header and first slots). */
+        if (i + 4 < n) {
+            __builtin_prefetch(items[i + 4].rec);
+            if (items[i + 4].len > 64) __builtin_prefetch(items[i + 4].rec + 64);
+        }
         it->ok = 0;
         it->format = node_parse(it->n, it->rec, it->len, it->version, depth, it->path);
         if (it->format == NODE_FORMAT_FULL) {
@@ -467,11 +507,10 @@ long smt_node_decode_many(smt_decode_item *items, size_t n, unsigned depth, smt_
         if (items[i].format != NODE_FORMAT_COMPACT) continue;
         smt_node *nd = items[i].n;
         for (unsigned sl = 0; sl < 16; sl++) {
-            smt_ref *c = &nd->child[sl];
-            if (c->kind != K_LEAF) continue;
-            ms_smt_leaf_preimage(hb->img + nleaves * 65u, c->path, c->vh);
+            if (nd->kind[sl] != K_LEAF) continue;
+            ms_smt_leaf_preimage(hb->img + nleaves * 65u, nd->leaf[sl], nd->leaf[sl] + 32);
             hb->in[nleaves] = hb->img + nleaves * 65u;
-            hb->out[nleaves++] = c->hash;
+            hb->out[nleaves++] = nd->hash[sl];
         }
         nodes[k] = nd;
         dirty[k++] = 0xffffu;
@@ -959,9 +998,9 @@ static ms_smt_status drop_version_nodes(ms_smt *t, ms_kv_batch *b, uint64_t vers
     smt_node_key(key, version, depth, pfx);
     ms_kv_batch_delete(b, key, sizeof key);
     for (unsigned slot = 0; slot < 16; slot++) {
-        const smt_ref *c = &t->work[depth].child[slot];
-        if (c->kind != K_NODE || c->version != version) continue;
-        smt_ref child = *c;   /* the recursion reuses deeper scratch nodes only */
+        if (n->kind[slot] != K_NODE || n->version[slot] != version) continue;
+        smt_ref child;   /* a copy: the recursion reuses deeper scratch nodes only */
+        smt_slot_get(n, slot, &child);
         set_nib(pfx, depth, slot);
         s = drop_version_nodes(t, b, version, &child, depth + 1, pfx);
         set_nib(pfx, depth, 0);
@@ -1080,7 +1119,7 @@ static ms_smt_status walk(ms_smt *t, uint64_t version, const uint8_t path[32], w
             i = 2 * i + bit;
             heap_get(n, i, &ck, &ch);
             if (i >= 16) {
-                cur = n->child[i - 16];   /* empty, a leaf, or the next node */
+                smt_slot_get(n, i - 16, &cur);   /* empty, a leaf, or the next node */
                 k++;
                 break;
             }
@@ -1094,13 +1133,13 @@ static ms_smt_status walk(ms_smt *t, uint64_t version, const uint8_t path[32], w
                 const unsigned first = (i << (4u - lvl)) - 16u, span = 1u << (4u - lvl);
                 int found = -1;
                 for (unsigned sl = first; sl < first + span; sl++) {
-                    if (n->child[sl].kind != K_EMPTY) {
-                        if (found >= 0 || n->child[sl].kind != K_LEAF) return MS_SMT_CORRUPT;
+                    if (n->kind[sl] != K_EMPTY) {
+                        if (found >= 0 || n->kind[sl] != K_LEAF) return MS_SMT_CORRUPT;
                         found = (int)sl;
                     }
                 }
                 if (found < 0) return MS_SMT_CORRUPT;
-                cur = n->child[found];
+                smt_slot_get(n, (unsigned)found, &cur);
                 break;
             }
         }

@@ -65,7 +65,7 @@ typedef struct node_out {
  * nodes deepest first, all of one depth together (hash_pending). */
 typedef struct pending_node {
     smt_node *n;
-    smt_ref *dest;               /* where the node's hash goes: its parent's slot, or the root */
+    uint8_t *dest;               /* where the node's hash goes: its parent's slot hash, or the root's */
     const uint8_t *path;         /* a path through the node (its first update's) */
     uint32_t dirty;              /* the slots to rehash (all for a new node) */
     unsigned depth;
@@ -198,7 +198,7 @@ static smt_node *new_node(worker *w)
         w->nodes_used = 0;
     }
     smt_node *n = (smt_node *)w->nodes.p[w->nodes.used - 1] + w->nodes_used++;
-    memset(n, 0, sizeof *n);
+    smt_node_clear(n);
     return n;
 }
 
@@ -316,14 +316,15 @@ static ms_smt_status upd_slots(worker *w, smt_node *n, unsigned depth, size_t lo
     while (i < hi) {
         const unsigned slot = smt_nib(w->ops[i].path, depth);
         const size_t j = slot_end(w->ops, i, hi, depth);
-        smt_ref nc;
-        const ms_smt_status s = upd(w, depth + 1, &n->child[slot], i, j, &nc);
+        smt_ref cur, nc;
+        smt_slot_get(n, slot, &cur);
+        const ms_smt_status s = upd(w, depth + 1, &cur, i, j, &nc);
         if (s != MS_SMT_OK) return s;
-        if (!smt_ref_same(&nc, &n->child[slot])) {
-            n->child[slot] = nc;
+        if (!smt_ref_same(&nc, &cur)) {
+            smt_slot_set(n, slot, &nc);
             *dirty |= 1u << slot;
             /* A node this block wrote is the last one its walk left pending. */
-            if (nc.kind == K_NODE && nc.version == w->version) w->pend[w->npend - 1].dest = &n->child[slot];
+            if (nc.kind == K_NODE && nc.version == w->version) w->pend[w->npend - 1].dest = n->hash[slot];
         }
         i = j;
     }
@@ -342,15 +343,15 @@ static ms_smt_status finish(worker *w, smt_node *n, unsigned depth, const smt_re
     unsigned count = 0;
     int last = -1;
     for (unsigned k = 0; k < 16; k++) {
-        if (n->child[k].kind != K_EMPTY) {
+        if (n->kind[k] != K_EMPTY) {
             count++;
             last = (int)k;
         }
     }
     if (count == 0) {
         smt_ref_empty(out);
-    } else if (count == 1 && n->child[last].kind == K_LEAF) {
-        *out = n->child[last];
+    } else if (count == 1 && n->kind[last] == K_LEAF) {
+        smt_slot_get(n, (unsigned)last, out);
     } else {
         /* Hashed, and recorded, by hash_pending once its subtrees are. */
         memset(out, 0, sizeof *out);
@@ -404,7 +405,7 @@ static ms_smt_status upd(worker *w, unsigned depth, const smt_ref *old, size_t l
         if (depth > MAX_NIBBLE_DEPTH) return MS_SMT_CORRUPT;
         n = new_node(w);
         if (n == NULL) return MS_SMT_NOMEM;
-        if (old->kind == K_LEAF) n->child[smt_nib(old->path, depth)] = *old;
+        if (old->kind == K_LEAF) smt_slot_set(n, smt_nib(old->path, depth), old);
     }
     uint32_t dirty = 0;
     const ms_smt_status s = upd_slots(w, n, depth, lo, hi, &dirty);
@@ -445,7 +446,7 @@ static ms_smt_status hash_pending(worker *w)
         w->node_hashes += (uint64_t)h;
         for (size_t j = 0; j < m && s == MS_SMT_OK; j++) {
             const pending_node *q = order[j];
-            memcpy(q->dest->hash, q->n->ihash[1], 32);
+            memcpy(q->dest, q->n->ihash[1], 32);
             s = add_record(w, (unsigned)d, q->path, q->n, q->n->ihash[1]);
         }
     }
@@ -463,7 +464,7 @@ typedef struct want {
 } want;
 
 /* Largest buffer of decoded nodes of one depth kept between applies: 64
- * MiB (about 28,000 nodes, what a 10,000-write block passes through at one
+ * MiB (about 30,000 nodes, what a 10,000-write block passes through at one
  * depth). Kept buffers spare each block the page faults of fresh memory
  * (16 MiB made a 10,000-write block on 200k entries fault its 20 MiB of
  * depth 4 in again every block: a tenth of the tree part); bigger ones,
@@ -562,6 +563,9 @@ static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n
     size_t *vl = NULL, nmiss = 0;
     if (miss == NULL || keys == NULL || items == NULL) s = MS_SMT_NOMEM;
     for (size_t i = 0; i < n && s == MS_SMT_OK; i++) {
+        /* The pre nodes are 2 KiB apart: each store here is a miss unless
+         * asked for ahead. */
+        if (i + PREFETCH_AHEAD < n) __builtin_prefetch(&base[i + PREFETCH_AHEAD], 1);
         base[i].lo = cur[i].lo;
         smt_node_key(keys + i * NODE_KEY_LEN, cur[i].ref.version, d, r->ops[cur[i].lo].path);
         items[i].n = &base[i].n;
@@ -675,11 +679,12 @@ static ms_smt_status read_paths(reader *r, const smt_ref *root, size_t count, ms
         size_t nnext = 0, cap = 0;
         for (size_t i = 0; i < ncur && s == MS_SMT_OK; i++) {
             const smt_node *n = &r->pre[d][i].n;
+            if (i + PREFETCH_AHEAD < ncur) __builtin_prefetch(r->pre[d][i + PREFETCH_AHEAD].n.kind);
             size_t a = cur[i].lo;
             while (a < cur[i].hi) {
                 const unsigned slot = smt_nib(r->ops[a].path, d);
                 const size_t b = slot_end(r->ops, a, cur[i].hi, d);
-                if (n->child[slot].kind == K_NODE) {
+                if (n->kind[slot] == K_NODE) {
                     if (nnext == cap) {
                         const size_t ncap = cap ? cap * 2 : 64;
                         want *p = realloc(next, ncap * sizeof *p);
@@ -690,7 +695,7 @@ static ms_smt_status read_paths(reader *r, const smt_ref *root, size_t count, ms
                         next = p;
                         cap = ncap;
                     }
-                    next[nnext].ref = n->child[slot];
+                    smt_slot_get(n, slot, &next[nnext].ref);
                     next[nnext].lo = a;
                     next[nnext].hi = b;
                     nnext++;
@@ -825,11 +830,19 @@ static ms_smt_status write_records(ms_smt *t, ms_kv_batch *b, worker *const *w, 
      * prefixes are ascending too, and the root's worker (last) holds only
      * depth 0. So depth by depth, worker by worker is key order. It is
      * checked, and a sort is the fallback. */
-    for (unsigned d = 0; d <= MAX_NIBBLE_DEPTH && q < no; d++) {
-        for (size_t k = 0; k < nw; k++) {
-            for (size_t i = 0; i < w[k]->nouts; i++) {
-                if (w[k]->outs[i].key[9] == d) order[q++] = &w[k]->outs[i];
-            }
+    size_t at[MAX_NIBBLE_DEPTH + 2] = {0};   /* per depth: its first place in order */
+    for (size_t k = 0; k < nw; k++) {
+        for (size_t i = 0; i < w[k]->nouts; i++) {
+            const unsigned d = w[k]->outs[i].key[9];
+            at[(d <= MAX_NIBBLE_DEPTH ? d : MAX_NIBBLE_DEPTH) + 1]++;
+        }
+    }
+    for (unsigned d = 1; d <= MAX_NIBBLE_DEPTH + 1; d++) at[d] += at[d - 1];
+    for (size_t k = 0; k < nw; k++) {
+        for (size_t i = 0; i < w[k]->nouts; i++) {
+            const unsigned d = w[k]->outs[i].key[9];
+            order[at[d <= MAX_NIBBLE_DEPTH ? d : MAX_NIBBLE_DEPTH]++] = &w[k]->outs[i];
+            q++;
         }
     }
     int sorted = q == no;
@@ -944,7 +957,7 @@ static ms_smt_status finish_root(worker *w, smt_ref *root)
 {
     if (root->kind == K_NODE && root->version == w->version) {
         if (w->npend == 0) return MS_SMT_CORRUPT;
-        w->pend[w->npend - 1].dest = root;
+        w->pend[w->npend - 1].dest = root->hash;
     }
     return hash_pending(w);
 }

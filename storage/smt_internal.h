@@ -42,11 +42,33 @@ typedef struct smt_ref {
     uint8_t vh[32];       /* K_LEAF */
 } smt_ref;
 
+/* A stored node, its slots' fields in arrays of their own rather than 16
+ * smt_refs: every pass over a node reads the 16 kinds, few read more of a
+ * slot, and a slot's fields are written only for what it holds. So a
+ * node of three leaves (the deepest level of a big tree) is a few cache
+ * lines to decode, not 2 KiB to clear and fill. What a slot s holds by
+ * kind[s]: K_EMPTY nothing (its hash is EMPTY whatever hash[s] holds),
+ * K_LEAF hash[s] and leaf[s] (path || valueHash), K_NODE hash[s] and
+ * version[s]. Likewise an inner entry i of class K_EMPTY hashes as EMPTY
+ * whatever ihash[i] holds. smt_slot_get and smt_slot_set convert a slot to
+ * and from an smt_ref. */
 typedef struct smt_node {
-    smt_ref child[16];
-    uint8_t ikind[16];    /* heap entries 1..15 */
+    uint8_t kind[16];     /* the slots' kinds */
+    uint8_t ikind[16];    /* heap entries 1..15 (0 unused) */
+    uint64_t version[16];
+    uint8_t hash[16][32];
     uint8_t ihash[16][32];
+    uint8_t leaf[16][64];
 } smt_node;
+
+/* Out: r, the reference slot s of n holds (its path and valueHash only
+ * for a leaf; EMPTY's hash zero and version 0). */
+void smt_slot_get(const smt_node *n, unsigned s, smt_ref *r);
+/* Slot s of n holds the subtree r. */
+void smt_slot_set(smt_node *n, unsigned s, const smt_ref *r);
+/* A node with 16 empty slots and no inner entry set (its other fields
+ * are then never read). */
+void smt_node_clear(smt_node *n);
 
 /* A cached node: its record as stored (verified when it entered the
  * cache), so that a hit costs a decode but no keccak and no RocksDB read.
