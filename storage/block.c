@@ -138,17 +138,22 @@ static void release_batch(const ms_state *st, ms_kv_batch **batch)
 }
 
 /* The record cache learns the block's values (a later block reads an asset
- * or nonce it wrote). For a big block this runs on a second thread while
- * the calling one writes the block to RocksDB: nothing else touches the
- * cache until commit returns, and a write that fails clears it. */
+ * or nonce it wrote), and the tree's node cache takes the block's nodes
+ * (ms_smt_settle). For a big block this runs on a second thread while the
+ * calling one writes the block to RocksDB: nothing else touches either
+ * cache until commit returns; a write that fails clears the record cache,
+ * and the node cache drops nodes of a version never committed at the next
+ * apply. */
 typedef struct learn_job {
     ms_rcache *cache;
+    ms_smt *smt;
     const ms_overlay_entry *const *entries;
     size_t count;
 } learn_job;
 
 static void learn(const learn_job *j)
 {
+    ms_smt_settle(j->smt);
     for (size_t i = 0; i < j->count; i++) {
         const ms_overlay_entry *e = j->entries[i];
         (void)ms_rcache_put(j->cache, e->key, e->klen, !e->deleted, e->val, e->vlen);
@@ -278,7 +283,7 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
         }
         mark(timed, &tm->tree_ns, &t0);
     }
-    const learn_job lj = {st->records, entries, count};
+    const learn_job lj = {st->records, st->smt, entries, count};
     int learned = 0;
     if (rc == MS_OK) {
         put_block_root(b, height, reorg_depth, root);

@@ -976,6 +976,7 @@ ms_smt_status ms_smt_prune(ms_smt *t, ms_kv_batch *b, uint64_t keep_from)
 {
     smt_meta m;
     if (t == NULL || b == NULL) return MS_SMT_ARGUMENT;
+    ms_smt_settle(t);
     ms_smt_status s = smt_read_meta(t, &m);
     if (s != MS_SMT_OK || m.fresh || keep_from <= m.oldest) return s;
     s = smt_prune_walk(t, b, &m, keep_from, NULL);
@@ -1012,6 +1013,7 @@ static ms_smt_status drop_version_nodes(ms_smt *t, ms_kv_batch *b, uint64_t vers
 ms_smt_status ms_smt_rollback(ms_smt *t, ms_kv_batch *b, uint64_t version, uint8_t root32[32])
 {
     if (t == NULL || b == NULL) return MS_SMT_ARGUMENT;
+    ms_smt_settle(t);
     smt_meta m;
     smt_vrec target;
     ms_smt_status s = smt_read_meta(t, &m);
@@ -1158,6 +1160,7 @@ ms_smt_status ms_smt_get(ms_smt *t, uint64_t version, const uint8_t *key, size_t
                          uint8_t value_hash32[32])
 {
     if (t == NULL) return MS_SMT_ARGUMENT;
+    ms_smt_settle(t);
     uint8_t path[32];
     walk_result *w = malloc(sizeof *w);
     if (w == NULL) return MS_SMT_NOMEM;
@@ -1179,6 +1182,7 @@ ms_smt_status ms_smt_prove(ms_smt *t, uint64_t version, const uint8_t *key, size
                            size_t cap, size_t *len, int *present)
 {
     if (t == NULL || out == NULL || len == NULL) return MS_SMT_ARGUMENT;
+    ms_smt_settle(t);
     uint8_t path[32];
     walk_result *w = malloc(sizeof *w);
     if (w == NULL) return MS_SMT_NOMEM;

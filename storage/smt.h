@@ -120,6 +120,14 @@ ms_smt_status ms_smt_info(ms_smt *t, uint64_t *latest, uint64_t *oldest, uint8_t
 ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_op *ops, size_t count,
                            uint64_t keep_from, uint8_t root32[32]);
 
+/** The node cache takes the last apply's records and forgets the nodes it
+ *  made stale. An apply leaves this work pending, so that a caller may do
+ *  it on another thread while it writes the apply's batch (no other call
+ *  on t may run meanwhile); every call on t that uses the cache (apply,
+ *  prune, rollback, get, prove) does it first when it is still pending.
+ *  Speed only: results never depend on when, or whether, it runs. */
+void ms_smt_settle(ms_smt *t);
+
 /** ms_smt_apply for a block's journal entries (ascending key order, from
  *  ms_journal_sorted). Keys whose first byte is MS_TAG_META (0x00: schema,
  *  height, root) are skipped: they are bookkeeping, not state under the root. */

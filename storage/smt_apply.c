@@ -22,11 +22,12 @@
  *    its own lists (new records, stale nodes, counters), the nodes it
  *    creates and the decoded nodes of its own subtree; the node cache, the
  *    batch and RocksDB are not touched in this phase.
- * 3. Write (calling thread): stale nodes leave the cache; the new records
- *    go to the batch in key order (RocksDB's memtable inserts keys that
- *    arrive in ascending order without searching its skip list again) and
- *    into the cache; then the version record, the stale list, pruning and
- *    the meta record, as before.
+ * 3. Write (calling thread): the new records go to the batch in key order
+ *    (RocksDB's memtable inserts keys that arrive in ascending order
+ *    without searching its skip list again); then the version record, the
+ *    stale list, pruning and the meta record. The node cache's part (stale
+ *    nodes out, new records in) is left to ms_smt_settle, which a commit
+ *    runs on a second thread while RocksDB writes the batch.
  *
  * Determinism: the jobs' stale lists are joined in slot order, then the
  * root's, which is the sequential walk's post-order, and the records are
@@ -734,6 +735,14 @@ struct smt_scratch {
     worker root;
     void *leaf, *sort, *stale, *order;     /* leaf hashes, sort_ops' copy, write_records' lists */
     size_t leaf_cap, sort_cap, stale_cap, order_cap;   /* in bytes */
+    /* The last apply's node cache work, pending until ms_smt_settle: the
+     * settle_ns stale nodes in `stale`, the settle_no records in `order`
+     * (in the workers' arenas, which stay until then), and the workers to
+     * trim afterwards. */
+    int settle;
+    size_t settle_ns, settle_no;
+    worker *settle_w[17];
+    size_t settle_nw;
 };
 
 /* Largest array of those kept for the next apply: 8 MiB (262,144 leaf
@@ -772,9 +781,7 @@ void smt_scratch_free(struct smt_scratch *sc)
     free(sc);
 }
 
-/* Phase 3's batch half: the records order[0..no), compact, into b in key
- * order. On the second thread while the calling one updates the node
- * cache (the two share only the records, which both only read). */
+/* Phase 3: the records order[0..no), compact, into b in key order. */
 typedef struct batch_job {
     ms_kv_batch *b;
     node_out *const *order;
@@ -793,19 +800,9 @@ static void put_records(batch_job *j)
     }
 }
 
-static void *put_records_thread(void *arg)
-{
-    put_records(arg);
-    return NULL;
-}
-
-/* A block writing at least this many records puts them into the batch on
- * a second thread (when the handle may use two). */
-#define WRITE_PARALLEL_MIN 256u
-
-/* The stale lists of w[0..nw) in order, the records in key order to b and
- * to the cache. Out: *stale (in t->scratch, the concatenated list),
- * *nstale. */
+/* The stale lists of w[0..nw) in order, the records in key order to b;
+ * the node cache's part is left to ms_smt_settle. Out: *stale (in
+ * t->scratch, the concatenated list), *nstale. */
 static ms_smt_status write_records(ms_smt *t, ms_kv_batch *b, worker *const *w, size_t nw, uint8_t **stale,
                                    size_t *nstale, ms_smt_stats *st)
 {
@@ -855,21 +852,9 @@ static ms_smt_status write_records(ms_smt *t, ms_kv_batch *b, worker *const *w, 
         qsort(order, no, sizeof *order, out_cmp);
     }
     batch_job bj = {b, order, no, 0};
-    pthread_t th;
-    const int started = t->threads == 2 && no >= WRITE_PARALLEL_MIN &&
-                        pthread_create(&th, NULL, put_records_thread, &bj) == 0;
-    /* A stale node is reached by no new version: free its cache slot. */
-    for (size_t i = 0; i < ns; i++) {
-        prefetch_ahead(t, all, STALE_ENTRY_LEN, i, ns);
-        smt_cache_remove(t, all + i * STALE_ENTRY_LEN);
-    }
-    for (size_t i = 0; i < no; i++) {
-        const node_out *r = order[i];
-        if (i + PREFETCH_AHEAD < no) smt_cache_prefetch(t, order[i + PREFETCH_AHEAD]->key + 1, 0);
-        smt_cache_put(t, r->key + 1, r->hash, r->rec, r->len, 0);
-    }
-    if (started) pthread_join(th, NULL);
-    else put_records(&bj);
+    put_records(&bj);
+    sc->settle_ns = ns;
+    sc->settle_no = no;
     st->bytes_written += bj.bytes;
     st->nodes_written = no;
     *stale = all;
@@ -1006,9 +991,41 @@ static ms_smt_status hash_tree(ms_smt *t, worker *root_w, job_set *js, const smt
     return s == MS_SMT_OK ? finish_root(root_w, root) : s;
 }
 
+/* After the cache's part of an apply (or its failure): the buffers it
+ * kept for that part are trimmed for the next apply. */
+static void settle_trim(struct smt_scratch *sc)
+{
+    for (size_t k = 0; k < sc->settle_nw; k++) worker_trim(sc->settle_w[k]);
+    sc->settle_nw = 0;
+    scratch_trim(&sc->stale, &sc->stale_cap);
+    scratch_trim(&sc->order, &sc->order_cap);
+}
+
+void ms_smt_settle(ms_smt *t)
+{
+    struct smt_scratch *sc = t == NULL ? NULL : t->scratch;
+    if (sc == NULL || !sc->settle) return;
+    sc->settle = 0;
+    const uint8_t *all = sc->stale;
+    node_out *const *order = sc->order;
+    const size_t ns = sc->settle_ns, no = sc->settle_no;
+    /* A stale node is reached by no new version: free its cache slot. */
+    for (size_t i = 0; i < ns; i++) {
+        prefetch_ahead(t, all, STALE_ENTRY_LEN, i, ns);
+        smt_cache_remove(t, all + i * STALE_ENTRY_LEN);
+    }
+    for (size_t i = 0; i < no; i++) {
+        const node_out *r = order[i];
+        if (i + PREFETCH_AHEAD < no) smt_cache_prefetch(t, order[i + PREFETCH_AHEAD]->key + 1, 0);
+        smt_cache_put(t, r->key + 1, r->hash, r->rec, r->len, 0);
+    }
+    settle_trim(sc);
+}
+
 ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_op *ops, size_t count,
                            uint64_t keep_from, uint8_t root32[32])
 {
+    ms_smt_settle(t);
     if (t == NULL || b == NULL || (ops == NULL && count > 0) || count > MS_SMT_MAX_UPDATES
         || keep_from > version) {
         return MS_SMT_ARGUMENT;
@@ -1077,7 +1094,6 @@ ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_o
         nr.entries = (uint64_t)entries;
         nr.prev = m.latest;
     }
-    for (size_t k = 0; k < nall; k++) worker_trim(all[k]);
     levels_trim(t);
     if (s == MS_SMT_OK) {
         prev.next = version;
@@ -1103,8 +1119,14 @@ ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_o
     }
     scratch_trim(&sc->leaf, &sc->leaf_cap);
     scratch_trim(&sc->sort, &sc->sort_cap);
-    scratch_trim(&sc->stale, &sc->stale_cap);
-    scratch_trim(&sc->order, &sc->order_cap);
+    memcpy(sc->settle_w, all, nall * sizeof *all);
+    sc->settle_nw = nall;
+    if (s == MS_SMT_OK) {
+        sc->settle = 1;   /* ms_smt_settle: the cache's part, and the trims */
+    } else {
+        sc->settle_ns = sc->settle_no = 0;
+        settle_trim(sc);
+    }
     t->stats = st;
     return s;
 }
