@@ -272,8 +272,13 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
             if (timed) t0 = mono_ns();
         }
         const uint64_t keep_from = height > reorg_depth ? height - reorg_depth : 0;
-        if (rc == MS_OK) {
-            rc = ms_rc_from_smt(ms_smt_apply_entries(st->smt, unlogged ? tb : b, height, entries, count, keep_from, root));
+        /* The tree's own batch is written after the block's: its node
+         * records go into it at ms_smt_settle, on the second thread during
+         * that write. */
+        if (rc == MS_OK && unlogged) {
+            rc = ms_rc_from_smt(ms_smt_apply_entries_deferred(st->smt, tb, height, entries, count, keep_from, root));
+        } else if (rc == MS_OK) {
+            rc = ms_rc_from_smt(ms_smt_apply_entries(st->smt, b, height, entries, count, keep_from, root));
         }
         if (beside) {
             pthread_join(th, NULL);
@@ -297,8 +302,9 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
          * rebuilds after a crash ([ST-24]). In this order, what a crash
          * leaves on disk is never a tree ahead of the state. */
         rc = ms_rc_from_kv(ms_kv_write(st->kv, b, 1));
-        if (rc == MS_OK && unlogged) rc = ms_rc_from_kv(ms_kv_write_unlogged(st->kv, tb));
         if (learned) pthread_join(th, NULL);
+        else ms_smt_settle(st->smt);   /* the tree's batch is complete only then */
+        if (rc == MS_OK && unlogged) rc = ms_rc_from_kv(ms_kv_write_unlogged(st->kv, tb));
         mark(timed, &tm->write_ns, &t0);
     }
     /* [ST-24]: a logged tree version is on disk with its block; the
@@ -310,6 +316,9 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
         tm->flushes = (uint64_t)flushed;
         mark(timed, &tm->flush_ns, &t0);
     }
+    /* A deferred apply's records go into the tree's batch before it is
+     * emptied (a failure above may have left them pending). */
+    ms_smt_settle(st->smt);
     release_batch(st, &st->batch);
     release_batch(st, &st->tree_batch);
     ms_buf_free(&undo);

@@ -121,11 +121,13 @@ ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_o
                            uint64_t keep_from, uint8_t root32[32]);
 
 /** The node cache takes the last apply's records and forgets the nodes it
- *  made stale. An apply leaves this work pending, so that a caller may do
- *  it on another thread while it writes the apply's batch (no other call
- *  on t may run meanwhile); every call on t that uses the cache (apply,
- *  prune, rollback, get, prove) does it first when it is still pending.
- *  Speed only: results never depend on when, or whether, it runs. */
+ *  made stale; after ms_smt_apply_entries_deferred, the apply's node
+ *  records go into its batch first. An apply leaves this work pending, so
+ *  that a caller may do it on another thread while it writes another batch
+ *  (no other call on t may run meanwhile); every call on t that uses the
+ *  cache (apply, prune, rollback, get, prove) does it first when it is
+ *  still pending. The cache's part is speed only: results never depend on
+ *  when, or whether, it runs. */
 void ms_smt_settle(ms_smt *t);
 
 /** ms_smt_apply for a block's journal entries (ascending key order, from
@@ -134,6 +136,17 @@ void ms_smt_settle(ms_smt *t);
 ms_smt_status ms_smt_apply_entries(ms_smt *t, ms_kv_batch *b, uint64_t version,
                                    const ms_overlay_entry *const *entries, size_t count,
                                    uint64_t keep_from, uint8_t root32[32]);
+
+/** ms_smt_apply_entries, except that the new node records go into b only
+ *  at ms_smt_settle: b is incomplete until then and must not be written,
+ *  nor freed while the settle is pending (call ms_smt_settle first, also
+ *  after a failure elsewhere). For a caller that writes another batch
+ *  meanwhile, with the settle on a second thread. The same writes in
+ *  another order (the version's other writes come first): the same store
+ *  once b is written. */
+ms_smt_status ms_smt_apply_entries_deferred(ms_smt *t, ms_kv_batch *b, uint64_t version,
+                                            const ms_overlay_entry *const *entries, size_t count,
+                                            uint64_t keep_from, uint8_t root32[32]);
 
 /** Drop every retained version below keep_from, except the latest: the
  *  oldest retained version becomes the first chain version >= keep_from (or

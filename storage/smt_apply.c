@@ -740,6 +740,7 @@ struct smt_scratch {
      * (in the workers' arenas, which stay until then), and the workers to
      * trim afterwards. */
     int settle;
+    ms_kv_batch *settle_b;       /* a deferred apply's batch, which the records go into first */
     size_t settle_ns, settle_no;
     worker *settle_w[17];
     size_t settle_nw;
@@ -800,11 +801,12 @@ static void put_records(batch_job *j)
     }
 }
 
-/* The stale lists of w[0..nw) in order, the records in key order to b;
- * the node cache's part is left to ms_smt_settle. Out: *stale (in
- * t->scratch, the concatenated list), *nstale. */
+/* The stale lists of w[0..nw) in order, the records in key order to b
+ * (with defer, at ms_smt_settle); the node cache's part is left to
+ * ms_smt_settle. Out: *stale (in t->scratch, the concatenated list),
+ * *nstale. */
 static ms_smt_status write_records(ms_smt *t, ms_kv_batch *b, worker *const *w, size_t nw, uint8_t **stale,
-                                   size_t *nstale, ms_smt_stats *st)
+                                   size_t *nstale, ms_smt_stats *st, int defer)
 {
     size_t ns = 0, no = 0;
     for (size_t k = 0; k < nw; k++) {
@@ -851,11 +853,14 @@ static ms_smt_status write_records(ms_smt *t, ms_kv_batch *b, worker *const *w, 
         }
         qsort(order, no, sizeof *order, out_cmp);
     }
-    batch_job bj = {b, order, no, 0};
-    put_records(&bj);
     sc->settle_ns = ns;
     sc->settle_no = no;
-    st->bytes_written += bj.bytes;
+    sc->settle_b = defer ? b : NULL;
+    if (!defer) {
+        batch_job bj = {b, order, no, 0};
+        put_records(&bj);
+        st->bytes_written += bj.bytes;
+    }
     st->nodes_written = no;
     *stale = all;
     *nstale = ns;
@@ -1009,6 +1014,12 @@ void ms_smt_settle(ms_smt *t)
     const uint8_t *all = sc->stale;
     node_out *const *order = sc->order;
     const size_t ns = sc->settle_ns, no = sc->settle_no;
+    if (sc->settle_b != NULL) {
+        batch_job bj = {sc->settle_b, order, no, 0};
+        put_records(&bj);
+        t->stats.bytes_written += bj.bytes;
+        sc->settle_b = NULL;
+    }
     /* A stale node is reached by no new version: free its cache slot. */
     for (size_t i = 0; i < ns; i++) {
         prefetch_ahead(t, all, STALE_ENTRY_LEN, i, ns);
@@ -1022,8 +1033,8 @@ void ms_smt_settle(ms_smt *t)
     settle_trim(sc);
 }
 
-ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_op *ops, size_t count,
-                           uint64_t keep_from, uint8_t root32[32])
+static ms_smt_status apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_op *ops, size_t count,
+                           uint64_t keep_from, uint8_t root32[32], int defer)
 {
     ms_smt_settle(t);
     if (t == NULL || b == NULL || (ops == NULL && count > 0) || count > MS_SMT_MAX_UPDATES
@@ -1086,7 +1097,7 @@ ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_o
         hashes += js->jobs[j].node_hashes;
     }
     all[nall++] = w;   /* the root's record and stale entry come last */
-    if (s == MS_SMT_OK) s = write_records(t, b, all, nall, &stale, &nstale, &st);
+    if (s == MS_SMT_OK) s = write_records(t, b, all, nall, &stale, &nstale, &st, defer);
     if (s == MS_SMT_OK) {
         st.node_hashes += hashes;
         const int64_t entries = (int64_t)prev.entries + delta;
@@ -1122,13 +1133,20 @@ ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_o
     memcpy(sc->settle_w, all, nall * sizeof *all);
     sc->settle_nw = nall;
     if (s == MS_SMT_OK) {
-        sc->settle = 1;   /* ms_smt_settle: the cache's part, and the trims */
+        sc->settle = 1;   /* ms_smt_settle: the deferred records, the cache's part, the trims */
     } else {
         sc->settle_ns = sc->settle_no = 0;
+        sc->settle_b = NULL;
         settle_trim(sc);
     }
     t->stats = st;
     return s;
+}
+
+ms_smt_status ms_smt_apply(ms_smt *t, ms_kv_batch *b, uint64_t version, ms_smt_op *ops, size_t count,
+                           uint64_t keep_from, uint8_t root32[32])
+{
+    return apply(t, b, version, ops, count, keep_from, root32, 0);
 }
 
 /* ------------------------------------------------------- journal entries */
@@ -1212,9 +1230,9 @@ static void *hash_thread(void *arg)
     return NULL;
 }
 
-ms_smt_status ms_smt_apply_entries(ms_smt *t, ms_kv_batch *b, uint64_t version,
+static ms_smt_status apply_entries(ms_smt *t, ms_kv_batch *b, uint64_t version,
                                    const ms_overlay_entry *const *entries, size_t count,
-                                   uint64_t keep_from, uint8_t root32[32])
+                                   uint64_t keep_from, uint8_t root32[32], int defer)
 {
     if (t == NULL || count > MS_SMT_MAX_UPDATES || (entries == NULL && count > 0)) return MS_SMT_ARGUMENT;
     ms_smt_op *ops = malloc(count * sizeof *ops + 1);
@@ -1238,9 +1256,23 @@ ms_smt_status ms_smt_apply_entries(ms_smt *t, ms_kv_batch *b, uint64_t version,
     }
     ms_smt_status s = lower.failed || upper.failed       ? MS_SMT_ARGUMENT
                       : lower.bad_hint || upper.bad_hint ? MS_SMT_CORRUPT
-                                                         : ms_smt_apply(t, b, version, ops, n, keep_from, root32);
+                                                         : apply(t, b, version, ops, n, keep_from, root32, defer);
     t->stats.op_hashes = lower.hashes + upper.hashes;
     free(ops);
     free(skip);
     return s;
+}
+
+ms_smt_status ms_smt_apply_entries(ms_smt *t, ms_kv_batch *b, uint64_t version,
+                                   const ms_overlay_entry *const *entries, size_t count,
+                                   uint64_t keep_from, uint8_t root32[32])
+{
+    return apply_entries(t, b, version, entries, count, keep_from, root32, 0);
+}
+
+ms_smt_status ms_smt_apply_entries_deferred(ms_smt *t, ms_kv_batch *b, uint64_t version,
+                                            const ms_overlay_entry *const *entries, size_t count,
+                                            uint64_t keep_from, uint8_t root32[32])
+{
+    return apply_entries(t, b, version, entries, count, keep_from, root32, 1);
 }

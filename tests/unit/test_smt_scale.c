@@ -1344,6 +1344,68 @@ Test(smt_scale, settle_is_pending_work_never_lost)
     model_free(&m);
 }
 
+/* ms_smt_apply_entries_deferred: its batch lacks the node records until
+ * ms_smt_settle puts them in (in key order, with the same stats), and the
+ * store written then is byte for byte that of the plain apply; a deferred
+ * apply whose batch is dropped after its settle leaves the next block
+ * right. */
+Test(smt_scale, deferred_apply_completes_its_batch_at_settle)
+{
+    seed_rng("deferred_apply_completes_its_batch_at_settle", 11);
+    store *plain = store_open("plain", MS_SMT_CACHE_DEFAULT, 0, 0);
+    store *defer = store_open("deferred", MS_SMT_CACHE_DEFAULT, 0, 0);
+    enum { N = 600, BLOCKS = 4 };
+    static uint8_t keys[N][9], vals[BLOCKS + 1][N][8];
+    static ms_overlay_entry es[N];
+    const ms_overlay_entry *ptrs[N];
+    for (uint64_t v = 1; v <= BLOCKS + 1; v++) {
+        for (size_t i = 0; i < N; i++) {
+            keys[i][0] = MS_TAG_NONCE;
+            ms_put_be64(keys[i] + 1, i * 3 + v % 2);   /* half the keys new each block */
+            ms_put_be64(vals[v - 1][i], v * 1000 + i);
+            es[i] = (ms_overlay_entry){keys[i], 9, vals[v - 1][i], 8, 0, 0, {0}};
+            ptrs[i] = &es[i];
+        }
+        if (v == BLOCKS + 1) break;
+        ms_smt_stats sp, sd;
+        ms_kv_batch *bp = ms_kv_batch_create(), *bd = ms_kv_batch_create();
+        uint8_t rp[32], rd[32];
+        cr_assert_eq(ms_smt_apply_entries(plain->t, bp, v, ptrs, N, 0, rp), MS_SMT_OK);
+        ms_smt_last_stats(plain->t, &sp);
+        cr_assert_eq(ms_smt_apply_entries_deferred(defer->t, bd, v, ptrs, N, 0, rd), MS_SMT_OK);
+        cr_assert_arr_eq(rp, rd, 32, "block %" PRIu64 ": the same root", v);
+        size_t len = 0;
+        const uint8_t *data = batch_bytes(bd, &len);
+        cr_assert_eq(batch_node_puts(data, len).n, 0u, "block %" PRIu64 ": no node record before the settle", v);
+        ms_smt_settle(defer->t);
+        data = batch_bytes(bd, &len);
+        const node_puts np = batch_node_puts(data, len);
+        cr_assert_eq(np.n, sp.nodes_written, "block %" PRIu64 ": every node record after it", v);
+        cr_assert(np.ascending, "block %" PRIu64 ": in key order", v);
+        ms_smt_last_stats(defer->t, &sd);
+        cr_assert_eq(sd.nodes_written, sp.nodes_written);
+        cr_assert_eq(sd.bytes_written, sp.bytes_written, "the settle adds the records' bytes to the stats");
+        cr_assert_eq(ms_kv_write(plain->kv, bp, 0), MS_KV_OK);
+        cr_assert_eq(ms_kv_write(defer->kv, bd, 0), MS_KV_OK);
+        ms_kv_batch_destroy(bp);
+        ms_kv_batch_destroy(bd);
+        compare_stores(stores, nstores, "deferred apply");
+    }
+    /* A deferred block whose batch is settled and dropped, then the plain
+     * block at that height on both stores. */
+    ms_kv_batch *bx = ms_kv_batch_create();
+    cr_assert_eq(ms_smt_apply_entries_deferred(defer->t, bx, BLOCKS + 1, ptrs, N / 2, 0, NULL), MS_SMT_OK);
+    ms_smt_settle(defer->t);
+    ms_kv_batch_destroy(bx);
+    for (size_t k = 0; k < nstores; k++) {
+        ms_kv_batch *b = ms_kv_batch_create();
+        cr_assert_eq(ms_smt_apply_entries(stores[k].t, b, BLOCKS + 1, ptrs, N, 0, NULL), MS_SMT_OK);
+        cr_assert_eq(ms_kv_write(stores[k].kv, b, 0), MS_KV_OK);
+        ms_kv_batch_destroy(b);
+    }
+    compare_stores(stores, nstores, "after a dropped deferred block");
+}
+
 /* apply_entries counts its own hashing of keys and values, and skips meta keys. */
 Test(smt_scale, stats_apply_entries)
 {
