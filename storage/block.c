@@ -86,12 +86,16 @@ static void put_head(ms_kv_batch *b, uint64_t height, const uint8_t root[32])
 }
 
 /* `00 04 || height` = the block's root, in its logged batch: what a
- * rebuild of a lost tree version checks that version against ([ST-24]);
- * kept, like the undo records, for the last R blocks. */
+ * rebuild of a lost tree version checks that version against ([ST-24]).
+ * The window keeps the undo records and roots of the last R blocks,
+ * matching the tree versions kept from height - R on: the block leaving
+ * it loses both here. */
 static void put_block_root(ms_kv_batch *b, uint64_t height, uint32_t reorg_depth, const uint8_t root[32])
 {
     ms_key k;
     if (height > reorg_depth) {
+        ms_key_undo(&k, height - reorg_depth);
+        ms_kv_batch_delete(b, k.bytes, k.len);
         ms_key_root_at(&k, height - reorg_depth);
         ms_kv_batch_delete(b, k.bytes, k.len);
     }
@@ -170,11 +174,11 @@ static void *learn_thread(void *arg)
  * a second thread during its write. */
 #define LEARN_PARALLEL_MIN 256u
 
-/* The logged batch's first part: the undo record, then the state records
- * and the undo record (and the pruning of the window's oldest) put into
- * b, in ascending key order (state records 01-06 sorted, undo 07; the
- * head 00 comes last, after the tree): RocksDB's memtable inserts ordered
- * keys far faster. For a big block it runs on a second thread beside the
+/* The logged batch's first part: the undo record is built, then the state
+ * records and it are put into b, in ascending key order (state records
+ * 01-06 sorted, undo 07; the root, the window's oldest and the head come
+ * last, after the tree): RocksDB's memtable inserts ordered keys far
+ * faster. For a big block it runs on a second thread beside the
  * tree's update (which then writes its own batch): it only reads the
  * journal and the store, and writes b and the undo buffer, which nothing
  * else touches until the join. */
@@ -185,7 +189,6 @@ typedef struct logged_job {
     const ms_overlay_entry *const *entries;
     size_t count;
     uint64_t height;
-    uint32_t reorg_depth;
     int timed;
     int rc;               /* Out */
     uint64_t undo_ns, encode_ns;   /* Out, when timed */
@@ -203,13 +206,6 @@ static void fill_logged(logged_job *j)
         else ms_kv_batch_put(j->b, e->key, e->klen, e->val, e->vlen);
     }
     ms_key k;
-    /* The window keeps the undo records of the last R blocks (and,
-     * put_block_root, their roots), matching the tree versions kept from
-     * height - R on. */
-    if (j->height > j->reorg_depth) {
-        ms_key_undo(&k, j->height - j->reorg_depth);
-        ms_kv_batch_delete(j->b, k.bytes, k.len);
-    }
     ms_key_undo(&k, j->height);
     ms_kv_batch_put(j->b, k.bytes, k.len, j->undo->data, j->undo->size);
     mark(j->timed, &j->encode_ns, &t0);
@@ -255,7 +251,7 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
      * stay in its logged batch, where they cost less than the flushes that
      * unlogged records need. */
     const int unlogged = big || st->tree_durable < st->height;
-    logged_job lgj = {st, b, &undo, entries, count, height, reorg_depth, timed, MS_OK, 0, 0};
+    logged_job lgj = {st, b, &undo, entries, count, height, timed, MS_OK, 0, 0};
     mark(timed, &tm->undo_ns, &t0);   /* the journal's sort */
     if (rc == MS_OK) {
         /* A big block's tree records go to their own batch, so the logged
