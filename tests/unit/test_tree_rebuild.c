@@ -433,7 +433,6 @@ static void raw_write(const ms_key *k, const uint8_t *val, size_t vlen)
     cr_assert_eq(s, MS_KV_OK);
 }
 
-/* A record's value (malloc'd; the caller frees). */
 /* raw_write in its own raw open of dir. */
 static void raw_put(const char *dir, const ms_key *k, const uint8_t *val, size_t vlen)
 {
@@ -442,10 +441,29 @@ static void raw_put(const char *dir, const ms_key *k, const uint8_t *val, size_t
     raw_close();
 }
 
+/* A record's value (malloc'd; the caller frees). */
 static uint8_t *raw_get(const ms_key *k, size_t *vlen)
 {
     uint8_t *val = NULL;
     cr_assert_eq(ms_kv_get(g_kv, &val, vlen, k->bytes, k->len), MS_KV_OK);
+    return val;
+}
+
+/* raw_get in its own raw open of dir. */
+static uint8_t *raw_read(const char *dir, const ms_key *k, size_t *vlen)
+{
+    raw_open(dir);
+    uint8_t *val = raw_get(k, vlen);
+    raw_close();
+    return val;
+}
+
+/* The record's value (malloc'd), and the record deleted: what a test
+ * damages and then puts back with raw_put. */
+static uint8_t *raw_take(const char *dir, const ms_key *k, size_t *vlen)
+{
+    uint8_t *val = raw_read(dir, k, vlen);
+    raw_put(dir, k, NULL, 0);
     return val;
 }
 
@@ -719,10 +737,7 @@ Test(tree_rebuild, a_missing_undo_record_is_corrupt)
         ms_key k;
         size_t len = 0;
         ms_key_undo(&k, h);
-        raw_open(dir);
-        uint8_t *saved = raw_get(&k, &len);
-        raw_write(&k, NULL, 0);
-        raw_close();
+        uint8_t *saved = raw_take(dir, &k, &len);
         char why[64];
         snprintf(why, sizeof why, "undo record %" PRIu64 " deleted", h);
         open_corrupt(dir, why);
@@ -737,10 +752,7 @@ static uint8_t *read_undo(const char *dir, uint64_t h, size_t *len)
 {
     ms_key k;
     ms_key_undo(&k, h);
-    raw_open(dir);
-    uint8_t *v = raw_get(&k, len);
-    raw_close();
-    return v;
+    return raw_read(dir, &k, len);
 }
 
 static void write_undo(const char *dir, uint64_t h, const uint8_t *rec, size_t len)
@@ -1007,12 +1019,9 @@ Test(tree_rebuild, a_missing_block_root_is_corrupt)
     /* Each in turn; a failure at h leaves versions below h rebuilt. */
     for (uint64_t h = latest + 1; h <= 5; h++) {
         ms_key_root_at(&k, h);
-        raw_open(dir);
-        uint8_t *saved = raw_get(&k, &len);
+        uint8_t *saved = raw_take(dir, &k, &len);
         cr_assert_eq(len, 32u);
         cr_assert_eq(memcmp(saved, reported_root(&r, h), 32), 0, "00 04 || %" PRIu64 " is not the block's root", h);
-        raw_write(&k, NULL, 0);
-        raw_close();
         char why[64];
         snprintf(why, sizeof why, "block root %" PRIu64 " deleted", h);
         open_corrupt(dir, why);
