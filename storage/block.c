@@ -90,7 +90,7 @@ static void put_head(ms_kv_batch *b, uint64_t height, const uint8_t root[32])
  * The window keeps the undo records and roots of the last R blocks,
  * matching the tree versions kept from height - R on: the block leaving
  * it loses both here. */
-static void put_block_root(ms_kv_batch *b, uint64_t height, uint32_t reorg_depth, const uint8_t root[32])
+static void put_root_and_window(ms_kv_batch *b, uint64_t height, uint32_t reorg_depth, const uint8_t root[32])
 {
     ms_key k;
     if (height > reorg_depth) {
@@ -287,7 +287,7 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
     const learn_job lj = {st->records, st->smt, entries, count};
     int learned = 0;
     if (rc == MS_OK) {
-        put_block_root(b, height, reorg_depth, root);
+        put_root_and_window(b, height, reorg_depth, root);
         put_head(b, height, root);
         ms_state_forget_reads(st);
         mark(timed, &tm->encode_ns, &t0);
