@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/key_sort.h"
 #include "storage/siphash.h"
 
 #define MS_NIL SIZE_MAX
@@ -354,18 +355,6 @@ int ms_journal_revert(ms_journal *j, uint64_t cp)
     return 1;
 }
 
-/* Unsigned byte order, shorter first on a common prefix. Keys are unique,
- * so the order is total and qsort's instability cannot show. */
-static int ms_entry_cmp(const void *pa, const void *pb)
-{
-    const ms_overlay_entry *a = *(const ms_overlay_entry *const *)pa;
-    const ms_overlay_entry *b = *(const ms_overlay_entry *const *)pb;
-    size_t n = a->klen < b->klen ? a->klen : b->klen;
-    int c = n ? memcmp(a->key, b->key, n) : 0;
-    if (c != 0) return c;
-    return (a->klen > b->klen) - (a->klen < b->klen);
-}
-
 int ms_journal_sorted(ms_journal *j, const ms_overlay_entry *const **entries, size_t *count)
 {
     if (!j->sorted_valid) {
@@ -375,7 +364,8 @@ int ms_journal_sorted(ms_journal *j, const ms_overlay_entry *const **entries, si
             j->sorted = sorted;
         }
         for (size_t i = 0; i < j->nnodes; i++) j->sorted[i] = &j->nodes[i].e;
-        if (j->nnodes > 1) qsort(j->sorted, j->nnodes, sizeof *j->sorted, ms_entry_cmp);
+        /* Keys are unique: the order is total (storage/key_sort.h). */
+        if (!ms_key_sort(j->sorted, j->nnodes)) return 0;
         j->sorted_valid = 1;
     }
     *entries = j->sorted;
