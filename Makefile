@@ -130,8 +130,8 @@ $(BUILD)/tests/tsan-commit: $(TSAN_COMMIT_SRC) storage/*.h bench/bench_dirs.h $(
 	$(CC) $(CPPFLAGS) -DMS_TEST_BUILD $(WARN) -O1 -g -fsanitize=thread -o $@ $(TSAN_COMMIT_SRC) -lrocksdb -lpthread
 
 test-tsan: $(BUILD)/tests/tsan-smt $(BUILD)/tests/tsan-commit
-	TSAN_OPTIONS=halt_on_error=1 $(BUILD)/tests/tsan-smt
-	TSAN_OPTIONS=halt_on_error=1 $(BUILD)/tests/tsan-commit
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan/rocksdb.supp)" $(BUILD)/tests/tsan-smt
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan/rocksdb.supp)" $(BUILD)/tests/tsan-commit
 
 test-host: $(BUILD)/tests/host $(BUILD)/memsync-host
 	MS_TEST_MODULE=$(abspath $(SO)) MS_TEST_HOST=$(abspath $(BUILD)/memsync-host) $(BUILD)/tests/host -j1

@@ -105,12 +105,12 @@ static void put_root_and_window(ms_kv_batch *b, uint64_t height, uint32_t reorg_
 
 #ifdef MS_BUILDING_MODULE
 /* The module never times its commit: no clock is even linked into it. */
-static uint64_t mono_ns(void)
+uint64_t ms_state_clock_ns(void)
 {
     return 0;
 }
 #else
-static uint64_t mono_ns(void)
+uint64_t ms_state_clock_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -122,23 +122,9 @@ static uint64_t mono_ns(void)
 static void mark(int timed, uint64_t *field, uint64_t *t0)
 {
     if (!timed) return;
-    const uint64_t now = mono_ns();
+    const uint64_t now = ms_state_clock_ns();
     *field += now - *t0;
     *t0 = now;
-}
-
-/* Empty one of the commit's batches for the next block, or free it when
- * this block made it larger than st->batch_keep (MS_STATE_BATCH_KEEP). */
-static void release_batch(const ms_state *st, ms_kv_batch **batch)
-{
-    size_t len = 0;
-    (void)ms_kv_batch_data(*batch, &len);
-    if (len > st->batch_keep) {
-        ms_kv_batch_destroy(*batch);
-        *batch = NULL;
-    } else {
-        ms_kv_batch_clear(*batch);
-    }
 }
 
 /* The record cache learns the block's values (a later block reads an asset
@@ -196,7 +182,7 @@ typedef struct logged_job {
 
 static void fill_logged(logged_job *j)
 {
-    uint64_t t0 = j->timed ? mono_ns() : 0;
+    uint64_t t0 = j->timed ? ms_state_clock_ns() : 0;
     j->rc = build_undo(j->st, j->undo, j->entries, j->count);
     mark(j->timed, &j->undo_ns, &t0);
     if (j->rc != MS_OK) return;
@@ -227,7 +213,11 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
     const int timed = times != NULL;
     ms_commit_times *tm = timed ? times : &untimed;
     memset(tm, 0, sizeof *tm);
-    uint64_t t0 = timed ? mono_ns() : 0;
+    /* The previous block's tree records, when their write outlived its
+     * commit, must be in RocksDB before this tree update reads any. */
+    int rc = ms_state_tree_join(st, timed ? tm : NULL);
+    if (rc != MS_OK) return rc;
+    uint64_t t0 = timed ? ms_state_clock_ns() : 0;
     const ms_overlay_entry *const *entries;
     size_t count;
     if (!ms_journal_sorted(st->journal, &entries, &count)) return MS_ERR_NOMEM;
@@ -241,7 +231,6 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
     const int big = count >= st->unlogged_min;
     ms_buf undo;
     ms_buf_init(&undo);
-    int rc = MS_OK;
     if (st->batch == NULL) st->batch = ms_kv_batch_create();
     if (st->tree_batch == NULL) st->tree_batch = ms_kv_batch_create();
     ms_kv_batch *const b = st->batch, *const tb = st->tree_batch;
@@ -265,7 +254,7 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
             rc = lgj.rc;
             tm->undo_ns += lgj.undo_ns;
             tm->encode_ns += lgj.encode_ns;
-            if (timed) t0 = mono_ns();
+            if (timed) t0 = ms_state_clock_ns();
         }
         const uint64_t keep_from = height > reorg_depth ? height - reorg_depth : 0;
         /* The tree's own batch is written after the block's: its node
@@ -300,23 +289,22 @@ static int commit(ms_state *st, uint8_t root32[32], uint64_t height, uint32_t re
         rc = ms_rc_from_kv(ms_kv_write(st->kv, b, 1));
         if (learned) pthread_join(th, NULL);
         else ms_smt_settle(st->smt);   /* the tree's batch is complete only then */
-        if (rc == MS_OK && unlogged) rc = ms_rc_from_kv(ms_kv_write_unlogged(st->kv, tb));
+        /* The tree's records, with the flush accounting that bounds the
+         * unlogged versions ([ST-24]), on a thread that outlives this
+         * call: the next call that reads the tree joins it. (Should no
+         * thread start, they are written here and this commit's times
+         * count them in write_ns, without a flush count.) */
+        if (rc == MS_OK && unlogged) rc = ms_state_tree_write_start(st, height, reorg_depth, big, timed);
         mark(timed, &tm->write_ns, &t0);
     }
-    /* [ST-24]: a logged tree version is on disk with its block; the
-     * unlogged ones stay fewer than the undo records that rebuild them. */
+    /* [ST-24]: a logged tree version is on disk with its block. */
     if (rc == MS_OK && !unlogged) ms_state_tree_durable(st, height);
-    if (rc == MS_OK && unlogged) {
-        int flushed = 0;
-        rc = ms_state_tree_unlogged(st, height, reorg_depth, big, &flushed);
-        tm->flushes = (uint64_t)flushed;
-        mark(timed, &tm->flush_ns, &t0);
-    }
     /* A deferred apply's records go into the tree's batch before it is
-     * emptied (a failure above may have left them pending). */
+     * emptied (a failure above may have left them pending); a running tree
+     * write empties its batch at its join. */
     ms_smt_settle(st->smt);
-    release_batch(st, &st->batch);
-    release_batch(st, &st->tree_batch);
+    ms_state_release_batch(st, &st->batch);
+    if (!st->tree_write.running) ms_state_release_batch(st, &st->tree_batch);
     ms_buf_free(&undo);
     if (rc != MS_OK) {
         /* A write that reported an error may still have reached the store;
@@ -351,6 +339,8 @@ int ms_state_root_at(ms_state *st, uint8_t root32[32], uint64_t height)
 {
     memset(root32, 0, 32);
     if (height > st->height) return MS_ERR_HEIGHT;
+    const int jrc = ms_state_tree_join(st, NULL);   /* the tree's records of the last block */
+    if (jrc != MS_OK) return jrc;
     return ms_rc_from_smt(ms_smt_root(st->smt, height, root32, NULL));
 }
 
@@ -391,6 +381,9 @@ int ms_state_rollback(ms_state *st, uint64_t height, uint32_t reorg_depth)
         ms_journal_clear(st->journal);
         return MS_OK;
     }
+    /* The last block's tree records, and its flush accounting, first. */
+    const int jrc = ms_state_tree_join(st, NULL);
+    if (jrc != MS_OK) return jrc;
 
     /* [ST-24]: the rollback's batch, logged, rewrites the tree's head to
      * version height; every version it keeps must be on disk first, or a

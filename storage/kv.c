@@ -10,12 +10,13 @@
 #include <rocksdb/c.h>
 
 /* Outside the handle, so that reads through a const ms_kv count too.
- * Reads are counted atomically: a block's commit reads the store on two
- * threads at once (the undo record's priors beside the tree's nodes). */
+ * Counted atomically: a block's commit reads the store on two threads at
+ * once (the undo record's priors beside the tree's nodes), and the tree's
+ * unlogged write may still run while the next block reads. */
 typedef struct ms_kv_io {
     _Atomic uint64_t read;
-    uint64_t written;
-    uint64_t entries;   /* puts and deletes of the batches written */
+    _Atomic uint64_t written;
+    _Atomic uint64_t entries;   /* puts and deletes of the batches written */
 } ms_kv_io;
 
 struct ms_kv {
@@ -312,8 +313,8 @@ static ms_kv_status write_with(ms_kv *kv, ms_kv_batch *b, const rocksdb_writeopt
     if (s == MS_KV_OK) {
         size_t n = 0;
         (void)rocksdb_writebatch_data(b->wb, &n);
-        kv->io->written += n;
-        kv->io->entries += (uint64_t)rocksdb_writebatch_count(b->wb);
+        atomic_fetch_add_explicit(&kv->io->written, n, memory_order_relaxed);
+        atomic_fetch_add_explicit(&kv->io->entries, (uint64_t)rocksdb_writebatch_count(b->wb), memory_order_relaxed);
     }
     return s;
 }
@@ -347,13 +348,13 @@ ms_kv_status ms_kv_memtables(ms_kv *kv, uint64_t *active, uint64_t *immutable)
 
 uint64_t ms_kv_entries_written(const ms_kv *kv)
 {
-    return kv->io->entries;
+    return atomic_load_explicit(&kv->io->entries, memory_order_relaxed);
 }
 
 void ms_kv_io_bytes(const ms_kv *kv, uint64_t *read, uint64_t *written)
 {
     if (read != NULL) *read = atomic_load_explicit(&kv->io->read, memory_order_relaxed);
-    if (written != NULL) *written = kv->io->written;
+    if (written != NULL) *written = atomic_load_explicit(&kv->io->written, memory_order_relaxed);
 }
 
 /* Through the open read-write handle: a second, read-only handle on the same

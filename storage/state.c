@@ -128,8 +128,22 @@ int ms_rc_from_smt(int smt_status)
     }
 }
 
+void ms_state_release_batch(const ms_state *st, ms_kv_batch **batch)
+{
+    size_t len = 0;
+    (void)ms_kv_batch_data(*batch, &len);
+    if (len > st->batch_keep) {
+        ms_kv_batch_destroy(*batch);
+        *batch = NULL;
+    } else {
+        ms_kv_batch_clear(*batch);
+    }
+}
+
 void ms_state_close(ms_state *st)
 {
+    /* A failed tree write leaves its versions to the next open's rebuild. */
+    (void)ms_state_tree_join(st, NULL);
     /* [ST-24]: the tree's unlogged versions go to disk now rather than be
      * rebuilt at the next open (RocksDB's close would flush them too; a
      * failure here only leaves that rebuild). */

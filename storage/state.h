@@ -4,6 +4,7 @@
 #ifndef MS_STORAGE_STATE_H
 #define MS_STORAGE_STATE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,6 +70,25 @@ typedef struct ms_recent_read {
  * logged tree version never lands on one a crash can lose. */
 #define MS_STATE_UNLOGGED_MIN 256u
 
+/* The tree's unlogged write of a commit, which runs on a thread of its
+ * own after that commit returned (storage/tree_writer.c, [ST-24]): the
+ * tree's records into RocksDB's memtable, then the flush accounting of
+ * storage/tree_flush.c. Every later call that needs them joins it first. */
+typedef struct ms_tree_write {
+    pthread_t thread;
+    int running;             /* 1 from its start to its join */
+    int rc;                  /* MS_OK, or the first such write's failure: sticky, every
+                                later commit, rollback, root or proof returns it */
+    uint64_t height;         /* the commit's */
+    uint32_t reorg_depth;
+    int big;                 /* the block had st->unlogged_min writes or more */
+    int timed;               /* ms_state_commit_timed: the thread reads the clock */
+    int fail;                /* st->fail_tree_write, taken at the start */
+    int result;              /* Out: the thread's ms_rc */
+    int flushed;             /* Out: 1 when it waited for a flush */
+    uint64_t write_ns, flush_ns;   /* Out, when timed */
+} ms_tree_write;
+
 typedef struct ms_state {
     ms_kv *kv;
     ms_journal *journal;
@@ -80,7 +100,9 @@ typedef struct ms_state {
     ms_kv_batch *batch;      /* commit's logged write batch, emptied and kept for the next
                                 block (NULL until the first commit, or after a block whose
                                 batch was larger than MS_STATE_BATCH_KEEP) */
-    ms_kv_batch *tree_batch; /* commit's unlogged batch of the tree's records, kept alike */
+    ms_kv_batch *tree_batch; /* commit's unlogged batch of the tree's records, kept alike;
+                                the tree writer's while tree_write.running */
+    ms_tree_write tree_write;
     /* [ST-24] (storage/tree_flush.c): the highest tree version known to be
      * on disk (later ones are in RocksDB's memtables only), and for each
      * later one, unflushed_from, unflushed_from + 1, ..., the value of
@@ -100,6 +122,8 @@ typedef struct ms_state {
     size_t batch_keep;       /* MS_STATE_BATCH_KEEP (a field for the same reason) */
     size_t unlogged_min;     /* MS_STATE_UNLOGGED_MIN (likewise: tests take small blocks
                                 outside the log) */
+    int fail_tree_write;     /* 0; tests set it to 1 to make the next tree write fail
+                                (MS_ERR_IO) without writing, as a failing disk would */
 } ms_state;
 
 /** Open the store in dir, check or write the schema version, load the
@@ -188,13 +212,20 @@ typedef struct ms_commit_times {
     uint64_t undo_ns;     /* the undo record: priors not known from the block's reads */
     uint64_t encode_ns;   /* state records, undo and head put into the batch */
     uint64_t tree_ns;     /* ms_smt_apply_entries: hashes, node reads, node records */
-    uint64_t write_ns;    /* the synced, logged RocksDB write of the block, then the tree's unlogged one */
-    uint64_t flush_ns;    /* the memtable flush that bounds the tree's unlogged versions ([ST-24]) */
-    uint64_t flushes;     /* 1 when this commit flushed, else 0 */
+    uint64_t write_ns;    /* the synced, logged RocksDB write of the block, and the start of the
+                             thread that writes the tree's records after the commit returns */
     uint64_t after_ns;    /* record cache update, journal cleared */
     uint64_t overlapped;  /* 1 when the undo record and the state records went into the batch on a
                              second thread during the tree's update: undo_ns and that part of
                              encode_ns are then that thread's, and tree_ns the wall time of both */
+    /* The previous commit's tree write, which ran after that commit
+     * returned (storage/tree_writer.c): its thread's times, beside the
+     * block executed since; and how long this commit waited for it. */
+    uint64_t prev_write_ns;   /* its unlogged write of the tree's records */
+    uint64_t prev_flush_ns;   /* the memtable flush that bounds the tree's unlogged versions
+                                 ([ST-24]), when it waited for one */
+    uint64_t prev_flushes;    /* 1 when it did, else 0 */
+    uint64_t prev_wait_ns;    /* this commit's wait at its start for that thread */
 } ms_commit_times;
 
 #ifndef MS_BUILDING_MODULE
@@ -243,6 +274,32 @@ void ms_state_tree_durable(ms_state *st, uint64_t height);
  *  Returns MS_OK, MS_ERR_CORRUPT (an undo record missing or malformed, a
  *  root that differs), MS_ERR_NOMEM or an I/O ms_rc. */
 int ms_state_rebuild_tree(ms_state *st, uint64_t from, uint32_t reorg_depth);
+
+/* The tree's unlogged write after the commit (storage/tree_writer.c). */
+
+/** Start the unlogged write of st->tree_batch (commit `height`'s tree
+ *  records, complete) on a thread that outlives the call, followed by
+ *  ms_state_tree_unlogged; or do both on the calling thread when no
+ *  thread starts. The batch is the thread's until ms_state_tree_join.
+ *  Returns MS_OK when the thread started (its result comes at the join),
+ *  else the result of the write done here (an I/O ms_rc, also kept for
+ *  the join). timed: the thread times its parts, for the next
+ *  ms_state_tree_join's times. */
+int ms_state_tree_write_start(ms_state *st, uint64_t height, uint32_t reorg_depth, int big, int timed);
+
+/** Wait for the tree write still running, if any, and release its batch
+ *  (ms_state_release_batch). Returns MS_OK, or the failure of any tree
+ *  write since the open (sticky: the store's tree is behind its head until
+ *  a restart rebuilds it). Out: times' prev_ fields (times may be NULL). */
+int ms_state_tree_join(ms_state *st, ms_commit_times *times);
+
+/** Empty one of the commit's batches for the next block, or free it (*batch
+ *  = NULL) when it grew larger than st->batch_keep. */
+void ms_state_release_batch(const ms_state *st, ms_kv_batch **batch);
+
+/** CLOCK_MONOTONIC in ns, for the timed commit; 0 in the module, which
+ *  never reads a clock. */
+uint64_t ms_state_clock_ns(void);
 
 /** Forget the block's recent reads (the committed store is about to
  *  change); the record cache is the committing code's to keep coherent. */

@@ -3,9 +3,11 @@
  * undo record and its logged batch on a second thread while the calling
  * one updates the tree (both read the store), and teaches the record cache
  * its values on a second thread while the calling one writes the block to
- * RocksDB. Blocks of nonce writes (and deletes) are committed and, after
- * each, every nonce is read back through the state (record cache first)
- * and compared with a model; then a rollback of three blocks, through the
+ * RocksDB, and writes the tree's records on a thread that outlives the
+ * commit (storage/tree_writer.c). Blocks of nonce writes (and deletes) are
+ * committed and, after each, every nonce is read back through the state
+ * (record cache first) while that write may still run, and compared with
+ * a model, and the root at that height is read (which waits for it); then a rollback of three blocks, through the
  * undo records built on that thread, must give back the model and the
  * root of that height. Built with -fsanitize=thread by `make
  * test-tsan` (part of `make test`): a data race stops the run with TSan's
@@ -72,6 +74,9 @@ int main(void)
             if (ms_state_get_nonce(&st, &n, a) != MS_STATE_OK) rc = fail("get", b);
             else if (n != model[i]) rc = fail("a nonce read after the commit differs from the model", b);
         }
+        uint8_t at[32];
+        if (rc == 0 && (ms_state_root_at(&st, at, b) != 0 || memcmp(at, root, 32) != 0))
+            rc = fail("the root at the block's height differs from its commit's", b);
     }
     const unsigned back = BLOCKS - 3;
     if (rc == 0 && ms_state_rollback(&st, back, 8) != 0) rc = fail("rollback", back);

@@ -27,15 +27,17 @@ static int ref_qsort_cmp(const void *pa, const void *pb)
 typedef struct keyset {
     ms_overlay_entry *e;
     const ms_overlay_entry **p;
-    size_t n;
+    size_t n;       /* distinct keys, in p */
+    size_t made;    /* keys made, in e (duplicates too) */
 } keyset;
 
 /* n keys from gen, duplicates dropped, in a shuffled order. */
 static void keyset_make(keyset *ks, size_t n, uint64_t *rng,
                         size_t (*gen)(uint8_t *key, size_t i, uint64_t *rng))
 {
-    ks->e = calloc(n, sizeof *ks->e);
-    ks->p = calloc(n, sizeof *ks->p);
+    ks->e = calloc(n + 1, sizeof *ks->e);
+    ks->p = calloc(n + 1, sizeof *ks->p);
+    ks->made = n;
     cr_assert(ks->e != NULL && ks->p != NULL);
     for (size_t i = 0; i < n; i++) {
         uint8_t buf[64];
@@ -60,7 +62,7 @@ static void keyset_make(keyset *ks, size_t n, uint64_t *rng,
 
 static void keyset_free(keyset *ks)
 {
-    for (size_t i = 0; i < ks->n; i++) free(ks->p[i]->key);
+    for (size_t i = 0; i < ks->made; i++) free(ks->e[i].key);
     free(ks->p);
     free(ks->e);
 }

@@ -223,6 +223,51 @@ Test(block_limits, an_undo_record_over_the_limit_built_beside_the_tree_is_a_fata
     undo_over_the_limit(1);
 }
 
+/* A big block's tree records reach RocksDB on a thread that outlives
+ * commit_block ([ST-24], [HOST-54]). When that write fails (a failing disk,
+ * injected here), the block is still durable (its synced batch came
+ * first) and commit_block has returned its root; the next call that needs
+ * the tree gets MS_ERR_IO, commit_block poisons the instance, and a
+ * restart rebuilds the lost tree version from the undo record, to the
+ * very root the commit returned. */
+Test(block_limits, a_tree_write_failing_after_the_commit_returned_is_a_fatal_error_at_the_next_call)
+{
+    uint8_t id[32], root1[32], root2[32];
+    CF.inst->st.unlogged_min = 1;   /* every block big: its tree written after the return */
+    cf_create(&CF, id, &CF_ALICE, 1, cf_ct(300, 1, 1), 300);
+    cf_commit(&CF, root1);
+    CF.inst->st.fail_tree_write = 1;
+    cf_append(&CF, &CF_ALICE, id, 1, 1, cf_ct(300, 1, 2), 300);
+    cf_commit(&CF, root2);
+    cr_assert_eq(committed_height(&CF), 2u, "the block itself is durable");
+
+    ms_bytes32 r;
+    cr_assert_eq(CF.m->root_at(CF.inst, &r, 2), MS_ERR_IO, "a call reading the tree finds the failure");
+    cr_assert_eq(CF.m->root_at(CF.inst, &r, 1), MS_ERR_IO, "and keeps finding it");
+    cf_append(&CF, &CF_ALICE, id, 2, 1, cf_ct(300, 1, 3), 300);
+    cr_assert_eq(CF.m->commit_block(CF.inst, &r, 3), MS_ERR_IO);
+    uint64_t cp;
+    cr_assert_eq(CF.m->checkpoint(CF.inst, &cp), MS_ERR_POISONED);
+
+    cf_env_reopen(&CF);
+    ms_bytes32 now;
+    uint64_t h;
+    cr_assert_eq(CF.m->committed(CF.inst, &h, &now), MS_OK);
+    cr_assert_eq(h, 2u);
+    cr_assert_arr_eq(now.bytes, root2, 32, "the reopened store is at block 2's root");
+    cr_assert_eq(CF.m->root_at(CF.inst, &r, 2), MS_OK);
+    cr_assert_arr_eq(r.bytes, root2, 32, "tree version 2, rebuilt, has the root commit_block returned");
+    cr_assert_eq(CF.m->root_at(CF.inst, &r, 1), MS_OK);
+    cr_assert_arr_eq(r.bytes, root1, 32);
+    cf_vinfo v;
+    cf_get_vinfo(&CF, &v, id, 2);
+    cr_assert_eq(v.state, 1u, "version 2 is there");
+    CF.inst->st.unlogged_min = 1;
+    cf_append(&CF, &CF_ALICE, id, 2, 1, cf_ct(300, 1, 3), 300);
+    cf_commit(&CF, NULL);
+    cr_assert_eq(committed_height(&CF), 3u);
+}
+
 /* The same for the number of keys one block writes (2^22 for real). */
 Test(block_limits, more_entries_than_the_limit_is_a_fatal_error)
 {
