@@ -51,7 +51,16 @@
  *      ms_state_get of the absent key first, as the module does, so the
  *      undo prior is known from the read; then ms_state_put);
  *  (b) SHAPE_UPD_WRITES updates of distinct existing records (get, decode,
- *      a new head version, encode, put).
+ *      a new head version, encode, put);
+ *  (c) APPEND_PER_BLOCK signed 1 KiB appends, bench/bench.c's block (282
+ *      fill 30 M gas), with the reads and the six writes of
+ *      module/op_append.c: the signer's nonce, a new version record and its
+ *      ciphertext, the asset record, and the version APPEND_K below losing
+ *      its ciphertext (read first; deleted) and becoming pruned. Its assets
+ *      (APPEND_POOL, APPEND_K versions each) are filled in one block after
+ *      the asset records. Its batch holds the same writes in the order
+ *      made, as bench.c's limit puts them; figures are per state write
+ *      (6 per append).
  * Rounds. One warm-up round, then ROUNDS counted rounds; in each, both
  * shapes, their order alternating from round to round, and within a shape
  * the commit and the batch alternating which goes first, so that the load
@@ -97,7 +106,15 @@
 #define SHAPE_UPD_WRITES 1000u
 #define TARGET_RATIO 1.5         /* issue 15: commit / batch for 10,000 writes */
 #define KEY_LEN 33u              /* ms_key_asset: tag || id */
-#define NSHAPES 2
+#define NSHAPES 3
+/* Shape (c): bench/bench.c's signed-append block, at the storage level. */
+#define APPEND_POOL 512u         /* assets, each appended to at most once a block (bench.c's POOL) */
+#define APPEND_K 8u              /* retained versions (the default config's) */
+#define APPEND_PER_BLOCK 282u    /* signed 1 KiB appends that fill a 30 M gas block */
+#define APPEND_CT 1024u
+#define APPEND_ID_BASE ((uint64_t)1 << 40)   /* ids apart from the asset records' */
+#define LOG_MAX (APPEND_PER_BLOCK * 6u)
+#define LOG_ARENA (APPEND_PER_BLOCK * (APPEND_CT + 2u * MS_VERSION_RECORD_SIZE + MS_ASSET_RECORD_SIZE + 64u))
 
 /* The tree's stats, per write unless noted. */
 enum { ST_OPS, ST_OP_HASHES, ST_NODE_HASHES, ST_NODES_CACHED, ST_NODES_READ, ST_READ_CALLS_BLOCK, ST_NODES_WRITTEN,
@@ -123,11 +140,13 @@ static const char *const PART_WHAT[NPARTS] = {
     "of which the memtable flush bounding the unlogged versions",
 };
 
+enum { SHAPE_NEW, SHAPE_UPDATE, SHAPE_APPEND };
+
 typedef struct shape {
     const char *name;         /* for the JSON */
     const char *what;         /* for the report */
-    size_t writes;
-    int is_new;               /* 1: new records; 0: updates of prefilled ones */
+    size_t writes;            /* state writes per block */
+    int kind;                 /* SHAPE_NEW, SHAPE_UPDATE or SHAPE_APPEND */
     /* Per counted round, ns per write unless noted. */
     double part[NPARTS][ROUNDS];
     double exec[ROUNDS];      /* get + put before the commit (not part of it) */
@@ -145,6 +164,13 @@ typedef struct shape {
     uint64_t overlapped;      /* counted rounds whose undo and encode ran beside the tree */
 } shape;
 
+/* One write of a shape (c) block, for its batch. */
+typedef struct log_entry {
+    uint8_t key[MS_KEY_MAX];
+    size_t klen, voff, vlen;   /* the value at arena + voff */
+    int del;
+} log_entry;
+
 typedef struct bench {
     ms_state st;
     char state_dir[40];
@@ -159,6 +185,11 @@ typedef struct bench {
     uint32_t *perm;           /* indices of the prefilled records, shuffled for updates */
     uint8_t *keys;            /* a block's keys, KEY_LEN each, for the batch */
     uint8_t *vals;            /* its values, MS_ASSET_RECORD_SIZE each */
+    /* Shape (c)'s writes in the order made, for its batch. */
+    log_entry log[LOG_MAX];
+    size_t nlog, arena_used;
+    uint8_t arena[LOG_ARENA];
+    uint32_t append_next;     /* the next asset of the pool */
 } bench;
 
 static bench *g_bench;        /* for die(): remove the temporary stores */
@@ -220,14 +251,137 @@ static double peak_rss_mib(void)
     return (double)ru.ru_maxrss / 1024.0;
 }
 
+/* ---- shape (c): signed appends, as module/op_append.c writes them ---- */
+
+static void rand_bytes(uint64_t *rng, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i += 8) {
+        const uint64_t x = splitmix64(rng);
+        for (size_t k = 0; k < 8 && i + k < n; k++) out[i + k] = (uint8_t)(x >> (8 * k));
+    }
+}
+
+/* The write just made to key k, as the overlay holds it, into the log for
+ * the batch (a put's bytes read back through the state's overlay). */
+static void log_write(bench *b, const ms_key *k, int del)
+{
+    if (b->nlog == LOG_MAX) die("append log full", 0);
+    log_entry *e = &b->log[b->nlog++];
+    memcpy(e->key, k->bytes, k->len);
+    e->klen = k->len;
+    e->del = del;
+    e->voff = b->arena_used;
+    e->vlen = 0;
+    if (del) return;
+    const uint8_t *val;
+    size_t vlen;
+    const ms_state_status g = ms_state_get(&b->st, &val, &vlen, k);
+    if (g != MS_STATE_OK || b->arena_used + vlen > LOG_ARENA) die("append log read-back", (int)g);
+    memcpy(b->arena + b->arena_used, val, vlen);
+    e->vlen = vlen;
+    b->arena_used += vlen;
+}
+
+/* A version record and its 1 KiB ciphertext, as an append writes them. */
+static void put_version_and_ct(bench *b, const uint8_t id[32], uint64_t version, uint64_t height, int log)
+{
+    uint8_t ct[APPEND_CT], h[32];
+    rand_bytes(&b->rng, ct, sizeof ct);
+    ms_keccak256(h, ct, sizeof ct);
+    ms_version v;
+    memset(&v, 0, sizeof v);
+    rand_bytes(&b->rng, v.version_hash, 32);
+    memcpy(v.ciphertext_hash, h, 32);
+    v.key_epoch = 1;
+    memcpy(v.author, id + 12, 20);
+    v.block = height;
+    v.state = MS_VERSION_RETAINED;
+    ms_key k;
+    ms_key_version(&k, id, version);
+    if (ms_state_put_new_version(&b->st, id, version, &v) != MS_STATE_OK) die("put_new_version", 0);
+    if (log) log_write(b, &k, 0);
+    ms_key_ciphertext(&k, id, version);
+    if (ms_state_put_new_hashed(&b->st, &k, ct, sizeof ct, h) != MS_STATE_OK) die("put_new_hashed", 0);
+    if (log) log_write(b, &k, 0);
+}
+
+/* The pool's assets, each with APPEND_K retained versions, in one block. */
+static void prefill_appends(bench *b)
+{
+    const uint64_t height = ++b->height;
+    for (uint32_t i = 0; i < APPEND_POOL; i++) {
+        uint8_t id[32];
+        id_of(id, APPEND_ID_BASE + i);
+        ms_asset a;
+        new_asset(&a, id, height);
+        for (uint64_t v = 1; v <= APPEND_K; v++) put_version_and_ct(b, id, v, height, 0);
+        a.head_version = APPEND_K;
+        if (ms_state_put_asset(&b->st, id, &a) != MS_STATE_OK) die("put_asset", 0);
+    }
+    uint8_t root[32];
+    const int rc = ms_state_commit(&b->st, root, height, REORG_DEPTH);
+    if (rc != MS_OK) die("prefill commit (appends)", rc);
+    printf("and %u assets of %u retained versions (1 KiB ciphertexts) for shape (c), at height %" PRIu64 "\n",
+           APPEND_POOL, APPEND_K, height);
+}
+
+/* APPEND_PER_BLOCK appends, each to the pool's next asset: the reads and
+ * writes of module/op_append.c (the signer's nonce, the new version record
+ * and ciphertext, the asset record; the version K below loses its
+ * ciphertext, read first for its length, and its record says pruned). The
+ * signature check and the call's decoding are not here: this is storage.
+ * Returns the time it took, in ns. */
+static uint64_t execute_appends(bench *b, uint64_t height)
+{
+    const uint64_t t0 = now_ns();
+    b->nlog = 0;
+    b->arena_used = 0;
+    for (uint32_t n = 0; n < APPEND_PER_BLOCK; n++) {
+        uint8_t id[32];
+        id_of(id, APPEND_ID_BASE + b->append_next);
+        b->append_next = (b->append_next + 1) % APPEND_POOL;
+        ms_asset a;
+        if (ms_state_get_asset(&b->st, &a, id) != MS_STATE_OK) die("get_asset", 0);
+        uint64_t nonce = 0;
+        if (ms_state_get_nonce(&b->st, &nonce, a.owner) != MS_STATE_OK) die("get_nonce", 0);
+        if (ms_state_put_nonce(&b->st, a.owner, nonce + 1) != MS_STATE_OK) die("put_nonce", 0);
+        ms_key k;
+        ms_key_nonce(&k, a.owner);
+        log_write(b, &k, 0);
+        const uint64_t version = a.head_version + 1;
+        put_version_and_ct(b, id, version, height, 1);
+        a.head_version = version;
+        rand_bytes(&b->rng, a.head_hash, 32);
+        if (ms_state_put_asset(&b->st, id, &a) != MS_STATE_OK) die("put_asset", 0);
+        ms_key_asset(&k, id);
+        log_write(b, &k, 0);
+        /* Retention: version - K loses its bytes. */
+        const uint64_t old = version - APPEND_K;
+        ms_version v;
+        if (ms_state_get_version(&b->st, &v, id, old) != MS_STATE_OK) die("get_version", 0);
+        const uint8_t *ct;
+        size_t ctlen;
+        ms_key_ciphertext(&k, id, old);
+        if (ms_state_get(&b->st, &ct, &ctlen, &k) != MS_STATE_OK) die("get of a retained ciphertext", 0);
+        if (ms_state_delete(&b->st, &k) != MS_STATE_OK) die("delete", 0);
+        log_write(b, &k, 1);
+        v.state = MS_VERSION_PRUNED;
+        if (ms_state_put_version(&b->st, id, old, &v) != MS_STATE_OK) die("put_version", 0);
+        ms_key_version(&k, id, old);
+        log_write(b, &k, 0);
+    }
+    return now_ns() - t0;
+}
+
 /* The block's work before commit: for each write, ms_state_get (absent for
  * a new record, the prior record for an update) then ms_state_put, as the
  * module's operations do. The keys and values are kept for the batch.
  * Returns the time it took, in ns. */
 static uint64_t execute_block(bench *b, const shape *s, uint64_t height)
 {
+    if (s->kind == SHAPE_APPEND) return execute_appends(b, height);
     const uint64_t t0 = now_ns();
-    if (!s->is_new) {
+    if (s->kind == SHAPE_UPDATE) {
         /* Distinct prefilled records: the first s->writes of a partial
          * Fisher-Yates shuffle, continued from the last block's order. */
         for (size_t i = 0; i < s->writes; i++) {
@@ -239,14 +393,14 @@ static uint64_t execute_block(bench *b, const shape *s, uint64_t height)
     }
     for (size_t i = 0; i < s->writes; i++) {
         uint8_t id[32];
-        id_of(id, s->is_new ? b->next_id++ : b->perm[i]);
+        id_of(id, s->kind == SHAPE_NEW ? b->next_id++ : b->perm[i]);
         ms_key k;
         ms_key_asset(&k, id);
         const uint8_t *val;
         size_t vlen;
         const ms_state_status g = ms_state_get(&b->st, &val, &vlen, &k);
         ms_asset a;
-        if (s->is_new) {
+        if (s->kind == SHAPE_NEW) {
             if (g != MS_STATE_NOT_FOUND) die("get of a new record (not absent)", (int)g);
             new_asset(&a, id, height);
         } else {
@@ -268,13 +422,25 @@ static uint64_t execute_block(bench *b, const shape *s, uint64_t height)
     return now_ns() - t0;
 }
 
-/* The floor: the same records in one synced batch of their own store.
- * Returns its time from the first put to the write's return; Out: put_ns. */
-static uint64_t batch_block(bench *b, size_t n, uint64_t *put_ns)
+/* The floor: the same records in one synced batch of their own store
+ * (shape (c): its writes in the order made, as bench.c's limit puts an
+ * append's records). Returns its time from the first put to the write's
+ * return; Out: put_ns. */
+static uint64_t batch_block(bench *b, const shape *s, uint64_t *put_ns)
 {
     char *err = NULL;
     const uint64_t t0 = now_ns();
-    for (size_t i = 0; i < n; i++) {
+    if (s->kind == SHAPE_APPEND) {
+        for (size_t i = 0; i < b->nlog; i++) {
+            if (b->log[i].del) {
+                rocksdb_writebatch_delete(b->wb, (const char *)b->log[i].key, b->log[i].klen);
+            } else {
+                rocksdb_writebatch_put(b->wb, (const char *)b->log[i].key, b->log[i].klen,
+                                       (const char *)(b->arena + b->log[i].voff), b->log[i].vlen);
+            }
+        }
+    }
+    for (size_t i = 0; s->kind != SHAPE_APPEND && i < s->writes; i++) {
         rocksdb_writebatch_put(b->wb, (const char *)(b->keys + i * KEY_LEN), KEY_LEN,
                                (const char *)(b->vals + i * MS_ASSET_RECORD_SIZE), MS_ASSET_RECORD_SIZE);
     }
@@ -313,7 +479,7 @@ static void run_shape(bench *b, shape *s, int r, int commit_first)
             const int jrc = ms_state_tree_join(&b->st, &bg);
             if (jrc != MS_OK) die("ms_state_tree_join", jrc);
         } else {
-            bns = batch_block(b, s->writes, &pns);
+            bns = batch_block(b, s, &pns);
         }
     }
     ms_smt_stats ss;
@@ -363,7 +529,7 @@ static void run_shape(bench *b, shape *s, int r, int commit_first)
 
 static void prefill(bench *b)
 {
-    static const shape fill = { .name = "prefill", .writes = PREFILL_BLOCK, .is_new = 1 };
+    static const shape fill = { .name = "prefill", .writes = PREFILL_BLOCK, .kind = SHAPE_NEW };
     const uint64_t t0 = now_ns();
     for (unsigned blk = 0; blk < PREFILL / PREFILL_BLOCK; blk++) {
         const uint64_t height = ++b->height;
@@ -550,13 +716,16 @@ int main(int argc, char **argv)
     int rc = ms_state_open(&b.st, b.state_dir, REORG_DEPTH);
     if (rc != MS_OK) die("ms_state_open", rc);
     prefill(&b);
+    prefill_appends(&b);
     open_batch_store(&b);
 
     static shape shapes[NSHAPES] = {
         { .name = "new_10000", .what = "(a) 10000 new asset records per block (get of the absent key, put)",
-          .writes = SHAPE_NEW_WRITES, .is_new = 1 },
+          .writes = SHAPE_NEW_WRITES, .kind = SHAPE_NEW },
         { .name = "update_1000", .what = "(b) 1000 updates of existing asset records per block (get, put)",
-          .writes = SHAPE_UPD_WRITES, .is_new = 0 },
+          .writes = SHAPE_UPD_WRITES, .kind = SHAPE_UPDATE },
+        { .name = "append_282", .what = "(c) 282 signed 1 KiB appends per block, 6 writes each (bench.c's block)",
+          .writes = APPEND_PER_BLOCK * 6u, .kind = SHAPE_APPEND },
     };
     /* Round -1 warms both stores (the batch's is fresh) and is not counted. */
     for (int r = -1; r < ROUNDS; r++) {
@@ -572,6 +741,7 @@ int main(int argc, char **argv)
     bench_gate gate;
     report_shape(&shapes[0], &gate);
     report_shape(&shapes[1], NULL);
+    report_shape(&shapes[2], NULL);
     const double rss = peak_rss_mib();
     printf("\npeak RSS %.0f MiB (memory bound %u MiB, module/memsync.h; the state's RocksDB and caches plus the "
            "batch's store)\n",
