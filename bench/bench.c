@@ -1060,6 +1060,17 @@ static uint64_t batch_block(const bench *b, limit *l, const uint8_t *ids, size_t
     return t2 - t0;
 }
 
+/* A block's executions before its commit: n createMemory calls, untimed;
+ * Out: ids (32 bytes each, the new assets' ids, for the batch side). */
+static void create_block(bench *b, uint8_t *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        cd_create(b, b->owner, big_ct, 0);
+        if (call(b, b->owner).status != MS_SUCCESS) die("commit block create");
+        memcpy(ids + 32 * i, b->last_id, 32);
+    }
+}
+
 static void measure_commit(bench *b, limit *l, size_t writes, commit_result *res)
 {
     uint64_t com[COMMIT_ROUNDS], bat[COMMIT_ROUNDS], put[COMMIT_ROUNDS];
@@ -1077,22 +1088,14 @@ static void measure_commit(bench *b, limit *l, size_t writes, commit_result *res
      * below, on the store such a chain has grown to. */
     const uint64_t warm_to = b->height + b->cfg.reorg_depth;
     while (b->height < warm_to) {
-        for (size_t i = 0; i < writes; i++) {
-            cd_create(b, b->owner, big_ct, 0);
-            if (call(b, b->owner).status != MS_SUCCESS) die("commit warm-up create");
-            memcpy(ids + 32 * i, b->last_id, 32);
-        }
+        create_block(b, ids, writes);
         uint64_t ignored = 0;
         commit(b);
         (void)settle(b);
         (void)batch_block(b, l, ids, writes, &ignored);
     }
     for (int round = 0; round <= COMMIT_ROUNDS; round++) {
-        for (size_t i = 0; i < writes; i++) {
-            cd_create(b, b->owner, big_ct, 0);
-            if (call(b, b->owner).status != MS_SUCCESS) die("commit setup create");
-            memcpy(ids + 32 * i, b->last_id, 32);
-        }
+        create_block(b, ids, writes);
         uint64_t cns, bns, pns;
         if (round % 2 == 0) {
             const uint64_t t0 = now_ns();

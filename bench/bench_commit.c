@@ -432,17 +432,15 @@ static uint64_t batch_block(bench *b, const shape *s, uint64_t *put_ns)
     const uint64_t t0 = now_ns();
     if (s->kind == SHAPE_APPEND) {
         for (size_t i = 0; i < b->nlog; i++) {
-            if (b->log[i].del) {
-                rocksdb_writebatch_delete(b->wb, (const char *)b->log[i].key, b->log[i].klen);
-            } else {
-                rocksdb_writebatch_put(b->wb, (const char *)b->log[i].key, b->log[i].klen,
-                                       (const char *)(b->arena + b->log[i].voff), b->log[i].vlen);
-            }
+            const log_entry *e = &b->log[i];
+            if (e->del) rocksdb_writebatch_delete(b->wb, (const char *)e->key, e->klen);
+            else rocksdb_writebatch_put(b->wb, (const char *)e->key, e->klen, (const char *)(b->arena + e->voff), e->vlen);
         }
-    }
-    for (size_t i = 0; s->kind != SHAPE_APPEND && i < s->writes; i++) {
-        rocksdb_writebatch_put(b->wb, (const char *)(b->keys + i * KEY_LEN), KEY_LEN,
-                               (const char *)(b->vals + i * MS_ASSET_RECORD_SIZE), MS_ASSET_RECORD_SIZE);
+    } else {
+        for (size_t i = 0; i < s->writes; i++) {
+            rocksdb_writebatch_put(b->wb, (const char *)(b->keys + i * KEY_LEN), KEY_LEN,
+                                   (const char *)(b->vals + i * MS_ASSET_RECORD_SIZE), MS_ASSET_RECORD_SIZE);
+        }
     }
     const uint64_t t1 = now_ns();
     rocksdb_write(b->db, b->wsync, b->wb, &err);

@@ -54,9 +54,10 @@ int ms_state_tree_write_start(ms_state *st, uint64_t height, uint32_t reorg_dept
         w->running = 1;
         return MS_OK;
     }
+    /* No thread: written here; the commit empties the batch, as after a
+     * commit that wrote none. */
     const int rc = tree_write(st);
     if (w->rc == MS_OK) w->rc = rc;
-    ms_state_release_batch(st, &st->tree_batch);
     return rc;
 }
 

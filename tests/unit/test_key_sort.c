@@ -138,18 +138,23 @@ static size_t gen_mixed(uint8_t *key, size_t i, uint64_t *rng)
 
 typedef size_t (*key_gen)(uint8_t *key, size_t i, uint64_t *rng);
 
-/* One test's keys: n from gen under its own seed, sorted and checked.
- * Out: *distinct (how many keys were distinct), *first_klen (the first
- * sorted key's length). */
-static void sort_case(const char *test, size_t n, key_gen gen, size_t *distinct, size_t *first_klen)
+/* n keys from gen, sorted and checked. Out: *distinct (how many keys
+ * were distinct), *first_klen (the first sorted key's length). */
+static void sort_keys(uint64_t *rng, size_t n, key_gen gen, size_t *distinct, size_t *first_klen)
 {
-    uint64_t rng = ms_test_seed("key_sort", test);
     keyset ks;
-    keyset_make(&ks, n, &rng, gen);
+    keyset_make(&ks, n, rng, gen);
     check_sort(&ks);
     *distinct = ks.n;
     *first_klen = ks.n ? ks.p[0]->klen : 0;
     keyset_free(&ks);
+}
+
+/* One test's keys, under its own seed (sort_keys). */
+static void sort_case(const char *test, size_t n, key_gen gen, size_t *distinct, size_t *first_klen)
+{
+    uint64_t rng = ms_test_seed("key_sort", test);
+    sort_keys(&rng, n, gen, distinct, first_klen);
 }
 
 Test(key_sort, random_asset_keys_in_byte_order)
@@ -178,10 +183,8 @@ Test(key_sort, every_size_around_the_radix_threshold)
 {
     uint64_t rng = ms_test_seed("key_sort", "every_size_around_the_radix_threshold");
     for (size_t n = 0; n < 140; n++) {
-        keyset ks;
-        keyset_make(&ks, n, &rng, gen_mixed);
-        check_sort(&ks);
-        keyset_free(&ks);
+        size_t distinct, first;
+        sort_keys(&rng, n, gen_mixed, &distinct, &first);
     }
 }
 
