@@ -589,6 +589,7 @@ void smt_cache_clear(ms_smt *t)
     for (unsigned d = 0; d < CACHE_DEPTHS; d++) t->head[d] = t->tail[d] = -1;
     t->used = 0;
     t->free_head = -1;
+    t->read_cached = 0;
 }
 
 int32_t smt_cache_find(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN])
@@ -750,6 +751,7 @@ static ms_smt_status smt_load_node(ms_smt *t, const smt_ref *ref, unsigned depth
     size_t vlen = 0;
     ms_kv_status ks = ms_kv_get(t->kv, &val, &vlen, key, sizeof key);
     if (ks != MS_KV_OK) return smt_from_kv(ks);   /* a missing node is corruption */
+    t->read_cached = 1;
     return smt_adopt_record(t, key, ref, depth, path, val, vlen, n);
 }
 
@@ -889,7 +891,7 @@ static ms_smt_status delete_nodes(ms_smt *t, ms_kv_batch *b, const uint8_t *entr
     for (size_t i = 0; i < n; i++) {
         memcpy(nkey + 1, sorted + i * STALE_ENTRY_LEN, STALE_ENTRY_LEN);
         ms_kv_batch_delete(b, nkey, sizeof nkey);
-        smt_cache_remove(t, nkey + 1);   /* a proof at an old height may have cached it */
+        if (t->read_cached) smt_cache_remove(t, nkey + 1);   /* a proof at an old height may have cached it */
     }
     free(sorted);
     return MS_SMT_OK;

@@ -98,6 +98,13 @@ struct ms_smt {
     int32_t head[CACHE_DEPTHS], tail[CACHE_DEPTHS];  /* one LRU list per nibble depth */
     int32_t free_head;    /* removed entries, chained by hnext */
     uint64_t cache_hi;    /* highest version whose nodes may be in the cache */
+    /* A read outside an apply (a get or a proof, which may walk an older
+     * version) put nodes in the cache since it was last emptied. Only such
+     * a read can cache a node that is already stale: an apply reads the
+     * latest version, and each apply drops the nodes it makes stale
+     * (ms_smt_settle). So while this is 0 no pruned node is cached, and
+     * pruning skips the cache. */
+    int read_cached;
     unsigned threads;     /* ms_smt_set_parallel */
     size_t parallel_min;
     ms_keccak_impl keccak;  /* ms_smt_set_keccak */
