@@ -746,20 +746,24 @@ struct smt_scratch {
     size_t settle_nw;
 };
 
-/* Largest array of those kept for the next apply: 8 MiB (262,144 leaf
- * hashes, 116,508 updates to sort). */
+/* Largest array of those kept for the next apply: 8 MiB, its slack
+ * included (the arrays of blocks up to 209,715 leaf hashes or 98,689
+ * updates to sort). */
 #define SCRATCH_KEEP ((size_t)8 << 20)
 
 /* *buf with room for n bytes (its contents not kept), or NULL when out of
- * memory. */
+ * memory. A quarter more than asked, as level_room: the stale and record
+ * lists of a block vary a little from block to block, and each new buffer
+ * is fresh memory to fault in (a realloc would also copy what is not
+ * kept). */
 static void *scratch_room(void **buf, size_t *cap, size_t n)
 {
     if (*cap >= n && *buf != NULL) return *buf;
-    void *grown = realloc(*buf, n ? n : 1);
-    if (grown == NULL) return NULL;
-    *buf = grown;
-    *cap = n;
-    return grown;
+    const size_t bytes = n + n / 4;
+    free(*buf);
+    *buf = malloc(bytes ? bytes : 1);
+    *cap = *buf == NULL ? 0 : bytes;
+    return *buf;
 }
 
 static void scratch_trim(void **buf, size_t *cap)
