@@ -590,6 +590,7 @@ void smt_cache_clear(ms_smt *t)
     t->used = 0;
     t->free_head = -1;
     t->read_cached = 0;
+    t->read_cached_hi = 0;
 }
 
 int32_t smt_cache_find(ms_smt *t, const uint8_t key[STALE_ENTRY_LEN])
@@ -738,9 +739,10 @@ ms_smt_status smt_adopt_record(ms_smt *t, const uint8_t key[NODE_KEY_LEN], const
     return MS_SMT_OK;
 }
 
-/* Load the node `ref` points to, at nibble depth `depth` on `path`, into n. */
+/* Load the node `ref` points to, at nibble depth `depth` on `path`, into n.
+ * latest: the tree's latest version now (for the cache's read mark). */
 static ms_smt_status smt_load_node(ms_smt *t, const smt_ref *ref, unsigned depth, const uint8_t path[32],
-                                   smt_node *n)
+                                   smt_node *n, uint64_t latest)
 {
     uint8_t key[NODE_KEY_LEN];
     if (ref->kind != K_NODE || depth > MAX_NIBBLE_DEPTH) return MS_SMT_CORRUPT;
@@ -752,6 +754,7 @@ static ms_smt_status smt_load_node(ms_smt *t, const smt_ref *ref, unsigned depth
     ms_kv_status ks = ms_kv_get(t->kv, &val, &vlen, key, sizeof key);
     if (ks != MS_KV_OK) return smt_from_kv(ks);   /* a missing node is corruption */
     t->read_cached = 1;
+    if (latest > t->read_cached_hi) t->read_cached_hi = latest;
     return smt_adopt_record(t, key, ref, depth, path, val, vlen, n);
 }
 
@@ -971,6 +974,8 @@ ms_smt_status smt_prune_walk(ms_smt *t, ms_kv_batch *b, smt_meta *m, uint64_t ke
         cur = next;
     }
     m->oldest = cur;
+    /* The stale lists of every version up to the oldest one are done. */
+    if (t->read_cached && cur >= t->read_cached_hi) t->read_cached = 0;
     return MS_SMT_OK;
 }
 
@@ -995,7 +1000,8 @@ static ms_smt_status drop_version_nodes(ms_smt *t, ms_kv_batch *b, uint64_t vers
 {
     if (ref->kind != K_NODE || ref->version != version) return MS_SMT_OK;
     smt_node *n = &t->work[depth];
-    ms_smt_status s = smt_load_node(t, ref, depth, pfx, n);
+    /* The rollback empties the cache afterwards, and its mark with it. */
+    ms_smt_status s = smt_load_node(t, ref, depth, pfx, n, version);
     if (s != MS_SMT_OK) return s;
     uint8_t key[NODE_KEY_LEN];
     smt_node_key(key, version, depth, pfx);
@@ -1107,7 +1113,7 @@ static ms_smt_status walk(ms_smt *t, uint64_t version, const uint8_t path[32], w
     unsigned k = 0;         /* nibble depth of the node being walked */
     while (cur.kind == K_NODE) {
         smt_node *n = &t->work[k];
-        s = smt_load_node(t, &cur, k, path, n);
+        s = smt_load_node(t, &cur, k, path, n, m.latest);
         if (s != MS_SMT_OK) return s;
         unsigned i = 1;     /* heap index in n; entry 1 is a NODE by construction */
         for (;;) {

@@ -103,8 +103,13 @@ struct ms_smt {
      * a read can cache a node that is already stale: an apply reads the
      * latest version, and each apply drops the nodes it makes stale
      * (ms_smt_settle). So while this is 0 no pruned node is cached, and
-     * pruning skips the cache. */
+     * pruning skips the cache. A stale node such a read cached was made
+     * stale by a version at most read_cached_hi (the highest latest
+     * version such a read saw; one made stale later leaves the cache with
+     * that apply), so once pruning has passed that version every such node
+     * went with it, and the mark is cleared. */
     int read_cached;
+    uint64_t read_cached_hi;
     unsigned threads;     /* ms_smt_set_parallel */
     size_t parallel_min;
     ms_keccak_impl keccak;  /* ms_smt_set_keccak */

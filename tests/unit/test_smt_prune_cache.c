@@ -3,9 +3,10 @@
  * made stale; each apply already drops the nodes it makes stale from the
  * cache (ms_smt_settle), so pruning looks them up in the cache only when a
  * read outside an apply (a get or a proof, possibly at an older version)
- * has cached nodes, some of which may be stale ones. These tests check the
+ * has cached nodes, some of which may be stale ones, and until pruning has
+ * passed the latest version such a read saw. These tests check the
  * invariant behind that shortcut: after every block, each cached node's
- * record is still in the store. They look inside the handle (the cache's
+ * record is still in the store; and when the mark clears. They look inside the handle (the cache's
  * entries), which no API shows: the cache changes speed only, and a pruned
  * node left in it would cost memory, never a result.
  *
@@ -148,6 +149,32 @@ Test(smt_prune_cache, proofs_at_older_versions_then_pruning_leave_no_pruned_node
         const size_t missing = cached_but_pruned(&cached);
         cr_assert_eq(missing, 0, "version %llu: %zu of %zu cached nodes were pruned", (unsigned long long)v, missing,
                      cached);
+    }
+}
+
+/* Once pruning has passed the latest version any such read saw, every
+ * stale node it can have cached is gone: the mark clears then, not
+ * before, and the invariant holds on. */
+Test(smt_prune_cache, the_mark_clears_once_pruning_passes_the_reads)
+{
+    g_rng = ms_test_seed("smt_prune_cache", "the_mark_clears_once_pruning_passes_the_reads");
+    const uint64_t last_proof = 20;
+    for (uint64_t v = 1; v <= BLOCKS; v++) {
+        block(v);
+        if (v <= last_proof) {
+            const uint64_t old = v > KEEP ? v - KEEP + 1 : 1;
+            for (int i = 0; i < 4; i++) prove_at(old);
+        }
+        size_t cached;
+        const size_t missing = cached_but_pruned(&cached);
+        cr_assert_eq(missing, 0, "version %llu: %zu of %zu cached nodes were pruned", (unsigned long long)v, missing,
+                     cached);
+        /* After block v the oldest retained version is v - KEEP + 1: it
+         * reaches last_proof, the latest any proof saw, at this v. */
+        if (v > last_proof) {
+            cr_assert_eq(g_t->read_cached, v < last_proof + KEEP - 1, "version %llu: mark %d",
+                         (unsigned long long)v, g_t->read_cached);
+        }
     }
 }
 
