@@ -5,10 +5,11 @@
  * read outside an apply (a get or a proof, possibly at an older version)
  * has cached nodes, some of which may be stale ones, and until pruning has
  * passed the latest version such a read saw. These tests check the
- * invariant behind that shortcut: after every block, each cached node's
- * record is still in the store; and when the mark clears. They look inside the handle (the cache's
- * entries), which no API shows: the cache changes speed only, and a pruned
- * node left in it would cost memory, never a result.
+ * invariant behind that shortcut (after every block, each cached node's
+ * record is still in the store) and when the mark clears. They look inside
+ * the handle (the cache's entries), which no API shows: the cache changes
+ * speed only, and a pruned node left in it would cost memory, never a
+ * result.
  *
  * Blocks come from splitmix64; each test prints its seed, and
  * MS_TEST_SEED=<n> replays a run. */
