@@ -589,7 +589,6 @@ void smt_cache_clear(ms_smt *t)
     for (unsigned d = 0; d < CACHE_DEPTHS; d++) t->head[d] = t->tail[d] = -1;
     t->used = 0;
     t->free_head = -1;
-    t->read_cached = 0;
     t->read_cached_hi = 0;
 }
 
@@ -740,7 +739,8 @@ ms_smt_status smt_adopt_record(ms_smt *t, const uint8_t key[NODE_KEY_LEN], const
 }
 
 /* Load the node `ref` points to, at nibble depth `depth` on `path`, into n.
- * latest: the tree's latest version now (for the cache's read mark). */
+ * latest: the tree's latest version now, at least ref's (for the cache's
+ * read mark). */
 static ms_smt_status smt_load_node(ms_smt *t, const smt_ref *ref, unsigned depth, const uint8_t path[32],
                                    smt_node *n, uint64_t latest)
 {
@@ -753,7 +753,6 @@ static ms_smt_status smt_load_node(ms_smt *t, const smt_ref *ref, unsigned depth
     size_t vlen = 0;
     ms_kv_status ks = ms_kv_get(t->kv, &val, &vlen, key, sizeof key);
     if (ks != MS_KV_OK) return smt_from_kv(ks);   /* a missing node is corruption */
-    t->read_cached = 1;
     if (latest > t->read_cached_hi) t->read_cached_hi = latest;
     return smt_adopt_record(t, key, ref, depth, path, val, vlen, n);
 }
@@ -894,7 +893,7 @@ static ms_smt_status delete_nodes(ms_smt *t, ms_kv_batch *b, const uint8_t *entr
     for (size_t i = 0; i < n; i++) {
         memcpy(nkey + 1, sorted + i * STALE_ENTRY_LEN, STALE_ENTRY_LEN);
         ms_kv_batch_delete(b, nkey, sizeof nkey);
-        if (t->read_cached) smt_cache_remove(t, nkey + 1);   /* a proof at an old height may have cached it */
+        if (t->read_cached_hi != 0) smt_cache_remove(t, nkey + 1);   /* a proof at an old height may have cached it */
     }
     free(sorted);
     return MS_SMT_OK;
@@ -975,7 +974,7 @@ ms_smt_status smt_prune_walk(ms_smt *t, ms_kv_batch *b, smt_meta *m, uint64_t ke
     }
     m->oldest = cur;
     /* The stale lists of every version up to the oldest one are done. */
-    if (t->read_cached && cur >= t->read_cached_hi) t->read_cached = 0;
+    if (cur >= t->read_cached_hi) t->read_cached_hi = 0;
     return MS_SMT_OK;
 }
 

@@ -98,17 +98,17 @@ struct ms_smt {
     int32_t head[CACHE_DEPTHS], tail[CACHE_DEPTHS];  /* one LRU list per nibble depth */
     int32_t free_head;    /* removed entries, chained by hnext */
     uint64_t cache_hi;    /* highest version whose nodes may be in the cache */
-    /* A read outside an apply (a get or a proof, which may walk an older
-     * version) put nodes in the cache since it was last emptied. Only such
-     * a read can cache a node that is already stale: an apply reads the
-     * latest version, and each apply drops the nodes it makes stale
+    /* The mark of reads outside an apply (a get or a proof, which may walk
+     * an older version): 0 when none put nodes in the cache since it was
+     * last emptied, else the highest latest version such a read saw (at
+     * least 1: a stored node is of version 1 or later). Only such a read
+     * can cache a node that is already stale: an apply reads the latest
+     * version, and each apply drops the nodes it makes stale
      * (ms_smt_settle). So while this is 0 no pruned node is cached, and
      * pruning skips the cache. A stale node such a read cached was made
-     * stale by a version at most read_cached_hi (the highest latest
-     * version such a read saw; one made stale later leaves the cache with
-     * that apply), so once pruning has passed that version every such node
-     * went with it, and the mark is cleared. */
-    int read_cached;
+     * stale by a version at most read_cached_hi (one made stale later
+     * leaves the cache with that apply), so once pruning has passed that
+     * version every such node went with it, and the mark is cleared. */
     uint64_t read_cached_hi;
     unsigned threads;     /* ms_smt_set_parallel */
     size_t parallel_min;
