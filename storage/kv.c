@@ -142,12 +142,12 @@ ms_kv_status ms_kv_open(ms_kv **out, const char *dir)
      *   an old ciphertext is a hit, so it skips no search (median 0.765
      *   against 0.785 over 12 runs each);
      * - write buffers of 16, 32 or 128 MiB (default 64): smaller ones flush
-     *   and compact more, worse by 5 to 10%; 128 the same;
+     *   and compact more (16 MiB about 8% worse, 32 MiB 2%); 128 the same;
      * - an L0 compaction trigger of 12, or a level base of 1 GiB: the same;
      * - a hash skip list memtable keyed by a capped 9-byte prefix (it needs
      *   a prefix extractor, no concurrent memtable writes and total-order
-     *   scans): gets faster, the tree's write up to 8 times slower, and the
-     *   bench crashed inside RocksDB 7.8 with it;
+     *   scans): gets faster, the tree's write up to 8 times slower, and
+     *   bench_commit crashed inside RocksDB 7.8 with it;
      * - lower CPU priority for RocksDB's pools and the tree's writer: the
      *   same (those pools are the process's, shared with the host's other
      *   stores, so the module should not change them anyway). */
