@@ -136,8 +136,9 @@ ms_kv_status ms_kv_open(ms_kv **out, const char *dir)
     rocksdb_options_set_compression(kv->opts, rocksdb_no_compression);
     /* The rest stays at RocksDB's defaults. Each of these was measured
      * against them through bench.c's signed append with its block writes
-     * (its commit, reads and the tree's write), in 3 to 12 interleaved runs,
-     * and none gained beyond the runs' spread:
+     * (its commit, reads and the tree's write), in 3 to 12 interleaved runs
+     * (the hash memtable through bench_commit, twice), and none gained
+     * beyond the runs' spread:
      * - a memtable bloom filter (ratio 0.1, whole keys): the pruning read of
      *   an old ciphertext is a hit, so it skips no search (median 0.765
      *   against 0.785 over 12 runs each);
