@@ -480,19 +480,30 @@ typedef struct reader {
     unsigned nlevels;
 } reader;
 
+/* *buf with room for n bytes (its contents not kept), or NULL when out of
+ * memory. A quarter more than asked: a growing tree passes through a few
+ * more nodes each block, and a block's stale and record lists vary a
+ * little from block to block; each new buffer is fresh memory to fault in
+ * (a realloc would also copy what is not kept). */
+static void *scratch_room(void **buf, size_t *cap, size_t n)
+{
+    if (*cap >= n && *buf != NULL) return *buf;
+    const size_t bytes = n + n / 4;
+    free(*buf);
+    *buf = malloc(bytes ? bytes : 1);
+    *cap = *buf == NULL ? 0 : bytes;
+    return *buf;
+}
+
 /* Room for n nodes at depth d (the previous contents are not kept). */
 static ms_smt_status level_room(reader *r, unsigned d, size_t n)
 {
     ms_smt *t = r->t;
     if (t->pre_cap[d] >= n) return MS_SMT_OK;
-    /* A quarter more than asked: a growing tree passes through a few more
-     * nodes each block, and each new buffer is fresh memory to fault in. */
-    const size_t cap = n + n / 4;
-    free(t->pre[d]);
-    t->pre[d] = malloc(cap * sizeof(pre_node));
-    t->pre_cap[d] = t->pre[d] == NULL ? 0 : cap;
-    r->pre[d] = t->pre[d];
-    return t->pre[d] == NULL ? MS_SMT_NOMEM : MS_SMT_OK;
+    size_t bytes = t->pre_cap[d] * sizeof(pre_node);
+    r->pre[d] = scratch_room(&t->pre[d], &bytes, n * sizeof(pre_node));
+    t->pre_cap[d] = bytes / sizeof(pre_node);
+    return r->pre[d] == NULL ? MS_SMT_NOMEM : MS_SMT_OK;
 }
 
 static void levels_trim(ms_smt *t)
@@ -750,21 +761,6 @@ struct smt_scratch {
  * included (the arrays of blocks up to 209,715 leaf hashes or 98,689
  * updates to sort). */
 #define SCRATCH_KEEP ((size_t)8 << 20)
-
-/* *buf with room for n bytes (its contents not kept), or NULL when out of
- * memory. A quarter more than asked, as level_room: the stale and record
- * lists of a block vary a little from block to block, and each new buffer
- * is fresh memory to fault in (a realloc would also copy what is not
- * kept). */
-static void *scratch_room(void **buf, size_t *cap, size_t n)
-{
-    if (*cap >= n && *buf != NULL) return *buf;
-    const size_t bytes = n + n / 4;
-    free(*buf);
-    *buf = malloc(bytes ? bytes : 1);
-    *cap = *buf == NULL ? 0 : bytes;
-    return *buf;
-}
 
 static void scratch_trim(void **buf, size_t *cap)
 {
