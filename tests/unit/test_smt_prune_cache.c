@@ -115,6 +115,26 @@ static size_t cached_but_pruned(size_t *cached)
     return missing;
 }
 
+/* Four proofs at the oldest version retained after block v: its nodes
+ * include stale ones, which the next blocks prune. Returns that version. */
+static uint64_t prove_oldest(uint64_t v)
+{
+    const uint64_t old = v > KEEP ? v - KEEP + 1 : 1;
+    for (int i = 0; i < 4; i++) prove_at(old);
+    return old;
+}
+
+/* The invariant after block v: no cached node was pruned. Returns how many
+ * nodes are cached. */
+static size_t assert_none_pruned_cached(uint64_t v)
+{
+    size_t cached;
+    const size_t missing = cached_but_pruned(&cached);
+    cr_assert_eq(missing, 0, "version %llu: %zu of %zu cached nodes were pruned", (unsigned long long)v, missing,
+                 cached);
+    return cached;
+}
+
 TestSuite(smt_prune_cache, .init = setup, .fini = teardown);
 
 Test(smt_prune_cache, blocks_alone_never_look_up_pruned_nodes_and_cache_none)
@@ -122,11 +142,7 @@ Test(smt_prune_cache, blocks_alone_never_look_up_pruned_nodes_and_cache_none)
     g_rng = ms_test_seed("smt_prune_cache", "blocks_alone_never_look_up_pruned_nodes_and_cache_none");
     for (uint64_t v = 1; v <= BLOCKS; v++) {
         block(v);
-        size_t cached;
-        const size_t missing = cached_but_pruned(&cached);
-        cr_assert_eq(missing, 0, "version %llu: %zu of %zu cached nodes were pruned", (unsigned long long)v, missing,
-                     cached);
-        cr_assert_gt(cached, 0);
+        cr_assert_gt(assert_none_pruned_cached(v), 0);
         cr_assert_eq(g_t->read_cached_hi, 0, "no read outside an apply happened");
     }
     uint64_t latest = 0, oldest = 0;
@@ -139,17 +155,11 @@ Test(smt_prune_cache, proofs_at_older_versions_then_pruning_leave_no_pruned_node
     g_rng = ms_test_seed("smt_prune_cache", "proofs_at_older_versions_then_pruning_leave_no_pruned_node_cached");
     for (uint64_t v = 1; v <= BLOCKS; v++) {
         block(v);
-        /* The oldest retained version's nodes include stale ones, which the
-         * next blocks prune. */
-        const uint64_t old = v > KEEP ? v - KEEP + 1 : 1;
-        for (int i = 0; i < 4; i++) prove_at(old);
+        const uint64_t old = prove_oldest(v);
         /* Once the oldest version is not the latest, its root was replaced,
          * so dropped from the cache: the proofs read it from the store. */
         if (old < v) cr_assert_neq(g_t->read_cached_hi, 0);
-        size_t cached;
-        const size_t missing = cached_but_pruned(&cached);
-        cr_assert_eq(missing, 0, "version %llu: %zu of %zu cached nodes were pruned", (unsigned long long)v, missing,
-                     cached);
+        assert_none_pruned_cached(v);
     }
 }
 
@@ -162,14 +172,8 @@ Test(smt_prune_cache, the_mark_clears_once_pruning_passes_the_reads)
     const uint64_t last_proof = 20;
     for (uint64_t v = 1; v <= BLOCKS; v++) {
         block(v);
-        if (v <= last_proof) {
-            const uint64_t old = v > KEEP ? v - KEEP + 1 : 1;
-            for (int i = 0; i < 4; i++) prove_at(old);
-        }
-        size_t cached;
-        const size_t missing = cached_but_pruned(&cached);
-        cr_assert_eq(missing, 0, "version %llu: %zu of %zu cached nodes were pruned", (unsigned long long)v, missing,
-                     cached);
+        if (v <= last_proof) (void)prove_oldest(v);
+        assert_none_pruned_cached(v);
         /* After block v the oldest retained version is v - KEEP + 1: it
          * reaches last_proof, the latest any proof saw, at this v. */
         if (v > last_proof) {
@@ -188,8 +192,7 @@ Test(smt_prune_cache, skipping_the_cache_after_old_proofs_would_leave_pruned_nod
     size_t worst = 0;
     for (uint64_t v = 1; v <= BLOCKS; v++) {
         block(v);
-        const uint64_t old = v > KEEP ? v - KEEP + 1 : 1;
-        for (int i = 0; i < 4; i++) prove_at(old);
+        (void)prove_oldest(v);
         g_t->read_cached_hi = 0;
         size_t cached;
         const size_t missing = cached_but_pruned(&cached);
@@ -214,7 +217,6 @@ Test(smt_prune_cache, rollback_clears_the_mark)
     cr_assert_eq(g_t->read_cached_hi, 0);
     for (uint64_t v = 8; v <= 16; v++) {
         block(v);
-        size_t cached;
-        cr_assert_eq(cached_but_pruned(&cached), 0);
+        assert_none_pruned_cached(v);
     }
 }
