@@ -202,10 +202,10 @@ void ms_smt_last_stats(const ms_smt *t, ms_smt_stats *st);
  * the root's slots on two threads, which take the slots in turn: the
  * calling thread and one started for the call and joined before it
  * returns (ms_smt_apply_entries also hashes the entries' keys and values
- * on two). With two threads allowed, a level of 64 nodes or more read
- * from the cache or RocksDB is also decoded on two (one started and joined
- * per level). Results, stored bytes and the order of the writes never
- * depend on it. */
+ * on two). With two threads allowed, a level of 64 nodes or more is also
+ * read from RocksDB and decoded on two, each taking half the level's nodes
+ * (one started and joined per level). Results, stored bytes and the order
+ * of the writes never depend on it. */
 #define MS_SMT_PARALLEL_MIN 128u
 
 /** Threads an apply may use (1 or 2; 2 when opened) and the fewest updates

@@ -3,13 +3,14 @@
  * use a second core, while the result stays exactly that of one sequential
  * walk of the sorted updates:
  *
- * 1. Read (calling thread): level by level from the root, the nodes the
- *    updates pass through come from the node cache or, for those it lacks,
- *    from RocksDB in one batched read per level (a 1,000-write block on a
- *    1M-entry tree needs some 500 records below the cached levels: one
- *    MultiGet instead of 500 lookups). Each is checked against the hash its
- *    parent holds and decoded once; a big level is decoded on two threads
- *    (the lookups and the cache stay on the calling one).
+ * 1. Read: level by level from the root, the nodes the updates pass
+ *    through come from the node cache or, for those it lacks, from RocksDB
+ *    in one batched read per level (a 1,000-write block on a 1M-entry tree
+ *    needs some 500 records below the cached levels: one MultiGet instead
+ *    of 500 lookups). Each is checked against the hash its parent holds and
+ *    decoded once. A big level is split in two halves, each read (its own
+ *    batched call) and decoded on a thread of its own; the cache's lookups
+ *    and updates stay on the calling thread.
  * 2. Hash: the leaf hashes of the puts first, all together; then one walk
  *    rebuilds the subtrees' structure (slots, compaction, stale nodes) and
  *    leaves each node it rewrites pending; then the pending nodes are
@@ -516,20 +517,46 @@ static void levels_trim(ms_smt *t)
     }
 }
 
-/* Half of a level's records to decode: cached ones (full records, verified
- * when they entered the cache) or read from RocksDB (checked here against
- * the hash their parent holds: one keccak for a full record, its leaf and
- * inner hashes for a compact one). */
+/* Half of a level's records: the ones it lacks from the cache read from
+ * RocksDB in one batched call, then all of them decoded: cached ones (full
+ * records, verified when they entered the cache) or read (checked here
+ * against the hash their parent holds: one keccak for a full record, its
+ * leaf and inner hashes for a compact one). */
 typedef struct decode_job {
+    const ms_kv *kv;
     smt_decode_item *items;
-    size_t lo, hi;
+    size_t lo, hi;        /* the items to decode */
+    const size_t *miss;   /* misses [m_lo, m_hi): indices into items, in [lo, hi) */
+    size_t m_lo, m_hi;
+    const uint8_t **kp;   /* per miss: its key, length, value, length, found */
+    size_t *kl;
+    uint8_t **vals;
+    size_t *vl;
+    int *found;
     unsigned d;
     ms_keccak_impl impl;
+    ms_smt_status s;      /* Out */
     long hashes;          /* Out: keccak256 calls, -1 when out of memory */
 } decode_job;
 
 static void decode_range(decode_job *j)
 {
+    j->hashes = 0;
+    j->s = MS_SMT_OK;
+    const size_t nm = j->m_hi - j->m_lo;
+    if (nm > 0) {
+        j->s = smt_from_kv(
+            ms_kv_multi_get(j->kv, nm, j->kp + j->m_lo, j->kl + j->m_lo, j->vals + j->m_lo, j->vl + j->m_lo,
+                            j->found + j->m_lo));
+    }
+    for (size_t m = j->m_lo; m < j->m_hi && j->s == MS_SMT_OK; m++) {
+        if (!j->found[m]) j->s = MS_SMT_CORRUPT;   /* a node its parent names is missing */
+        smt_decode_item *it = &j->items[j->miss[m]];
+        it->rec = j->vals[m];
+        it->len = j->vl[m];
+        it->verified = 0;
+    }
+    if (j->s != MS_SMT_OK) return;
     smt_hash_buf hb = {0};
     j->hashes = smt_node_decode_many(j->items + j->lo, j->hi - j->lo, j->d, &hb, j->impl);
     smt_hash_buf_free(&hb);
@@ -553,15 +580,18 @@ static void prefetch_ahead(const ms_smt *t, const uint8_t *keys, size_t stride, 
     if (i + PREFETCH_AHEAD / 2 < n) smt_cache_prefetch(t, keys + (i + PREFETCH_AHEAD / 2) * stride, 1);
 }
 
-/* A level of at least this many nodes is decoded on two threads (when the
- * handle may use two): decoding is a third of a big block's calling thread. */
+/* A level of at least this many nodes is read and decoded on two threads
+ * (when the handle may use two): decoding is a third of a big block's
+ * calling thread, and at 1M entries the batched read of the records the
+ * cache lacks about as much again. */
 #define DECODE_PARALLEL_MIN 64u
 
 /* Decode, at depth d, the wanted nodes in cur[0..n) into pre nodes: cached
- * ones directly, the others read in one batched call and cached. The
- * lookups, the read and the cache's updates run on the calling thread; the
- * decoding (and the check of each record read) is split over two threads
- * for a big level. Results never depend on the split. */
+ * ones directly, the others read in a batched call and cached. The cache's
+ * lookups and updates run on the calling thread; for a big level, each half
+ * of the nodes is read (one batched call for the records of that half the
+ * cache lacks) and decoded (with the check of each record read) on a
+ * thread of its own. Results never depend on the split. */
 static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n, ms_smt_stats *st)
 {
     ms_smt *t = r->t;
@@ -601,49 +631,49 @@ static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n
         items[i].verified = 1;
         st->nodes_cached++;
     }
+    const uint8_t **kp = NULL;
+    size_t *kl = NULL;
+    int *found = NULL;
     if (s == MS_SMT_OK && nmiss > 0) {
-        const uint8_t **kp = malloc(nmiss * sizeof *kp);
-        size_t *kl = malloc(nmiss * sizeof *kl);
-        int *found = malloc(nmiss * sizeof *found);
+        kp = malloc(nmiss * sizeof *kp);
+        kl = malloc(nmiss * sizeof *kl);
+        found = malloc(nmiss * sizeof *found);
         vl = malloc(nmiss * sizeof *vl);
         vals = calloc(nmiss, sizeof *vals);
-        if (kp == NULL || kl == NULL || vl == NULL || vals == NULL || found == NULL) {
-            s = MS_SMT_NOMEM;
-        } else {
-            for (size_t m = 0; m < nmiss; m++) {
-                kp[m] = keys + miss[m] * NODE_KEY_LEN;
-                kl[m] = NODE_KEY_LEN;
-            }
-            s = smt_from_kv(ms_kv_multi_get(t->kv, nmiss, kp, kl, vals, vl, found));
-            if (s == MS_SMT_OK) {
-                st->read_calls++;
-                st->nodes_read += nmiss;
-            }
-            for (size_t m = 0; m < nmiss && s == MS_SMT_OK; m++) {
-                if (!found[m]) s = MS_SMT_CORRUPT;   /* a node its parent names is missing */
-                items[miss[m]].rec = vals[m];
-                items[miss[m]].len = vl[m];
-                items[miss[m]].verified = 0;
-            }
+        if (kp == NULL || kl == NULL || vl == NULL || vals == NULL || found == NULL) s = MS_SMT_NOMEM;
+        for (size_t m = 0; m < nmiss && s == MS_SMT_OK; m++) {
+            kp[m] = keys + miss[m] * NODE_KEY_LEN;
+            kl[m] = NODE_KEY_LEN;
         }
-        free(kp);
-        free(kl);
-        free(found);
     }
     if (s == MS_SMT_OK) {
-        decode_job lower = {items, 0, n / 2, d, t->keccak, 0}, upper = {items, n / 2, n, d, t->keccak, 0};
-        pthread_t th;
+        /* Unsplit, the lower half is empty and the upper one everything.
+         * The misses are in index order: those of the lower half first. */
         const int split = t->threads == 2 && n >= DECODE_PARALLEL_MIN;
+        const size_t half = split ? n / 2 : 0;
+        size_t m_split = 0;
+        while (m_split < nmiss && miss[m_split] < half) m_split++;
+        decode_job lower = {t->kv, items, 0, half, miss, 0, m_split, kp, kl, vals, vl, found, d, t->keccak,
+                            MS_SMT_OK, 0};
+        decode_job upper = {t->kv, items, half, n, miss, m_split, nmiss, kp, kl, vals, vl, found, d, t->keccak,
+                            MS_SMT_OK, 0};
+        pthread_t th;
         const int started = split && pthread_create(&th, NULL, decode_thread, &lower) == 0;
-        if (!started) decode_range(&lower);
+        if (split && !started) decode_range(&lower);
         decode_range(&upper);
         if (started) pthread_join(th, NULL);
-        if (lower.hashes < 0 || upper.hashes < 0) s = MS_SMT_NOMEM;
-        else st->node_hashes += (uint64_t)(lower.hashes + upper.hashes);
+        st->read_calls += (uint64_t)(m_split > 0) + (uint64_t)(nmiss > m_split);
+        st->nodes_read += nmiss;
+        s = lower.s != MS_SMT_OK ? lower.s : upper.s;
+        if (s == MS_SMT_OK && (lower.hashes < 0 || upper.hashes < 0)) s = MS_SMT_NOMEM;
+        if (s == MS_SMT_OK) st->node_hashes += (uint64_t)(lower.hashes + upper.hashes);
         for (size_t i = 0; i < n && s == MS_SMT_OK; i++) {
             if (!items[i].ok) s = MS_SMT_CORRUPT;
         }
     }
+    free(kp);
+    free(kl);
+    free(found);
     /* The records read enter the cache (which then owns them), in order,
      * in the full form. */
     for (size_t m = 0; vals != NULL && m < nmiss; m++) {
