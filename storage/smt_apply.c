@@ -662,11 +662,13 @@ static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n
         if (split && !started) decode_range(&lower);
         decode_range(&upper);
         if (started) pthread_join(th, NULL);
-        st->read_calls += (uint64_t)(m_split > 0) + (uint64_t)(nmiss > m_split);
-        st->nodes_read += nmiss;
         s = lower.s != MS_SMT_OK ? lower.s : upper.s;
         if (s == MS_SMT_OK && (lower.hashes < 0 || upper.hashes < 0)) s = MS_SMT_NOMEM;
-        if (s == MS_SMT_OK) st->node_hashes += (uint64_t)(lower.hashes + upper.hashes);
+        if (s == MS_SMT_OK) {
+            st->read_calls += (uint64_t)(m_split > 0) + (uint64_t)(nmiss > m_split);
+            st->nodes_read += nmiss;
+            st->node_hashes += (uint64_t)(lower.hashes + upper.hashes);
+        }
         for (size_t i = 0; i < n && s == MS_SMT_OK; i++) {
             if (!items[i].ok) s = MS_SMT_CORRUPT;
         }
