@@ -3,12 +3,16 @@
  * keys), against the Keccak work it contains, and the peak memory of the
  * processes that build and update the large trees.
  *
- * A "write" is one updated state value: hashing its key and value
- * (ms_smt_op_set, done here before ms_smt_apply), ms_smt_apply for a block
- * holding it (node reads, hashing, node writes, stale list, pruning to the
- * last KEEP_R versions) and the unsynced write of that block's batch, the
- * node cache taking the block's nodes during that write for a big block,
- * as a commit does (ms_smt_settle). A block of MS_STATE_UNLOGGED_MIN
+ * A "write" is one updated state value, handed to the tree as commit_block
+ * hands it: a journal entry of a block (storage/journal.h, the block's
+ * entries in key order) given to ms_smt_apply_entries, which hashes the
+ * block's keys and values (batched, on two threads for a big block) and
+ * applies them (node reads, hashing, node writes, stale list, pruning to
+ * the last KEEP_R versions); then the unsynced write of that block's
+ * batch, the node cache taking the block's nodes during that write for a
+ * big block, as a commit does (ms_smt_settle). Making the block's keys and
+ * values, and sorting them (the journal's work, not the tree's), is done
+ * before its timing starts. A block of MS_STATE_UNLOGGED_MIN
  * writes or more writes its batch without RocksDB's log, as commit_block
  * writes a big block's tree records (spec/storage.md [ST-24]); a smaller
  * one with it. The module writes them on a thread of its own after the
@@ -30,9 +34,8 @@
  *     (per round: 1M per-write time / Keccak-alone per-write time <= 2.00).
  *     After each timed block ms_smt_last_stats gives the keccak256 calls
  *     the apply made (node_hashes: 65-byte leaf and internal preimages and
- *     the check of each node record read); the op hashes (the key, 33
- *     bytes, and the value, 124 bytes) are made here by ms_smt_op_set, so
- *     the apply's op_hashes is 0 and this bench counts two per write. In
+ *     the check of each node record read; op_hashes: the key, 33 bytes,
+ *     and the value, 124 bytes, of each write, two per write). In
  *     the same round the same number of hashes of inputs of the same
  *     sizes is timed by itself (bench/bench_keccak_alone.h), batched 8 at
  *     a time through ms_keccak256_batch as the tree hashes (the gated
@@ -170,6 +173,7 @@
 #include "bench/bench_dirs.h"
 #include "bench/bench_rounds.h"
 #include "memsync.h"
+#include "storage/journal.h"
 #include "storage/kv.h"
 #include "storage/smt.h"
 #include "storage/state.h"
@@ -312,6 +316,61 @@ static void per_write(const stat_sum *sum, double out[NSTAT])
     if (sum->s.threads > 0) out[ST_THREADS] = (double)sum->s.threads / b;
 }
 
+/* ----------------------------------------------------------------- blocks */
+
+/* A block's writes as commit_block hands them to the tree: journal entries
+ * (storage/journal.h) in ascending key order, their keys and values
+ * beside them. */
+typedef struct block_buf {
+    uint8_t (*key)[33];
+    uint8_t (*val)[124];
+    ms_overlay_entry *ent;
+    const ms_overlay_entry **sorted;
+} block_buf;
+
+static void block_buf_alloc(block_buf *bb, size_t cap)
+{
+    bb->key = malloc(cap * sizeof *bb->key);
+    bb->val = malloc(cap * sizeof *bb->val);
+    bb->ent = malloc(cap * sizeof *bb->ent);
+    bb->sorted = malloc(cap * sizeof *bb->sorted);
+    if (bb->key == NULL || bb->val == NULL || bb->ent == NULL || bb->sorted == NULL) die("malloc", 0);
+}
+
+static void block_buf_free(block_buf *bb)
+{
+    free(bb->key);
+    free(bb->val);
+    free(bb->ent);
+    free(bb->sorted);
+}
+
+/* Write i of the block: entry `index` of the tree with the value of `round`. */
+static void block_buf_set(block_buf *bb, size_t i, uint64_t index, uint64_t round)
+{
+    make_kv(bb->key[i], bb->val[i], index, round);
+    ms_overlay_entry *e = &bb->ent[i];
+    memset(e, 0, sizeof *e);
+    e->key = bb->key[i];
+    e->klen = sizeof bb->key[i];
+    e->val = bb->val[i];
+    e->vlen = sizeof bb->val[i];
+    bb->sorted[i] = e;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const ms_overlay_entry *x = *(const ms_overlay_entry *const *)a, *y = *(const ms_overlay_entry *const *)b;
+    return memcmp(x->key, y->key, x->klen);   /* all keys are 33 bytes */
+}
+
+/* The key order ms_journal_sorted gives (the journal's sort is the
+ * commit's, not the tree's: done before the timing). */
+static void block_buf_sort(block_buf *bb, size_t n)
+{
+    qsort(bb->sorted, n, sizeof *bb->sorted, entry_cmp);
+}
+
 /* ------------------------------------------------------------------ trees */
 
 typedef struct tree {
@@ -319,7 +378,7 @@ typedef struct tree {
     ms_smt *t;
     uint64_t version;
     uint64_t n;
-    ms_smt_op *ops;   /* BIG_BLOCK ops */
+    block_buf blk;    /* BIG_BLOCK writes */
     int unlogged;     /* a write since the last flush skipped the log */
 } tree;
 
@@ -340,12 +399,14 @@ static void *settle_thread(void *arg)
  * write, as storage/block.c's commit does (LEARN_PARALLEL_MIN there). */
 #define SETTLE_BESIDE_MIN 256u
 
-/* Apply ops as the next version and write the batch (unsynced; a big
- * block's without the log), the node cache taking the block's nodes
- * (ms_smt_settle) as a commit has it do: on a second thread during the
- * write for a big block, after it for a small one; with sum, add the
- * apply's stats to it. */
-static void commit(tree *tr, ms_smt_op *ops, size_t n, stat_sum *sum)
+/* Apply the n writes of bb (sorted) as the next version, through
+ * ms_smt_apply_entries as commit_block does (the keys and values hashed
+ * there, batched, on two threads for a big block), and write the batch
+ * (unsynced; a big block's without the log), the node cache taking the
+ * block's nodes (ms_smt_settle) as a commit has it do: on a second thread
+ * during the write for a big block, after it for a small one; with sum,
+ * add the apply's stats to it. */
+static void commit(tree *tr, const block_buf *bb, size_t n, stat_sum *sum)
 {
     const int big = n >= MS_STATE_UNLOGGED_MIN;
     /* A logged version must not land on one a crash can lose (a run
@@ -358,8 +419,8 @@ static void commit(tree *tr, ms_smt_op *ops, size_t n, stat_sum *sum)
     tr->version++;
     uint64_t keep = tr->version > KEEP_R ? tr->version - KEEP_R : 0;
     uint8_t root[32];
-    ms_smt_status s = ms_smt_apply(tr->t, b, tr->version, ops, n, keep, root);
-    if (s != MS_SMT_OK) die("ms_smt_apply", (int)s);
+    ms_smt_status s = ms_smt_apply_entries(tr->t, b, tr->version, bb->sorted, n, keep, root);
+    if (s != MS_SMT_OK) die("ms_smt_apply_entries", (int)s);
     if (sum != NULL) {
         ms_smt_stats st;
         ms_smt_last_stats(tr->t, &st);
@@ -387,8 +448,7 @@ static double open_tree(tree *tr, const char *dir, uint64_t n, uint64_t *resumed
     if (ms_kv_open(&tr->kv, dir) != MS_KV_OK) die("ms_kv_open", 0);
     if (ms_smt_open(&tr->t, tr->kv, BENCH_CACHE) != MS_SMT_OK) die("ms_smt_open", 0);
     tr->n = n;
-    tr->ops = malloc(BIG_BLOCK * sizeof *tr->ops);
-    if (tr->ops == NULL) die("malloc", 0);
+    block_buf_alloc(&tr->blk, BIG_BLOCK);
     uint64_t have = 0;
     if (ms_smt_info(tr->t, &tr->version, NULL, NULL) != MS_SMT_OK) die("ms_smt_info", 0);
     if (tr->version > 0 && ms_smt_root(tr->t, tr->version, NULL, &have) != MS_SMT_OK) die("ms_smt_root", 0);
@@ -398,21 +458,18 @@ static double open_tree(tree *tr, const char *dir, uint64_t n, uint64_t *resumed
     /* A large build takes minutes: say so, so that a silent wait is not taken for a hang. */
     if (n - have >= 1000000u)
         fprintf(stderr, "bench_smt: building %s (%" PRIu64 " of %" PRIu64 " entries to add)...\n", dir, n - have, n);
-    ms_smt_op *ops = malloc(BUILD_BATCH * sizeof *ops);
-    if (ops == NULL) die("malloc", 0);
+    block_buf bb;
+    block_buf_alloc(&bb, BUILD_BATCH);
     uint64_t t0 = now_ns();
     for (uint64_t i = have; i < n;) {
         size_t k = 0;
-        for (; k < BUILD_BATCH && i < n; k++, i++) {
-            uint8_t key[33], val[124];
-            make_kv(key, val, i, 0);
-            ms_smt_op_set(&ops[k], key, sizeof key, val, sizeof val, 0);
-        }
-        commit(tr, ops, k, NULL);
+        for (; k < BUILD_BATCH && i < n; k++, i++) block_buf_set(&bb, k, i, 0);
+        block_buf_sort(&bb, k);
+        commit(tr, &bb, k, NULL);
     }
     uint64_t entries = 0;
     if (ms_smt_root(tr->t, tr->version, NULL, &entries) != MS_SMT_OK || entries != n) die("entry count", 0);
-    free(ops);
+    block_buf_free(&bb);
     return (double)(now_ns() - t0) / 1e9;
 }
 
@@ -422,7 +479,7 @@ static void close_tree(tree *tr)
     if (tr->unlogged) flush_unlogged(tr);
     ms_smt_close(tr->t);
     ms_kv_close(tr->kv);
-    free(tr->ops);
+    block_buf_free(&tr->blk);
 }
 
 /* Wait (at most SETTLE_MAX_S) until RocksDB has no flush or compaction left.
@@ -437,9 +494,9 @@ static double settle(tree *tr)
     return (double)(now_ns() - t0) / 1e9;
 }
 
-/* Fill tr->ops with `count` (<= n) writes to distinct random existing
- * entries: indices a*(b + w) mod n, a prime to n, a permutation of [0, n)
- * (a*(b+w) < 2^64: n < 2^32). New values each version. */
+/* Fill tr->blk with `count` (<= n) writes to distinct random existing
+ * entries, sorted: indices a*(b + w) mod n, a prime to n, a permutation of
+ * [0, n) (a*(b+w) < 2^64: n < 2^32). New values each version. */
 static void fill_block(tree *tr, unsigned count)
 {
     const uint64_t n = tr->n;
@@ -447,27 +504,27 @@ static void fill_block(tree *tr, unsigned count)
     do a = 1 + rng() % (n - 1);
     while (gcd64(a, n) != 1);
     const uint64_t b = rng() % n;
-    for (unsigned w = 0; w < count; w++) {
-        uint8_t key[33], val[124];
-        make_kv(key, val, a * ((b + w) % n) % n, tr->version + 1);
-        ms_smt_op_set(&tr->ops[w], key, sizeof key, val, sizeof val, 0);
-    }
+    for (unsigned w = 0; w < count; w++) block_buf_set(&tr->blk, w, a * ((b + w) % n) % n, tr->version + 1);
+    block_buf_sort(&tr->blk, count);
 }
 
-/* `blocks` blocks of `per_block` writes. Returns the wall time in ns (op
- * hashing, apply and batch write); *cpu (may be NULL) gets the calling
- * thread's CPU time in ns (RocksDB's background threads excluded), which a
- * busy machine disturbs less; sum (may be NULL) gets the applies' stats. */
+/* `blocks` blocks of `per_block` writes. Returns the wall time in ns of
+ * their commits (op hashing, apply and batch write; the blocks' keys and
+ * values are made, and sorted, before each one's timing); *cpu (may be
+ * NULL) gets the calling thread's CPU time of the same in ns (RocksDB's
+ * background threads excluded), which a busy machine disturbs less; sum
+ * (may be NULL) gets the applies' stats. */
 static uint64_t run_blocks(tree *tr, unsigned per_block, unsigned blocks, uint64_t *cpu, stat_sum *sum)
 {
-    uint64_t t_all = 0, c0 = cpu_ns();
+    uint64_t t_all = 0, c_all = 0;
     for (unsigned bl = 0; bl < blocks; bl++) {
-        uint64_t t0 = now_ns();
         fill_block(tr, per_block);
-        commit(tr, tr->ops, per_block, sum);
+        const uint64_t t0 = now_ns(), c0 = cpu_ns();
+        commit(tr, &tr->blk, per_block, sum);
+        c_all += cpu_ns() - c0;
         t_all += now_ns() - t0;
     }
-    if (cpu != NULL) *cpu = cpu_ns() - c0;
+    if (cpu != NULL) *cpu = c_all;
     return t_all;
 }
 
@@ -517,9 +574,9 @@ static void run_big_rounds(tree *trees, int nt, big_rounds *out)
         for (int k = 0; k < nt; k++) {
             const double w = (double)rs[k].writes;
             out->t[k][r] = (double)ns[k] / w;
-            /* Two op hashes per write are the bench's (ms_smt_op_set);
-             * any the apply reports itself are added as pairs too. */
-            const uint64_t pairs = rs[k].writes + rs[k].s.op_hashes / 2;
+            /* The apply hashes each write's key and value (op_hashes: two
+             * per write). */
+            const uint64_t pairs = rs[k].s.op_hashes / 2;
             if (rs[k].s.node_hashes > 0) {
                 out->kal[k][r] = (double)bench_keccak_alone_batched(rs[k].s.node_hashes, pairs, 33, 124) / w;
                 out->kal1[k][r] = (double)bench_keccak_alone_one(rs[k].s.node_hashes, pairs, 33, 124) / w;
