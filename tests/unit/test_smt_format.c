@@ -442,21 +442,29 @@ static uint32_t key_through(unsigned d, const uint8_t prefix[32])
     return 0;
 }
 
-Test(smt_format, damaged_compact_records_are_corrupt_on_every_read_path)
+/* Stores 0 (the default node cache) and 1 (none) with blocks 1..v each,
+ * and the node records store 1's version v wrote: all reachable from its
+ * root. */
+static recs stores_with_blocks(uint64_t v)
 {
     open_store(&stores[0], MS_SMT_CACHE_DEFAULT);
     open_store(&stores[1], 0);
     uint8_t ra[32], rb[32];
-    const uint64_t v = 3;
     for (uint32_t r = 0; r < v; r++) {
         apply_block(&stores[0], r + 1, r, 0, ra);
         apply_block(&stores[1], r + 1, r, 0, rb);
     }
-    /* The records the last version wrote are all reachable from its root. */
     uint8_t prefix[9];
     prefix[0] = MS_SMT_TAG_NODE;
     ms_put_be64(prefix + 1, v);
-    recs mine = scan_nodes(&stores[1], prefix, sizeof prefix);
+    return scan_nodes(&stores[1], prefix, sizeof prefix);
+}
+
+Test(smt_format, damaged_compact_records_are_corrupt_on_every_read_path)
+{
+    uint8_t ra[32], rb[32];
+    const uint64_t v = 3;
+    recs mine = stores_with_blocks(v);
     for (size_t di = 0; di < sizeof DAMAGES / sizeof DAMAGES[0]; di++) {
         const damage *dm = &DAMAGES[di];
         size_t pick = mine.n;
@@ -540,18 +548,9 @@ Test(smt_format, damaged_compact_records_are_corrupt_on_every_read_path)
  * store, restored, updates as before. */
 Test(smt_format, a_missing_node_record_is_corrupt_in_a_big_block)
 {
-    open_store(&stores[0], MS_SMT_CACHE_DEFAULT);
-    open_store(&stores[1], 0);
     uint8_t ra[32], rb[32];
     const uint64_t v = 3;
-    for (uint32_t r = 0; r < v; r++) {
-        apply_block(&stores[0], r + 1, r, 0, ra);
-        apply_block(&stores[1], r + 1, r, 0, rb);
-    }
-    uint8_t prefix[9];
-    prefix[0] = MS_SMT_TAG_NODE;
-    ms_put_be64(prefix + 1, v);
-    recs mine = scan_nodes(&stores[1], prefix, sizeof prefix);
+    recs mine = stores_with_blocks(v);
     cr_assert_gt(mine.n, 64u, "a block of %u ops rewrites many records", BLOCK);
     const size_t step = mine.n / 40 + 1;
     for (size_t i = 0; i < mine.n; i += step) {

@@ -1244,6 +1244,22 @@ static uint64_t levels_touched(const model *m, const ms_smt_op *ops, size_t n)
     return (uint64_t)deepest + 1;
 }
 
+/* Reopen s's tree with a node cache of `cache` nodes (with s's threads),
+ * then apply a block of 1000 mixed updates as version v, pre keeping the
+ * model from before it. Returns the levels the block touches. */
+static uint64_t reopened_block(store *s, size_t cache, model *m, model *pre, ms_smt_op *ops, uint64_t v,
+                               ms_smt_stats *st)
+{
+    store_reopen_tree(s, cache);
+    model_free(pre);
+    model_copy(pre, m);
+    block_begin(m);
+    gen(m, ops, 1000, &ANY, MIX);
+    const uint64_t levels = levels_touched(pre, ops, 1000);
+    apply_one(s, v, ops, 1000, st);
+    return levels;
+}
+
 /* A cold handle (no node cache) over a 20,000-entry tree: a block of 1000
  * updates reads hundreds of nodes in a few RocksDB calls: one per level,
  * or one per half of a level of 64 nodes or more (the halves are read and
@@ -1290,13 +1306,7 @@ Test(smt_scale, stats_cold_reads_batched_per_level)
 
     /* The same on a handle with the default cache: cold first (reads), and
      * the cache serves the next block some of its nodes. */
-    store_reopen_tree(s, MS_SMT_CACHE_DEFAULT);
-    model_free(&pre);
-    model_copy(&pre, &m);
-    block_begin(&m);
-    gen(&m, ops, 1000, &ANY, MIX);
-    levels = levels_touched(&pre, ops, 1000);
-    apply_one(s, 6, ops, 1000, &st);
+    levels = reopened_block(s, MS_SMT_CACHE_DEFAULT, &m, &pre, ops, 6, &st);
     cr_assert_geq(st.nodes_read, 300u);
     cr_assert_leq(st.read_calls, 2 * levels);
     const uint64_t cold_read = st.nodes_read;
@@ -1309,13 +1319,7 @@ Test(smt_scale, stats_cold_reads_batched_per_level)
     /* On one thread no level is split: one call per level. */
     s->threads = 1;
     s->min_ops = MS_SMT_PARALLEL_MIN;
-    store_reopen_tree(s, 0);
-    model_free(&pre);
-    model_copy(&pre, &m);
-    block_begin(&m);
-    gen(&m, ops, 1000, &ANY, MIX);
-    levels = levels_touched(&pre, ops, 1000);
-    apply_one(s, 8, ops, 1000, &st);
+    levels = reopened_block(s, 0, &m, &pre, ops, 8, &st);
     cr_assert_eq(st.threads, 1u);
     cr_assert_geq(st.nodes_read, 300u);
     cr_assert_leq(st.read_calls, levels, "one thread: one call per level: %" PRIu64 " calls over %" PRIu64
