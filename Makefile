@@ -286,8 +286,8 @@ $(BUILD)/bench: bench/bench.c abi/keccak.c abi/abi_encode.c crypto/eip712.c modu
 # million and 10 million entries (issue 15: in blocks of 1,000 writes, 1M
 # within 2x of 1k and of its Keccak work alone, by the majority of rounds)
 # and the peak memory; storage internals, so linked from the sources.
-$(BUILD)/bench_smt: bench/bench_smt.c abi/keccak.c abi/keccak_batch.c storage/kv.c storage/records.c storage/smt.c storage/smt_apply.c storage/rec_slab.c crypto/smt_verify.c \
-                    storage/journal.h storage/kv.h storage/smt.h storage/smt_internal.h storage/state.h bench/bench_rounds.h bench/bench_dirs.h abi/keccak.h module/memsync.h $(BUILD)/.deps
+$(BUILD)/bench_smt: bench/bench_smt.c abi/keccak.c abi/keccak_batch.c storage/key_sort.c storage/kv.c storage/records.c storage/smt.c storage/smt_apply.c storage/rec_slab.c crypto/smt_verify.c \
+                    storage/journal.h storage/key_sort.h storage/kv.h storage/smt.h storage/smt_internal.h storage/state.h bench/bench_rounds.h bench/bench_dirs.h abi/keccak.h module/memsync.h $(BUILD)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) -O2 -o $@ $(filter %.c,$^) -lrocksdb -lpthread
 

@@ -174,6 +174,7 @@
 #include "bench/bench_rounds.h"
 #include "memsync.h"
 #include "storage/journal.h"
+#include "storage/key_sort.h"
 #include "storage/kv.h"
 #include "storage/smt.h"
 #include "storage/state.h"
@@ -358,17 +359,11 @@ static void block_buf_set(block_buf *bb, size_t i, uint64_t index, uint64_t roun
     bb->sorted[i] = e;
 }
 
-static int entry_cmp(const void *a, const void *b)
-{
-    const ms_overlay_entry *x = *(const ms_overlay_entry *const *)a, *y = *(const ms_overlay_entry *const *)b;
-    return memcmp(x->key, y->key, x->klen);   /* all keys are 33 bytes */
-}
-
-/* The key order ms_journal_sorted gives (the journal's sort is the
- * commit's, not the tree's: done before the timing). */
+/* The key order ms_journal_sorted gives, by its own sort (the journal's
+ * sort is the commit's, not the tree's: done before the timing). */
 static void block_buf_sort(block_buf *bb, size_t n)
 {
-    qsort(bb->sorted, n, sizeof *bb->sorted, entry_cmp);
+    if (!ms_key_sort(bb->sorted, n)) die("ms_key_sort", 0);
 }
 
 /* ------------------------------------------------------------------ trees */
