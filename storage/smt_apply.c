@@ -647,8 +647,9 @@ static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n
         }
     }
     if (s == MS_SMT_OK) {
-        /* Unsplit, the lower half is empty and the upper one everything.
-         * The misses are in index order: those of the lower half first. */
+        /* Unsplit, the lower half is empty (nothing to read or decode) and
+         * the upper one everything. The misses are in index order: those of
+         * the lower half first. */
         const int split = t->threads == 2 && n >= DECODE_PARALLEL_MIN;
         const size_t half = split ? n / 2 : 0;
         size_t m_split = 0;
@@ -659,7 +660,7 @@ static ms_smt_status read_level(reader *r, unsigned d, const want *cur, size_t n
                             MS_SMT_OK, 0};
         pthread_t th;
         const int started = split && pthread_create(&th, NULL, decode_thread, &lower) == 0;
-        if (split && !started) decode_range(&lower);
+        if (!started) decode_range(&lower);
         decode_range(&upper);
         if (started) pthread_join(th, NULL);
         s = lower.s != MS_SMT_OK ? lower.s : upper.s;
